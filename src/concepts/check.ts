@@ -1,0 +1,126 @@
+// The toolkit every concept uses to read its raw map: type checks that collect, rather than
+// throw, each error with its place, so that one run reports every mistake of a config.
+// Receives raw values and their key paths; sends typed values or undefined, and records
+// ConfigErrors and warnings.
+
+import { parseDuration } from '../lib/duration.js';
+import { ConfigError } from '../lib/errors.js';
+import { closest } from '../lib/suggest.js';
+import { type Key, keyPath } from './document.js';
+import { isPlainObject } from './merge.js';
+
+export type Path = readonly Key[];
+export type Locate = (path: Path, what?: 'key' | 'value') => string;
+
+export interface Warning {
+  readonly place: string;
+  readonly message: string;
+}
+
+export class Checker {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: Warning[] = [];
+  readonly #locate: Locate;
+
+  constructor(locate: Locate) {
+    this.#locate = locate;
+  }
+
+  /** Records an error at `path`; returns undefined so that callers can `return c.fail(...)`. */
+  fail(path: Path, reason: string, what: 'key' | 'value' = 'value'): undefined {
+    this.errors.push(new ConfigError(this.#locate(path, what), `${keyPath(path)}: ${reason}`));
+    return undefined;
+  }
+
+  warn(path: Path, message: string): void {
+    this.warnings.push({ place: this.#locate(path, 'value'), message: `${keyPath(path)}: ${message}` });
+  }
+
+  /** A map whose keys are all in `known`; unknown keys are reported with a suggestion. */
+  map(value: unknown, path: Path, known: readonly string[]): Record<string, unknown> | undefined {
+    if (!isPlainObject(value)) return this.fail(path, `expected a map, got ${describe(value)}`);
+    for (const key of Object.keys(value)) {
+      if (known.includes(key)) continue;
+      const near = closest(key, known);
+      const hint = near === undefined ? '' : `, did you mean "${near}"?`;
+      this.fail([...path, key], `unknown key${hint}`, 'key');
+    }
+    return value;
+  }
+
+  /** A map of user-chosen names (streams, filters...), each a name without `.`. */
+  names(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
+    if (!isPlainObject(value)) return this.fail(path, `expected a map of ${what}, got ${describe(value)}`);
+    const entries = Object.entries(value);
+    for (const [name] of entries) {
+      if (!/^[^.\s]+$/.test(name)) {
+        this.fail([...path, name], 'a name must not be empty nor contain "." or spaces', 'key');
+      }
+    }
+    return entries.filter(([name]) => /^[^.\s]+$/.test(name));
+  }
+
+  string(value: unknown, path: Path): string | undefined {
+    if (typeof value === 'string') return value;
+    return this.fail(path, `expected a string, got ${describe(value)}`);
+  }
+
+  boolean(value: unknown, path: Path): boolean | undefined {
+    if (typeof value === 'boolean') return value;
+    return this.fail(path, `expected true or false, got ${describe(value)}`);
+  }
+
+  integer(value: unknown, path: Path, min: number): number | undefined {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return this.fail(path, `expected an integer, got ${describe(value)}`);
+    }
+    if (value < min) return this.fail(path, `must be at least ${min}, got ${value}`);
+    return value;
+  }
+
+  duration(value: unknown, path: Path): number | undefined {
+    const text = this.string(value, path);
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    return typeof ms === 'number' ? ms : this.fail(path, ms.error);
+  }
+
+  oneOf<T extends string>(value: unknown, path: Path, allowed: readonly T[]): T | undefined {
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    const list = allowed.map((a) => `"${a}"`).join(', ');
+    return this.fail(path, `expected one of ${list}, got ${describe(value)}`);
+  }
+
+  stringList(value: unknown, path: Path, options: { nonEmpty: boolean }): string[] | undefined {
+    if (!Array.isArray(value)) return this.fail(path, `expected a list of strings, got ${describe(value)}`);
+    if (options.nonEmpty && value.length === 0) return this.fail(path, 'must not be empty');
+    const errors = this.errors.length;
+    value.forEach((item, i) => this.string(item, [...path, i]));
+    return this.errors.length === errors ? (value as string[]) : undefined;
+  }
+
+  /** A command: a non-empty list of strings, run without a shell. */
+  argv(value: unknown, path: Path): string[] | undefined {
+    if (typeof value === 'string') {
+      return this.fail(path, 'expected a list of strings such as [\'iptables\', \'-w\', ...], got a string: commands are run without a shell');
+    }
+    return this.stringList(value, path, { nonEmpty: true });
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'number':
+      return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
+    case 'boolean':
+      return `${value}`;
+    case 'object':
+      return 'a map';
+    default:
+      return typeof value;
+  }
+}

@@ -1,0 +1,92 @@
+// Merges the documents of a configuration directory into one value. Receives Documents in
+// file order; sends the merged value and a locator that finds, for any key path, the file
+// (and line) that defined it. Maps merge key by key, `start` and `stop` concatenate, and a
+// value defined twice differently is an error naming both places.
+
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError } from '../lib/errors.js';
+import { type Document, type Key, keyPath } from './document.js';
+
+const CONCATENATED = new Set(['start', 'stop']);
+/** Accepted and ignored at the top level: YAML users keep anchors there. */
+const IGNORED = new Set(['definitions']);
+
+export interface Merged {
+  readonly value: Record<string, unknown>;
+  locate(path: readonly Key[], what?: 'key' | 'value'): string;
+}
+
+export function mergeDocuments(documents: readonly Document[]): {
+  merged: Merged;
+  errors: ConfigError[];
+} {
+  const value: Record<string, unknown> = {};
+  const origins = new Map<string, Document>();
+  const errors: ConfigError[] = [];
+  const merger = { origins, errors };
+  for (const doc of documents) {
+    if (!isPlainObject(doc.value)) {
+      errors.push(new ConfigError(doc.file, 'the configuration must be a map at the top level'));
+      continue;
+    }
+    for (const [key, item] of Object.entries(doc.value)) {
+      if (IGNORED.has(key)) continue;
+      if (CONCATENATED.has(key) && Array.isArray(item)) concatenate(merger, value, key, item, doc);
+      else mergeKey(merger, value, [key], item, doc);
+    }
+  }
+  const locate = (path: readonly Key[], what: 'key' | 'value' = 'key'): string => {
+    for (let n = path.length; n >= 0; n--) {
+      const doc = origins.get(keyPath(path.slice(0, n)));
+      if (doc !== undefined) return doc.locate(path, what);
+    }
+    return documents[0]?.file ?? '';
+  };
+  return { merged: { value, locate }, errors };
+}
+
+interface Merger {
+  readonly origins: Map<string, Document>;
+  readonly errors: ConfigError[];
+}
+
+function mergeKey(m: Merger, target: Record<string, unknown>, path: Key[], item: unknown, doc: Document): void {
+  const key = path[path.length - 1] as string;
+  const existing = target[key];
+  if (existing === undefined) {
+    target[key] = item;
+    m.origins.set(keyPath(path), doc);
+  } else if (isPlainObject(existing) && isPlainObject(item)) {
+    const copy = { ...existing };
+    target[key] = copy;
+    for (const [k, v] of Object.entries(item)) mergeKey(m, copy, [...path, k], v, doc);
+  } else if (!isDeepStrictEqual(existing, item)) {
+    const first = m.origins.get(keyPath(path));
+    const there = first === undefined ? 'another file' : first.locate(path, 'key');
+    m.errors.push(
+      new ConfigError(doc.locate(path, 'key'), `${keyPath(path)}: also defined differently in ${there}`),
+    );
+  }
+}
+
+function concatenate(m: Merger, target: Record<string, unknown>, key: string, items: unknown[], doc: Document): void {
+  const list = (target[key] ??= []) as unknown[];
+  if (!Array.isArray(list)) return;
+  for (const [i, item] of items.entries()) {
+    m.origins.set(keyPath([key, list.length]), retarget(doc, key, i));
+    list.push(item);
+  }
+}
+
+/** A view of `doc` in which index `from` of the list `key` is reached by its merged index. */
+function retarget(doc: Document, key: string, from: number): Document {
+  return {
+    file: doc.file,
+    value: doc.value,
+    locate: (path, what) => doc.locate([key, from, ...path.slice(2)], what),
+  };
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,198 @@
+// The pattern concept: a named regex fragment (`<ip>`) captured by filter regexes, with the
+// rules that turn a captured text into a match value. Receives a raw pattern map; sends a
+// frozen Pattern whose `value()` canonicalises, ignores and masks what a regex captured.
+
+import type { BlockList } from 'node:net';
+import { RegexError } from '../lib/errors.js';
+import {
+  blockListOf,
+  canonicalIp,
+  cidrError,
+  familyOf,
+  IP_BOUNDARY,
+  IP_REGEX,
+  type IpFamily,
+  isWholeAddress,
+  maskIp,
+} from '../lib/ip.js';
+import { type RegexNode, regex } from '../lib/regex/index.js';
+import type { Checker, Path } from './check.js';
+
+export const PATTERN_TYPES = ['regex', 'ip', 'ipv4', 'ipv6'] as const;
+export type PatternType = (typeof PATTERN_TYPES)[number];
+const KEYS = ['regex', 'type', 'ignore', 'ignoreregex', 'ignorecidr', 'ipv4mask', 'ipv6mask'];
+
+/** What a captured text becomes: a value, or the rule that ignores it, or nothing (not a valid value). */
+export type Valued = { readonly value: string } | { readonly ignoredBy: string } | undefined;
+
+export interface Pattern {
+  readonly name: string;
+  readonly type: PatternType;
+  /** The fragment's source in the configuration's regex dialect. */
+  readonly regex: string;
+  /** What `<name>` stands for in a filter regex: a capture of the fragment, with IP boundaries. */
+  readonly node: RegexNode;
+  readonly ignore: readonly string[];
+  readonly ignoreregex: readonly string[];
+  readonly ignorecidr: readonly string[];
+  readonly ipv4mask: number | undefined;
+  readonly ipv6mask: number | undefined;
+  value(captured: string): Valued;
+  /** For IP types: whether line[start, end) is a whole address (what look-arounds say in V8). */
+  readonly boundary: ((line: string, start: number, end: number) => boolean) | undefined;
+}
+
+export function buildPattern(c: Checker, path: Path, name: string, raw: unknown): Pattern | undefined {
+  if (!/^\w+$/.test(name)) return c.fail(path, 'a pattern name is made of letters, digits and "_"', 'key');
+  const map = c.map(raw, path, KEYS);
+  if (map === undefined) return undefined;
+  const errors = c.errors.length;
+  const type = map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], PATTERN_TYPES);
+  if (type === undefined) return undefined;
+  const source = patternSource(c, path, type, map['regex']);
+  const body = source === undefined ? undefined : parseFragment(c, [...path, 'regex'], source);
+  const ip = type === 'regex' ? undefined : type;
+  const masks = readMasks(c, path, ip, map);
+  const ignorecidr = readCidrs(c, [...path, 'ignorecidr'], ip, map['ignorecidr']);
+  const ignoreregex = readIgnoreRegexes(c, [...path, 'ignoreregex'], map['ignoreregex']);
+  if (body === undefined || source === undefined || c.errors.length > errors) return undefined;
+  const node = captureNode(name, body, ip);
+  const whole = regex.wholeMatcher(body);
+  const rules: Rules = {
+    whole,
+    ip,
+    ignore: new Set<string>(),
+    ignoreregex: ignoreregex?.map((r) => r.test) ?? [],
+    blocks: ignorecidr === undefined ? undefined : blockListOf(ignorecidr),
+    ...masks,
+  };
+  const ignore = readIgnores(c, [...path, 'ignore'], map['ignore'], rules);
+  if (ignore === undefined) return undefined;
+  for (const v of ignore) rules.ignore.add(v);
+  return Object.freeze({
+    name,
+    type,
+    regex: source,
+    node,
+    ignore,
+    ignoreregex: ignoreregex?.map((r) => r.source) ?? [],
+    ignorecidr: ignorecidr ?? [],
+    ipv4mask: masks.ipv4mask,
+    ipv6mask: masks.ipv6mask,
+    value: (captured: string) => valueOf(captured, rules),
+    boundary: ip === undefined ? undefined : isWholeAddress,
+  });
+}
+
+interface Rules {
+  readonly whole: (text: string) => boolean;
+  readonly ip: IpFamily | 'ip' | undefined;
+  readonly ignore: Set<string>;
+  readonly ignoreregex: readonly ((text: string) => boolean)[];
+  readonly blocks: BlockList | undefined;
+  readonly ipv4mask: number | undefined;
+  readonly ipv6mask: number | undefined;
+}
+
+/** Canonical form, then the ignore rules, then the mask; see behaviour §1.4. */
+function valueOf(captured: string, rules: Rules): Valued {
+  let value = captured;
+  let family: IpFamily | undefined;
+  if (rules.ip !== undefined) {
+    const canonical = canonicalIp(captured);
+    if (canonical === undefined) return undefined;
+    family = familyOf(canonical);
+    if (rules.ip !== 'ip' && family !== rules.ip) return undefined;
+    value = canonical;
+  }
+  if (rules.ignore.has(value)) return { ignoredBy: `ignore: ${value}` };
+  for (const [i, test] of rules.ignoreregex.entries()) {
+    if (test(value)) return { ignoredBy: `ignoreregex[${i}]` };
+  }
+  if (family !== undefined && rules.blocks?.check(value, family) === true) {
+    return { ignoredBy: 'ignorecidr' };
+  }
+  const mask = family === 'ipv4' ? rules.ipv4mask : family === 'ipv6' ? rules.ipv6mask : undefined;
+  return { value: mask === undefined ? value : maskIp(value, mask) };
+}
+
+function patternSource(c: Checker, path: Path, type: PatternType, raw: unknown): string | undefined {
+  if (type === 'regex') {
+    if (raw === undefined) return c.fail(path, 'missing key "regex" (or a "type" of ip, ipv4 or ipv6)');
+    return c.string(raw, [...path, 'regex']);
+  }
+  if (raw !== undefined) {
+    return c.fail([...path, 'regex'], `a pattern of type "${type}" has a built-in regex: remove "regex"`, 'key');
+  }
+  return type === 'ip' ? `${IP_REGEX.ipv6}|${IP_REGEX.ipv4}` : IP_REGEX[type];
+}
+
+function parseFragment(c: Checker, path: Path, source: string): RegexNode | undefined {
+  try {
+    const node = regex.parse(source);
+    if (regex.matchesEmpty(node)) return c.fail(path, 'the regex matches the empty string: a value must not be empty');
+    return node;
+  } catch (error) {
+    if (!(error instanceof RegexError)) throw error;
+    return c.fail(path, `invalid regex: ${error.message} (at character ${error.offset + 1})`);
+  }
+}
+
+/** `(fragment)`, and for IP types the look-arounds that make it a whole address. */
+function captureNode(name: string, body: RegexNode, ip: IpFamily | 'ip' | undefined): RegexNode {
+  if (ip === undefined) return regex.capture(name, body);
+  const bounded = (family: IpFamily): RegexNode =>
+    regex.concat([
+      regex.look({ behind: true, negate: true, body: regex.parse(IP_BOUNDARY[family].before) }),
+      regex.parse(IP_REGEX[family]),
+      regex.look({ behind: false, negate: true, body: regex.parse(IP_BOUNDARY[family].after) }),
+    ]);
+  const inner = ip === 'ip' ? regex.alternation([bounded('ipv6'), bounded('ipv4')]) : bounded(ip);
+  return regex.capture(name, inner);
+}
+
+function readMasks(c: Checker, path: Path, ip: IpFamily | 'ip' | undefined, map: Record<string, unknown>) {
+  const read = (key: 'ipv4mask' | 'ipv6mask', family: IpFamily, max: number): number | undefined => {
+    if (map[key] === undefined) return undefined;
+    if (ip === undefined || (ip !== 'ip' && ip !== family)) {
+      return c.fail([...path, key], `applies to a pattern of type ip or ${family}`, 'key');
+    }
+    const bits = c.integer(map[key], [...path, key], 0);
+    if (bits !== undefined && bits > max) return c.fail([...path, key], `must be at most ${max}, got ${bits}`);
+    return bits;
+  };
+  return { ipv4mask: read('ipv4mask', 'ipv4', 32), ipv6mask: read('ipv6mask', 'ipv6', 128) };
+}
+
+function readCidrs(c: Checker, path: Path, ip: IpFamily | 'ip' | undefined, raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (ip === undefined) return c.fail(path, 'applies to a pattern of type ip, ipv4 or ipv6', 'key');
+  const cidrs = c.stringList(raw, path, { nonEmpty: false });
+  cidrs?.forEach((cidr, i) => {
+    const why = cidrError(cidr);
+    if (why !== undefined) c.fail([...path, i], `${JSON.stringify(cidr)} is ${why}`);
+  });
+  return cidrs;
+}
+
+function readIgnoreRegexes(c: Checker, path: Path, raw: unknown) {
+  if (raw === undefined) return undefined;
+  const sources = c.stringList(raw, path, { nonEmpty: false }) ?? [];
+  return sources.flatMap((source, i) => {
+    const node = parseFragment(c, [...path, i], source);
+    return node === undefined ? [] : [{ source, test: regex.wholeMatcher(node) }];
+  });
+}
+
+function readIgnores(c: Checker, path: Path, raw: unknown, rules: Rules): string[] | undefined {
+  if (raw === undefined) return [];
+  const values = c.stringList(raw, path, { nonEmpty: false });
+  if (values === undefined) return undefined;
+  const errors = c.errors.length;
+  const canonical = values.map((v, i) => {
+    const valued = rules.ip === undefined ? (rules.whole(v) ? v : undefined) : canonicalIp(v);
+    if (valued === undefined) c.fail([...path, i], `${JSON.stringify(v)} is not a value of this pattern, so it can never be ignored`);
+    return valued ?? v;
+  });
+  return c.errors.length === errors ? canonical : undefined;
+}

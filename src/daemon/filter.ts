@@ -1,0 +1,124 @@
+// A filter at run time: owns the recent match times of each match (the counts). Receives
+// batches of lines from its stream and restored counts from the store; sends triggers to
+// the scheduler and count changes to the store. Memory stays bounded: times older than
+// `retryperiod` are dropped as they are met, and by a periodic sweep.
+
+import type { Filter } from '../concepts/filter.js';
+import { debugEnabled, log } from '../lib/log.js';
+import type { Store } from './store.js';
+
+export interface Counted {
+  readonly values: readonly string[];
+  /** Times of the recent matches, oldest first. */
+  readonly times: number[];
+}
+
+export type OnTrigger = (filter: Filter, values: readonly string[], now: number) => void;
+
+export class FilterRuntime {
+  readonly filter: Filter;
+  readonly id: string;
+  readonly #counts = new Map<string, Counted>();
+  readonly #store: Store;
+  readonly #onTrigger: OnTrigger;
+  readonly stats = { lines: 0, matches: 0, triggers: 0 };
+
+  constructor(filter: Filter, deps: { store: Store; onTrigger: OnTrigger }) {
+    this.filter = filter;
+    this.id = `${filter.stream}.${filter.name}`;
+    this.#store = deps.store;
+    this.#onTrigger = deps.onTrigger;
+  }
+
+  /** The hot path: every line of a batch read at `now`. */
+  lines(batch: readonly string[], now: number): void {
+    const match = this.filter.match;
+    this.stats.lines += batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      const values = match(batch[i]!);
+      if (values !== undefined) this.count(values, now);
+    }
+  }
+
+  /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
+  count(values: readonly string[], now: number): void {
+    this.stats.matches++;
+    if (debugEnabled()) log('DEBUG', `${this.id}: match ${JSON.stringify(values)}`);
+    const retry = this.filter.retry;
+    if (retry <= 1) return this.#trigger(values, now);
+    const key = keyOf(values);
+    let entry = this.#counts.get(key);
+    if (entry === undefined) {
+      entry = { values, times: [] };
+      this.#counts.set(key, entry);
+    }
+    const times = entry.times;
+    times.push(now);
+    dropExpired(times, now - this.filter.retryperiod);
+    if (times.length >= retry) {
+      this.#counts.delete(key);
+      this.#store.setCount(this.filter.stream, this.filter.name, values, []);
+      this.#trigger(values, now);
+    } else {
+      this.#store.setCount(this.filter.stream, this.filter.name, values, times);
+    }
+  }
+
+  /** Puts back counts read from the store, without their expired times. */
+  restore(values: readonly string[], times: readonly number[], now: number): void {
+    const kept = times.filter((t) => t > now - this.filter.retryperiod).sort((a, b) => a - b);
+    if (kept.length === 0 || this.filter.retry <= 1) {
+      this.#store.setCount(this.filter.stream, this.filter.name, values, []);
+      return;
+    }
+    this.#counts.set(keyOf(values), { values, times: kept });
+  }
+
+  /** Drops every match whose times all expired. */
+  sweep(now: number): void {
+    const oldest = now - this.filter.retryperiod;
+    for (const [key, entry] of this.#counts) {
+      dropExpired(entry.times, oldest);
+      if (entry.times.length > 0) continue;
+      this.#counts.delete(key);
+      this.#store.setCount(this.filter.stream, this.filter.name, entry.values, []);
+    }
+  }
+
+  /** Forgets the counts of the matches `select` keeps; returns them. */
+  forget(select: (values: readonly string[]) => boolean): Counted[] {
+    const forgotten: Counted[] = [];
+    for (const [key, entry] of this.#counts) {
+      if (!select(entry.values)) continue;
+      this.#counts.delete(key);
+      this.#store.setCount(this.filter.stream, this.filter.name, entry.values, []);
+      forgotten.push(entry);
+    }
+    return forgotten;
+  }
+
+  /** The current counts, for `show`. */
+  counts(): IterableIterator<Counted> {
+    return this.#counts.values();
+  }
+
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  #trigger(values: readonly string[], now: number): void {
+    this.stats.triggers++;
+    this.#onTrigger(this.filter, values, now);
+  }
+}
+
+/** One string per match: its value, or its values as JSON when the filter has several patterns. */
+export function keyOf(values: readonly string[]): string {
+  return values.length === 1 ? values[0]! : JSON.stringify(values);
+}
+
+function dropExpired(times: number[], oldest: number): void {
+  let n = 0;
+  while (n < times.length && times[n]! <= oldest) n++;
+  if (n > 0) times.splice(0, n);
+}

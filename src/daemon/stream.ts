@@ -1,0 +1,176 @@
+// A stream at run time: owns the stream's process, its restarts and its line splitters.
+// Receives the Stream from the configuration; sends batches of lines (stdout and stderr
+// alike) to its filters, and its exits to the log and to the daemon. A stream that dies is
+// never silent: every exit is logged at ERROR with its status and last stderr line.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Stream } from '../concepts/stream.js';
+import { formatDuration } from '../lib/duration.js';
+import { LineSplitter } from '../lib/lines.js';
+import { debugEnabled, log } from '../lib/log.js';
+import { spawnReason } from './executor.js';
+import type { FilterRuntime } from './filter.js';
+
+const FIRST_BACKOFF = 1000;
+const MAX_BACKOFF = 300_000;
+/** A stream that ran this long before dying starts again after the first backoff. */
+const HEALTHY_RUN = 60_000;
+const STOP_GRACE = 5000;
+
+export type StreamState = 'starting' | 'running' | 'restarting' | 'finished' | 'stopped';
+
+export interface StreamStatus {
+  readonly state: StreamState;
+  readonly pid: number | undefined;
+  readonly restarts: number;
+  readonly lastExit: string | undefined;
+  readonly lines: number;
+  readonly dropped: number;
+}
+
+export class StreamRuntime {
+  readonly stream: Stream;
+  readonly #filters: readonly FilterRuntime[];
+  readonly #onFinished: () => void;
+  #child: ChildProcess | undefined;
+  #state: StreamState = 'starting';
+  #backoff = FIRST_BACKOFF;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #restarts = 0;
+  #lastExit: string | undefined;
+  #lastStderr = '';
+  #lines = 0;
+  #dropped = 0;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(stream: Stream, deps: { filters: readonly FilterRuntime[]; onFinished: () => void }) {
+    this.stream = stream;
+    this.#filters = deps.filters;
+    this.#onFinished = deps.onFinished;
+  }
+
+  get status(): StreamStatus {
+    return {
+      state: this.#state, pid: this.#child?.pid, restarts: this.#restarts,
+      lastExit: this.#lastExit, lines: this.#lines, dropped: this.#dropped,
+    };
+  }
+
+  /** Starts the command; rejects when it cannot be started at all (start-up stops then). */
+  start(): Promise<void> {
+    if (this.stream.type === 'virtual') {
+      this.#state = 'running';
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const child = this.#spawn();
+      child.once('spawn', () => resolve());
+      child.once('error', (error) => reject(new Error(`cannot start stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)}: ${spawnReason(error)}`)));
+    });
+  }
+
+  /** A line sent by a virtual action. */
+  feed(line: string): void {
+    this.#deliver([line]);
+  }
+
+  /** Stops the command (its whole process group) and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    const wasRunning = this.#state === 'running' || this.#state === 'starting';
+    this.#state = 'stopped';
+    clearTimeout(this.#restartTimer);
+    const child = this.#child;
+    if (!wasRunning || child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    signalGroup(child, 'SIGTERM');
+    const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE);
+    await this.#exited;
+    clearTimeout(kill);
+  }
+
+  #spawn(): ChildProcess {
+    const [program, ...args] = this.stream.cmd;
+    const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.#child = child;
+    const startedAt = Date.now();
+    const out = this.#splitter(false);
+    const err = this.#splitter(true);
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.once('spawn', () => {
+      this.#state = this.#state === 'stopped' ? 'stopped' : 'running';
+      log('INFO', `stream ${this.stream.name}: started ${JSON.stringify(this.stream.cmd)} (pid ${child.pid})`);
+    });
+    this.#exited = new Promise((resolve) => {
+      child.once('close', (code, signal) => {
+        out.end();
+        err.end();
+        this.#exit(code, signal, Date.now() - startedAt);
+        resolve();
+      });
+      child.once('error', (error) => {
+        if (child.pid !== undefined) return;
+        this.#exit(null, null, 0, spawnReason(error));
+        resolve();
+      });
+    });
+    return child;
+  }
+
+  #splitter(stderr: boolean): LineSplitter {
+    return new LineSplitter({
+      lines: (batch) => {
+        if (stderr) this.#lastStderr = batch[batch.length - 1] ?? this.#lastStderr;
+        this.#deliver(batch);
+      },
+      overflow: (dropped) => {
+        this.#dropped += dropped;
+        log('WARN', `stream ${this.stream.name}: a line longer than 64 KiB was cut; ${dropped} characters dropped`);
+      },
+    });
+  }
+
+  #deliver(batch: string[]): void {
+    this.#lines += batch.length;
+    if (debugEnabled()) for (const line of batch) log('DEBUG', `stream ${this.stream.name}: ${line}`);
+    const now = Date.now();
+    for (const filter of this.#filters) filter.lines(batch, now);
+  }
+
+  #exit(code: number | null, signal: NodeJS.Signals | null, ranFor: number, failure?: string): void {
+    if (this.#state === 'stopped') return;
+    if (this.#state === 'starting') {
+      // start() reports a command that cannot be started: start-up stops, nothing restarts.
+      this.#state = 'stopped';
+      return;
+    }
+    const status = failure ?? (signal !== null ? `killed by signal ${signal}` : `exit status ${code}`);
+    const said = this.#lastStderr === '' ? '' : `; last stderr line: ${this.#lastStderr}`;
+    this.#lastExit = status;
+    if (code === 0 && failure === undefined) {
+      this.#state = 'finished';
+      log('ERROR', `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} ended (${status})${said}; it is not started again`);
+      this.#onFinished();
+      return;
+    }
+    if (ranFor >= HEALTHY_RUN) this.#backoff = FIRST_BACKOFF;
+    const delay = this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF);
+    this.#state = 'restarting';
+    log('ERROR', `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} died (${status})${said}; starting it again in ${formatDuration(delay)}`);
+    this.#restartTimer = setTimeout(() => {
+      this.#restarts++;
+      this.#lastStderr = '';
+      this.#spawn();
+    }, delay);
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}

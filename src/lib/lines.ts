@@ -1,0 +1,86 @@
+// Cuts a byte stream into lines, a batch per chunk, with bounded memory. Receives chunks
+// of bytes; sends arrays of lines (UTF-8 decoded, invalid bytes replaced by U+FFFD, a
+// trailing "\r" removed) and reports the characters it dropped from lines over the limit.
+
+import { StringDecoder } from 'node:string_decoder';
+
+export const DEFAULT_MAX_LINE = 65_536;
+
+export interface LineSink {
+  lines(batch: string[]): void;
+  /** A line was cut at the limit; `dropped` characters after the cut were thrown away. */
+  overflow(dropped: number): void;
+}
+
+export class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #sink: LineSink;
+  readonly #max: number;
+  #pending = '';
+  /** Characters dropped so far from the current over-long line, or -1 when not dropping. */
+  #dropping = -1;
+
+  constructor(sink: LineSink, maxLine = DEFAULT_MAX_LINE) {
+    this.#sink = sink;
+    this.#max = maxLine;
+  }
+
+  push(chunk: Buffer): void {
+    this.#take(this.#decoder.write(chunk));
+  }
+
+  /** Flushes the last line when the stream ends without a newline. */
+  end(): void {
+    this.#take(this.#decoder.end());
+    if (this.#dropping >= 0) this.#endDrop();
+    else if (this.#pending !== '') this.#sink.lines([stripCr(this.#pending)]);
+    this.#pending = '';
+  }
+
+  #take(text: string): void {
+    if (this.#dropping >= 0) {
+      const newline = text.indexOf('\n');
+      if (newline < 0) {
+        this.#dropping += text.length;
+        return;
+      }
+      this.#dropping += newline;
+      this.#endDrop();
+      text = text.slice(newline + 1);
+    }
+    const last = text.lastIndexOf('\n');
+    if (last < 0) {
+      this.#pending += text;
+    } else {
+      const block = this.#pending + text.slice(0, last);
+      this.#pending = text.slice(last + 1);
+      this.#sink.lines(this.#cut(block.split('\n'), block.length));
+    }
+    if (this.#pending.length > this.#max) {
+      this.#sink.lines([this.#pending.slice(0, this.#max)]);
+      this.#dropping = this.#pending.length - this.#max;
+      this.#pending = '';
+    }
+  }
+
+  #cut(lines: string[], total: number): string[] {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+      if (total > this.#max && line.length > this.#max) {
+        lines[i] = line.slice(0, this.#max);
+        this.#sink.overflow(line.length - this.#max);
+      }
+    }
+    return lines;
+  }
+
+  #endDrop(): void {
+    this.#sink.overflow(this.#dropping);
+    this.#dropping = -1;
+  }
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}

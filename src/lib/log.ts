@@ -1,0 +1,49 @@
+// The daemon's log: one event per line on stderr, filtered by level. Receives events from
+// every part of riposte; sends lines to stderr, with a local timestamp unless journald
+// (which stamps lines itself) is reading them.
+
+export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export const LEVELS: readonly Level[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+const RANK: Readonly<Record<Level, number>> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
+
+let threshold = RANK.INFO;
+let stamped = process.env['JOURNAL_STREAM'] === undefined;
+let write = (line: string): void => {
+  process.stderr.write(line);
+};
+
+/** Sets the lowest level written, and where lines go (tests capture them). */
+export function configureLog(options: {
+  level?: Level;
+  stamped?: boolean;
+  sink?: (line: string) => void;
+}): void {
+  if (options.level !== undefined) threshold = RANK[options.level];
+  if (options.stamped !== undefined) stamped = options.stamped;
+  if (options.sink !== undefined) write = options.sink;
+}
+
+/** Whether DEBUG events are written: callers skip building them on hot paths otherwise. */
+export function debugEnabled(): boolean {
+  return threshold === RANK.DEBUG;
+}
+
+export function log(level: Level, message: string): void {
+  if (RANK[level] < threshold) return;
+  const prefix = stamped ? `${localIsoTime(Date.now())} ` : '';
+  write(`${prefix}${level.padEnd(5)} ${message}\n`);
+}
+
+/** ISO 8601 with the local offset, as every time riposte prints: 2026-11-21T19:12:00.123+01:00. */
+export function localIsoTime(ms: number): string {
+  const date = new Date(ms);
+  const offset = -date.getTimezoneOffset();
+  const local = new Date(ms + offset * 60_000).toISOString().slice(0, -1);
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${local}${sign}${hh}:${mm}`;
+}

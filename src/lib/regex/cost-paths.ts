@@ -1,0 +1,291 @@
+// Owns the reduction of a regex to the sequences of "tokens" a backtracking engine walks.
+// Receives a RegexNode from cost.ts.
+// Sends every path through alternations as a list of tokens (what each step can consume)
+// and markers (start anchors, checks that can fail), or the reason it is exponential.
+
+import type { AssertionKind, RegexNode, RepeatNode } from './ast.js';
+import { ANY_SET, type CharSet, complement, normalise, overlaps, union } from './charset.js';
+import { resolveClass } from './class-set.js';
+import { printNode } from './print.js';
+import { caseOrbit } from './unicode-sets.js';
+
+export interface Token {
+  readonly type: 'token';
+  readonly chars: CharSet;
+  /** Fewest characters it consumes; 0 means it can be skipped. */
+  readonly min: number;
+  readonly variable: boolean;
+  readonly unbounded: boolean;
+  /** How many polynomial degrees it adds when it joins a chain (a repeated group may add more). */
+  readonly weight: number;
+  /** A repeated group, which can fail and backtrack inside itself. */
+  readonly compound: boolean;
+  readonly text: string;
+}
+
+/** `start`: an anchor at the start of the text; `end`: "$"; `check`: a test that can fail. */
+export type Step = Token | { readonly type: 'start' | 'end' | 'check' };
+export type Path = readonly Step[];
+
+export class Exponential extends Error {}
+
+/** Beyond this many paths, alternations are merged into one coarser token. */
+const MAX_PATHS = 64;
+/** Bounded repetitions of complex bodies are unrolled up to this many times. */
+const MAX_UNROLL = 3;
+const NOT_NEWLINE = complement(normalise([[10, 10]]));
+
+export function pathsOf(node: RegexNode): Path[] {
+  switch (node.type) {
+    case 'literal': {
+      const chars = node.caseInsensitive
+        ? caseOrbit(node.codePoint).map((cp): [number, number] => [cp, cp])
+        : [];
+      return [
+        [
+          token(
+            chars.length > 0 ? normalise(chars) : [[node.codePoint, node.codePoint]],
+            1,
+            printNode(node),
+          ),
+        ],
+      ];
+    }
+    case 'class':
+      return [[token(resolveClass(node), 1, printNode(node))]];
+    case 'dot':
+      return [
+        [
+          token(
+            node.dotAll
+              ? ANY_SET
+              : node.crlf
+                ? complement(
+                    normalise([
+                      [10, 10],
+                      [13, 13],
+                    ]),
+                  )
+                : NOT_NEWLINE,
+            1,
+            '.',
+          ),
+        ],
+      ];
+    case 'assertion':
+      return [[{ type: assertionStep(node.kind) }]];
+    case 'group':
+    case 'capture':
+      return pathsOf(node.body);
+    case 'patternRef':
+      return [[token(ANY_SET, 1, printNode(node))]];
+    case 'look':
+      return [lookSteps(node.body)];
+    case 'empty':
+      return [[]];
+    case 'concat':
+      return concatPaths(node.items.map(pathsOf));
+    case 'alternation':
+      return alternationPaths(node.alternatives.map(pathsOf));
+    case 'repeat':
+      return repeatPaths(node);
+  }
+}
+
+/** Line anchors count as text anchors: riposte's lines hold no "\n". */
+function assertionStep(kind: AssertionKind): 'start' | 'end' | 'check' {
+  if (kind === 'startText' || kind === 'startLine' || kind === 'startLineCrlf') return 'start';
+  if (kind === 'endText' || kind === 'endLine' || kind === 'endLineCrlf') return 'end';
+  return 'check';
+}
+
+export function token(
+  chars: CharSet,
+  min: number,
+  text: string,
+  unbounded = false,
+  weight = 1,
+): Token {
+  return {
+    type: 'token',
+    chars,
+    min,
+    variable: unbounded,
+    unbounded,
+    weight,
+    compound: false,
+    text,
+  };
+}
+
+/** A look-around costs a scan at each position it is tried from, if its body can scan. */
+function lookSteps(body: RegexNode): Step[] {
+  const tokens = pathsOf(body)
+    .flat()
+    .filter((step): step is Token => step.type === 'token');
+  if (!tokens.some((t) => t.unbounded)) return [{ type: 'check' }];
+  const chars = tokens.reduce((all: CharSet, t) => union(all, t.chars), []);
+  return [{ type: 'check' }, { ...token(chars, 0, printNode(body), true), min: 0 }];
+}
+
+function concatPaths(parts: readonly Path[][]): Path[] {
+  let result: Path[] = [[]];
+  for (const options of parts) {
+    const merged = result.length * options.length > MAX_PATHS ? [merge(options)] : options;
+    result = result.flatMap((prefix) => merged.map((path) => [...prefix, ...path]));
+  }
+  return result;
+}
+
+function alternationPaths(branches: readonly Path[][]): Path[] {
+  const all = branches.flat();
+  return all.length > MAX_PATHS ? [merge(all)] : all;
+}
+
+/** One token standing for several paths: everything any of them consumes, the worst weight. */
+export function merge(paths: readonly Path[]): Path {
+  const tokens = paths.flat().filter((step): step is Token => step.type === 'token');
+  const chars = tokens.reduce((all: CharSet, t) => union(all, t.chars), []);
+  const min = Math.min(...paths.map(minLength));
+  const unbounded = tokens.some((t) => t.unbounded);
+  const weight = Math.max(1, ...paths.map((path) => innerChain(path)));
+  return [{ ...token(chars, min, 'an alternation', unbounded, weight), variable: true }];
+}
+
+export function minLength(path: Path): number {
+  return path.reduce((sum, step) => sum + (step.type === 'token' ? step.min : 0), 0);
+}
+
+/** The longest run of unbounded tokens inside a path that can split the same text. */
+export function innerChain(path: Path): number {
+  const tokens = path.filter((step): step is Token => step.type === 'token');
+  const best: number[] = [];
+  let longest = 0;
+  tokens.forEach((t, j) => {
+    if (!t.unbounded) return;
+    let before = 0;
+    for (let i = 0; i < j; i++)
+      if (tokens[i]!.unbounded && chained(tokens, i, j)) before = Math.max(before, best[i]!);
+    best[j] = before + t.weight;
+    longest = Math.max(longest, best[j]!);
+  });
+  return longest;
+}
+
+/** Two repetitions multiply when some text fits both and everything required between them. */
+export function chained(tokens: readonly Token[], i: number, j: number): boolean {
+  const first = tokens[i]!.chars;
+  const last = tokens[j]!.chars;
+  if (!overlaps(first, last)) return false;
+  for (let k = i + 1; k < j; k++) {
+    const between = tokens[k]!;
+    if (between.min > 0 && !overlaps(between.chars, first)) return false;
+    if (between.min > 0 && !overlaps(between.chars, last)) return false;
+  }
+  return true;
+}
+
+function repeatPaths(node: RepeatNode): Path[] {
+  const body = pathsOf(node.body);
+  const text = printNode(node);
+  const single = body.every(
+    (path) =>
+      path.length === 1 && path[0]!.type === 'token' && !path[0]!.variable && path[0]!.min === 1,
+  );
+  const chars = body
+    .flat()
+    .reduce((all: CharSet, step) => (step.type === 'token' ? union(all, step.chars) : all), []);
+  const unbounded = node.max === Number.POSITIVE_INFINITY;
+  if (single) {
+    if ((unbounded || node.max > MAX_UNROLL) && overlappingBranches(body)) {
+      throw new Exponential(
+        `"${text}" repeats alternatives that can match the same text, so the same text splits in many ways`,
+      );
+    }
+    const repeated = token(chars, node.min > 0 ? 1 : 0, text, unbounded);
+    return [[{ ...repeated, variable: node.max > node.min }]];
+  }
+  const ambiguity = ambiguous(body, node);
+  if (unbounded) {
+    if (ambiguity !== null) throw new Exponential(ambiguity);
+    const weight = Math.max(1, ...body.map(innerChain));
+    const min = node.min > 0 ? Math.max(1, Math.min(...body.map(minLength))) : 0;
+    return [[{ ...token(chars, min, text, true, weight), compound: true }]];
+  }
+  if (!body.flat().some((step) => step.type === 'token' && step.variable)) {
+    return [
+      [
+        {
+          ...token(chars, node.min * Math.min(...body.map(minLength)), text),
+          variable: node.max > node.min,
+        },
+      ],
+    ];
+  }
+  if (node.max > MAX_UNROLL && ambiguity !== null) throw new Exponential(ambiguity);
+  const copies = Math.min(node.max, MAX_UNROLL);
+  const optional = body.map((path) =>
+    path.map((step) => (step.type === 'token' ? { ...step, min: 0 } : step)),
+  );
+  return concatPaths(
+    Array.from({ length: copies }, (_, i) => (i < node.min ? body : [...optional, []])),
+  );
+}
+
+/** Why repeating `body` lets the engine split the same text in many ways, or null. */
+function ambiguous(body: readonly Path[], node: RepeatNode): string | null {
+  const text = printNode(node);
+  if (body.some((path) => minLength(path) === 0)) {
+    return `"${text}" repeats something that can match empty text, so the same text splits in many ways`;
+  }
+  if (body.some((path) => innerChain(path) >= 2)) {
+    return `"${text}" repeats repetitions that can match the same text, so the same text splits in many ways`;
+  }
+  if (overlappingBranches(body)) {
+    return `"${text}" repeats alternatives that can match the same text, so the same text splits in many ways`;
+  }
+  if (body.some((a) => body.some((b) => slides(a, b)))) {
+    return `"${text}" repeats a group whose repetitions can share out the same text in many ways`;
+  }
+  return null;
+}
+
+function overlappingBranches(body: readonly Path[]): boolean {
+  return body.some((a, i) => body.some((b, j) => i < j && mayMatchAlike(a, b)));
+}
+
+/** Paths of fixed single characters compare position by position; others by their heads. */
+function mayMatchAlike(a: Path, b: Path): boolean {
+  const fixed = (path: Path) =>
+    path.every((step) => step.type !== 'token' || (!step.variable && step.min === 1));
+  if (fixed(a) && fixed(b)) {
+    const x = a.filter((step): step is Token => step.type === 'token');
+    const y = b.filter((step): step is Token => step.type === 'token');
+    return x.length === y.length && x.every((t, i) => overlaps(t.chars, y[i]!.chars));
+  }
+  const heads = headZone(b);
+  return headZone(a).some((t) => heads.some((h) => overlaps(t.chars, h.chars)));
+}
+
+/** The tokens that can consume the first character of a match of the path. */
+function headZone(path: Path): Token[] {
+  const zone: Token[] = [];
+  for (const step of path) {
+    if (step.type !== 'token') continue;
+    zone.push(step);
+    if (step.min > 0) break;
+  }
+  return zone;
+}
+
+/**
+ * True when one repetition's end and the next one's start can trade characters: a
+ * variable-length token at one side overlaps what can stand at the other side.
+ */
+function slides(previous: Path, next: Path): boolean {
+  const tail = headZone([...previous].reverse());
+  const head = headZone(next);
+  return tail.some((t) =>
+    head.some((h) => (t.variable || h.variable) && overlaps(t.chars, h.chars)),
+  );
+}

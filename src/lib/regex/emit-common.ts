@@ -1,0 +1,76 @@
+// Owns what both emitters share: the choice of a global "i" flag and character escaping.
+// Receives RegexNodes, code points and sets from emit-js.ts and emit-re2.ts.
+// Sends decisions and escaped text; it knows nothing of either engine's quirks beyond syntax.
+
+import type { RegexNode } from './ast.js';
+import { type CharSet, complement } from './charset.js';
+import { isClosedUnderFolding } from './class-set.js';
+import { walk } from './emit-tree.js';
+import { hasCaseVariants } from './unicode-sets.js';
+
+/**
+ * True when one "i" flag can stand for the whole regex: something is case-insensitive and
+ * nothing that case folding would change is case-sensitive. Otherwise emitters expand or scope.
+ */
+export function wholeCaseInsensitive(node: RegexNode): boolean {
+  let insensitive = false;
+  walk(node, (child) => {
+    if ((child.type === 'literal' || child.type === 'class') && child.caseInsensitive)
+      insensitive = true;
+  });
+  if (!insensitive) return false;
+  let blocked = false;
+  walk(node, (child) => {
+    if (child.type === 'literal' && !child.caseInsensitive)
+      blocked ||= hasCaseVariants(child.codePoint);
+    if (child.type === 'class' && !child.caseInsensitive) blocked ||= !isClosedUnderFolding(child);
+    // With "iu", V8's \b and RE2's ASCII classes both treat "ſ" and "K" (Kelvin) as word characters.
+    if (child.type === 'assertion' && child.ascii) blocked = true;
+  });
+  return !blocked;
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const NAMED_CONTROLS: ReadonlyMap<number, string> = new Map([
+  [9, '\\t'],
+  [10, '\\n'],
+  [11, '\\v'],
+  [12, '\\f'],
+  [13, '\\r'],
+]);
+
+export type HexStyle = 'javascript' | 're2';
+
+/** Text for one code point: itself when printable and not special, an escape otherwise. */
+export function escapeCodePoint(cp: number, special: string, style: HexStyle, raw = true): string {
+  const char = String.fromCodePoint(cp);
+  if (special.includes(char)) return `\\${char}`;
+  const named = NAMED_CONTROLS.get(cp);
+  if (named !== undefined) return named;
+  if (PRINTABLE.test(char) && (raw || cp < 0x80)) return char;
+  if (style === 're2') return `\\x{${hex(cp)}}`;
+  if (cp < 0x100) return `\\x${hex(cp).padStart(2, '0')}`;
+  return cp < 0x10000 ? `\\u${hex(cp).padStart(4, '0')}` : `\\u{${hex(cp)}}`;
+}
+
+function hex(cp: number): string {
+  return cp.toString(16).toUpperCase();
+}
+
+/** The inside of a bracket for `set`: "a-z", "ab", "a"; non-ASCII is escaped for legibility. */
+export function rangesText(set: CharSet, style: HexStyle): string {
+  const one = (cp: number) => escapeCodePoint(cp, '\\]^-[', style, false);
+  return set
+    .map(([from, to]) => {
+      if (from === to) return one(from);
+      return to === from + 1 ? one(from) + one(to) : `${one(from)}-${one(to)}`;
+    })
+    .join('');
+}
+
+/** Chooses `[…]` or `[^…]`, whichever is shorter, for an exact set of code points. */
+export function setText(set: CharSet, style: HexStyle): { negated: boolean; inside: string } {
+  const inverse = complement(set);
+  if (set.length <= inverse.length) return { negated: false, inside: rangesText(set, style) };
+  return { negated: true, inside: rangesText(inverse, style) };
+}

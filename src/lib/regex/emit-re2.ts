@@ -1,0 +1,151 @@
+// Owns the RE2 spelling of the leaves, for the `re2` package (which passes RE2 syntax through).
+// Receives nodes from the tree emitter, and whether one "i" flag covers the whole regex.
+// Sends RE2 source; look-arounds are dropped and counted, since RE2 has none.
+
+import { createRequire } from 'node:module';
+import type {
+  AssertionNode,
+  ClassNode,
+  DotNode,
+  LiteralNode,
+  LookNode,
+  UnicodeProperty,
+} from './ast.js';
+import { type CharSet, soleMember } from './charset.js';
+import { flatten, resolveClass } from './class-set.js';
+import { escapeCodePoint, rangesText, setText } from './emit-common.js';
+import { atom, type Dialect, type Fragment } from './emit-tree.js';
+
+const SYNTAX = '\\.+*?()|[]{}^$';
+const require = createRequire(import.meta.url);
+const RE2 = require('re2') as new (source: string, flags: string) => unknown;
+
+export class Re2Dialect implements Dialect {
+  /** Assertions RE2 cannot express, replaced by a looser one or by nothing. */
+  droppedLooks = 0;
+  private readonly globalI: boolean;
+  private readonly fail: (message: string) => never;
+
+  constructor(globalI: boolean, fail: (message: string) => never) {
+    this.globalI = globalI;
+    this.fail = fail;
+  }
+
+  /** Case-insensitive runs keep their letters and get a scoped "(?i:…)", which RE2 has. */
+  literals(nodes: readonly LiteralNode[]): Fragment {
+    const parts: string[] = [];
+    for (let i = 0; i < nodes.length; ) {
+      const scoped = nodes[i]!.caseInsensitive && !this.globalI;
+      let run = '';
+      for (; i < nodes.length && (nodes[i]!.caseInsensitive && !this.globalI) === scoped; i++) {
+        run += escapeCodePoint(nodes[i]!.codePoint, SYNTAX, 're2');
+      }
+      parts.push(scoped ? `(?i:${run})` : run);
+    }
+    const source = parts.join('');
+    return nodes.length === 1 || (parts.length === 1 && source.startsWith('(?i:'))
+      ? atom(source)
+      : { source, kind: 'sequence' };
+  }
+
+  charClass(node: ClassNode): Fragment {
+    const flat = flatten(node);
+    const names = flat?.properties.map(re2Property) ?? [null];
+    if (flat === null || names.some((name) => name === null))
+      return atom(exact(resolveClass(node)));
+    const bracket = this.bracket(flat.ranges, names as string[], node.negated);
+    return atom(node.caseInsensitive && !this.globalI ? `(?i:${bracket})` : bracket);
+  }
+
+  private bracket(ranges: CharSet, properties: readonly string[], negated: boolean): string {
+    const sole = soleMember(ranges);
+    if (!negated && properties.length === 0 && sole !== null)
+      return escapeCodePoint(sole, SYNTAX, 're2');
+    if (ranges.length === 0 && properties.length === 1) {
+      return negated ? `\\P${properties[0]!.slice(2)}` : properties[0]!;
+    }
+    if (ranges.length === 0 && properties.length === 0) return negated ? '(?s:.)' : NOTHING;
+    return `[${negated ? '^' : ''}${rangesText(ranges, 're2')}${properties.join('')}]`;
+  }
+
+  dot(node: DotNode): Fragment {
+    if (node.dotAll) return atom('(?s:.)');
+    return atom(node.crlf ? '[^\\n\\r]' : '.');
+  }
+
+  /** RE2 has no Unicode word boundary: \b and \B are ASCII-only there, a known difference. */
+  assertion(node: AssertionNode): Fragment {
+    const source = this.assertionSource(node);
+    return { source, kind: 'assertion' };
+  }
+
+  private assertionSource(node: AssertionNode): string {
+    switch (node.kind) {
+      case 'startText':
+        return '^';
+      case 'endText':
+        return '$';
+      case 'startLine':
+        return '(?m:^)';
+      case 'endLine':
+        return '(?m:$)';
+      case 'startLineCrlf':
+      case 'endLineCrlf':
+        return this.fail('CRLF-aware line anchors ((?mR) with ^ or $) cannot be expressed in RE2');
+      case 'wordBoundary':
+        return '\\b';
+      case 'notWordBoundary':
+        return '\\B';
+      case 'wordStart':
+      case 'wordEnd':
+        this.droppedLooks++;
+        return '\\b';
+      case 'wordStartHalf':
+      case 'wordEndHalf':
+        this.droppedLooks++;
+        return '';
+    }
+  }
+
+  look(_node: LookNode, _body: Fragment): Fragment {
+    this.droppedLooks++;
+    return { source: '', kind: 'assertion' };
+  }
+}
+
+/** RE2 spells an empty class this way; "[]" would not compile. */
+const NOTHING = '[^\\x00-\\x{10FFFF}]';
+
+function exact(set: CharSet): string {
+  const sole = soleMember(set);
+  if (sole !== null) return escapeCodePoint(sole, SYNTAX, 're2');
+  if (set.length === 0) return NOTHING;
+  const { negated, inside } = setText(set, 're2');
+  return inside === '' ? '(?s:.)' : `[${negated ? '^' : ''}${inside}]`;
+}
+
+const supported = new Map<string, boolean>();
+
+/** RE2 knows general categories and scripts, by short and long name respectively. */
+function re2Property(property: UnicodeProperty): string | null {
+  let name: string;
+  if (property.kind === 'generalCategory') name = `\\p{${property.value}}`;
+  else if (property.kind === 'script') name = `\\p{${property.value}}`;
+  else if (property.kind === 'binary' && property.value === 'Any') name = '\\p{Any}';
+  else return null;
+  let ok = supported.get(name);
+  if (ok === undefined) {
+    ok = compiles(name);
+    supported.set(name, ok);
+  }
+  return ok ? name : null;
+}
+
+function compiles(source: string): boolean {
+  try {
+    new RE2(source, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,89 @@
+// Runs a translated regex on lines with a bounded worst case: V8's backtracking engine (fast)
+// up to a line length that the regex's cost makes safe, RE2 (linear time, slower to start)
+// beyond it. Receives a RegexNode with its captures; sends the captured texts of a line.
+// The only user of the `re2` package.
+
+import RE2 from 're2';
+import { anchorLeadingDotStar, type Cost, requiredLiteral, worstCase } from './analyse.js';
+import type { RegexNode } from './ast.js';
+import { toJavaScript, toRe2 } from './emit.js';
+
+export type { Cost };
+
+/**
+ * Longest line V8 is trusted with, by polynomial degree of the regex. Measured on crafted
+ * lines (README, "Regex engine"): degree 2 stays under 1 ms at 8 KiB, degree 3 under 2 ms
+ * at 2 KiB; above that, and for exponential regexes, every line goes to RE2.
+ */
+export function v8LineLimit(cost: Cost): number {
+  if (cost.kind === 'exponential' || cost.degree > 4) return 0;
+  if (cost.degree <= 2) return 8192;
+  return cost.degree === 3 ? 2048 : 256;
+}
+
+/**
+ * Says whether the captures found by RE2 hold what V8's look-arounds would have checked:
+ * returns -1 when they do, else the index of the first capture that fails.
+ */
+export type Verify = (line: string, indices: readonly (readonly [number, number])[]) => number;
+
+export interface Engine {
+  readonly cost: Cost;
+  /** Capture names in the order `exec` returns their texts. */
+  readonly captures: readonly string[];
+  /** Lines longer than this go to RE2. */
+  readonly v8Limit: number;
+  /** A text every match contains, tested with indexOf before any regex runs. */
+  readonly literal: string | null;
+  exec(line: string): string[] | undefined;
+}
+
+/** How many captures RE2 may find that fail `verify` before the line counts as no match. */
+const MAX_RETRIES = 8;
+/** Replaces the first character of a rejected capture so that RE2 looks further. */
+const MASK = '\u0000';
+
+export function compileEngine(node: RegexNode, verify?: Verify): Engine {
+  const tree = anchorLeadingDotStar(node);
+  const cost = worstCase(tree);
+  const js = toJavaScript(tree);
+  const re2Source = toRe2(tree);
+  const v8 = new RegExp(js.source, js.flags);
+  const re2 = new RE2(re2Source.source, `${re2Source.flags}d`);
+  const v8Limit = v8LineLimit(cost);
+  const literal = requiredLiteral(tree);
+  const check = re2Source.droppedLooks > 0 ? verify : undefined;
+  const exec = (line: string): string[] | undefined => {
+    if (literal !== null && line.indexOf(literal) < 0) return undefined;
+    if (line.length <= v8Limit) {
+      const m = v8.exec(line);
+      return m === null ? undefined : captured(m);
+    }
+    return execRe2(re2, line, check);
+  };
+  return { cost, captures: js.captures, v8Limit, literal, exec };
+}
+
+function execRe2(re2: RE2, line: string, verify: Verify | undefined): string[] | undefined {
+  let text = line;
+  for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+    const m = re2.exec(text) as
+      | (RegExpExecArray & { indices: ([number, number] | undefined)[] })
+      | null;
+    if (m === null) return undefined;
+    const indices = m.indices.slice(1);
+    if (!indices.every((pair) => pair !== undefined)) return undefined;
+    const failing = verify === undefined ? -1 : verify(line, indices);
+    if (failing < 0) return indices.map(([start, end]) => line.slice(start, end));
+    const start = indices[failing]![0];
+    text = text.slice(0, start) + MASK + text.slice(start + 1);
+  }
+  return undefined;
+}
+
+/** The texts of the captures; undefined when one of them took no part in the match. */
+function captured(m: RegExpExecArray): string[] | undefined {
+  const texts = m.slice(1);
+  for (let i = 0; i < texts.length; i++) if (texts[i] === undefined) return undefined;
+  return texts as string[];
+}

@@ -1,0 +1,170 @@
+// The regex module's front door for the rest of riposte: parse the configuration dialect,
+// build trees around patterns, compile to the dual engine, and the checks that
+// `test-config` reports. Receives sources and trees; sends trees, engines and warnings.
+
+import { anchorLeadingDotStar, type Cost, worstCase } from './analyse.js';
+import {
+  alternation,
+  type CaptureNode,
+  capture,
+  children,
+  concat,
+  look,
+  type PatternRefNode,
+  type RegexNode,
+} from './ast.js';
+import { toJavaScript } from './emit.js';
+import { compileEngine, type Engine as BaseEngine, type Verify } from './engine.js';
+import { parseRegex } from './parse.js';
+
+export type { Cost, RegexNode, Verify };
+export type Engine = BaseEngine & { readonly warnings: readonly string[] };
+
+export const regex = {
+  parse(source: string, patternNames?: ReadonlySet<string>): RegexNode {
+    return parseRegex(source, patternNames === undefined ? {} : { patternNames });
+  },
+  capture,
+  concat,
+  alternation,
+  look(o: { behind: boolean; negate: boolean; body: RegexNode }): RegexNode {
+    return look(o.body, o.behind, o.negate);
+  },
+  /** Whether the regex can match the empty string. */
+  matchesEmpty,
+  /** A test of whether a whole text matches (as `ignoreregex` and `ignore` values need). */
+  wholeMatcher(node: RegexNode): (text: string) => boolean {
+    const js = toJavaScript(node);
+    const re = new RegExp(`^(?:${js.source})$`, js.flags);
+    return (text) => re.test(text);
+  },
+  patternRefs(node: RegexNode): PatternRefNode[] {
+    const refs: PatternRefNode[] = [];
+    visit(node, (n) => {
+      if (n.type === 'patternRef') refs.push(n);
+    });
+    return refs;
+  },
+  substitute,
+  compile(node: RegexNode, options: { verify?: Verify | undefined } = {}): Engine {
+    const engine = compileEngine(node, options.verify);
+    return { ...engine, warnings: warningsOf(node, engine) };
+  },
+};
+
+function visit(node: RegexNode, f: (node: RegexNode) => void): void {
+  f(node);
+  for (const child of children(node)) visit(child, f);
+}
+
+/** The tree with each `<name>` replaced by `replace(ref)`. */
+function substitute(node: RegexNode, replace: (ref: PatternRefNode) => RegexNode): RegexNode {
+  switch (node.type) {
+    case 'patternRef':
+      return replace(node);
+    case 'group':
+    case 'capture':
+    case 'repeat':
+    case 'look':
+      return { ...node, body: substitute(node.body, replace) };
+    case 'concat':
+      return concat(node.items.map((n) => substitute(n, replace)));
+    case 'alternation':
+      return alternation(node.alternatives.map((n) => substitute(n, replace)));
+    default:
+      return node;
+  }
+}
+
+function matchesEmpty(node: RegexNode): boolean {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef':
+      return false;
+    case 'group':
+    case 'capture':
+      return matchesEmpty(node.body);
+    case 'repeat':
+      return node.min === 0 || matchesEmpty(node.body);
+    case 'concat':
+      return node.items.every(matchesEmpty);
+    case 'alternation':
+      return node.alternatives.some(matchesEmpty);
+    default:
+      return true;
+  }
+}
+
+function warningsOf(node: RegexNode, engine: BaseEngine): string[] {
+  const warnings: string[] = [];
+  const greedy = greedyBeforeCapture(node);
+  if (greedy !== undefined) {
+    warnings.push(
+      `greedy "${greedy.before}" before <${greedy.capture}> with no anchor at the end: the value taken is the last that fits, which may be text an attacker wrote; anchor the end of the regex or use a narrower class than "${greedy.before}"`,
+    );
+  }
+  const cost = engine.cost;
+  if (cost.kind === 'exponential') {
+    warnings.push(
+      `at risk: ${cost.reason}; riposte matches every line with its linear-time engine (RE2), which is slower`,
+    );
+  } else if (cost.degree >= 3) {
+    warnings.push(
+      `at risk: ${cost.reason}; time can grow as the line length to the power ${cost.degree}, so lines longer than ${engine.v8Limit} characters are matched with the linear-time engine (RE2)`,
+    );
+  }
+  return warnings;
+}
+
+/** The first capture that a greedy "." or negated-class repetition precedes, when no end anchor follows it. */
+function greedyBeforeCapture(node: RegexNode): { before: string; capture: string } | undefined {
+  if (node.type === 'alternation') {
+    for (const alternative of node.alternatives) {
+      const found = greedyBeforeCapture(alternative);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const items = node.type === 'concat' ? node.items : [node];
+  let before: string | undefined;
+  for (const [i, item] of items.entries()) {
+    const broad = broadRepeat(item);
+    if (broad !== undefined) before = broad;
+    const captured = firstCapture(item);
+    if (captured !== undefined && before !== undefined && !anchoredAtEnd(items.slice(i + 1))) {
+      return { before, capture: captured.name };
+    }
+  }
+  return undefined;
+}
+
+function broadRepeat(node: RegexNode): string | undefined {
+  if (node.type !== 'repeat' || !node.greedy || node.max !== Number.POSITIVE_INFINITY)
+    return undefined;
+  const body = node.body.type === 'group' ? node.body.body : node.body;
+  const suffix = node.min === 0 ? '*' : '+';
+  if (body.type === 'dot') return `.${suffix}`;
+  if (body.type === 'class' && body.negated) return `${body.text ?? '[^…]'}${suffix}`;
+  return undefined;
+}
+
+function firstCapture(node: RegexNode): CaptureNode | undefined {
+  if (node.type === 'capture') return node;
+  for (const child of children(node)) {
+    const found = firstCapture(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function anchoredAtEnd(items: readonly RegexNode[]): boolean {
+  const last = items[items.length - 1];
+  return last?.type === 'assertion' && (last.kind === 'endText' || last.kind === 'endLine');
+}
+
+/** Used by tests and `test-config`: the cost of a tree as the engine sees it. */
+export function costOf(node: RegexNode): Cost {
+  return worstCase(anchorLeadingDotStar(node));
+}
