@@ -4,10 +4,16 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { show } from './client/show.js';
+import { status } from './client/status.js';
 import { testConfig } from './client/test-config.js';
 import { testRegex } from './client/test-regex.js';
+import { trigger } from './client/trigger.js';
+import { runDaemon } from './daemon/daemon.js';
+import { parseDuration } from './lib/duration.js';
 import { UsageError } from './lib/errors.js';
-import { LEVELS, type Level } from './lib/log.js';
+import { configureLog, LEVELS, type Level } from './lib/log.js';
+import { defaultSocket } from './protocol.js';
 
 const FORMATS = ['yaml', 'json'] as const;
 
@@ -18,29 +24,134 @@ function version(): string {
 
 function program(run: (status: Promise<number>) => void): Command {
   const cli = new Command('riposte')
-    .description('Scans the output of long-running commands for repeated offences and acts on them.')
+    .description(
+      'Scans the output of long-running commands for repeated offences and acts on them.',
+    )
     .version(version(), '-V, --version')
     .helpCommand(true)
     .showHelpAfterError('(run "riposte help" for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
 
+  const socketOption = () =>
+    new Option('-s, --socket <path>', 'control socket').default(defaultSocket());
+
+  cli
+    .command('start')
+    .description('run the daemon')
+    .requiredOption('-c, --config <path>', 'configuration file or directory')
+    .addOption(
+      new Option('-l, --loglevel <level>', 'lowest level logged')
+        .argParser(parseLevel)
+        .default('INFO'),
+    )
+    .addOption(socketOption())
+    .addOption(
+      new Option('--action-timeout <duration>', 'kill an action running longer than this')
+        .argParser(parseTimeout)
+        .default(300_000, '5m'),
+    )
+    .action((o: { config: string; loglevel: Level; socket: string; actionTimeout: number }) => {
+      configureLog({ level: o.loglevel });
+      run(
+        runDaemon({
+          config: o.config,
+          socket: o.socket,
+          actionTimeout: o.actionTimeout,
+          version: version(),
+          exit: (code) => process.exit(code),
+        }),
+      );
+    });
+
+  for (const kind of ['show', 'flush'] as const) {
+    cli
+      .command(kind)
+      .description(
+        kind === 'show'
+          ? 'print current counts and pending actions (current bans)'
+          : 'forget the counts and run now the pending actions (unban) of the selected matches; print them',
+      )
+      .argument(
+        '[selectors...]',
+        'NAME=REGEX: keep the matches whose pattern NAME matches REGEX whole',
+      )
+      .addOption(socketOption())
+      .addOption(
+        new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
+      )
+      .option('-l, --limit <stream[.filter]>', 'only this stream, or this filter')
+      .action(
+        (
+          selectors: string[],
+          o: { socket: string; format: (typeof FORMATS)[number]; limit?: string },
+        ) =>
+          run(
+            show(kind, {
+              socket: o.socket,
+              format: o.format,
+              selectors,
+              ...(o.limit === undefined ? {} : { limit: o.limit }),
+            }),
+          ),
+      );
+  }
+
+  cli
+    .command('trigger')
+    .description('trigger a filter for a match now, without counting')
+    .argument('<stream.filter>', 'the filter')
+    .argument('<values...>', 'NAME=VALUE for each pattern of the filter')
+    .addOption(socketOption())
+    .action((target: string, values: string[], o: { socket: string }) =>
+      run(trigger(o.socket, target, values)),
+    );
+
+  cli
+    .command('status')
+    .description('print the state of the streams and the counters of the running daemon')
+    .addOption(socketOption())
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
+    )
+    .action((o: { socket: string; format: (typeof FORMATS)[number] }) =>
+      run(status(o.socket, o.format)),
+    );
+
   cli
     .command('test-config')
     .description('load a configuration and print its merged, normalised form, or every error')
     .requiredOption('-c, --config <path>', 'configuration file or directory')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'))
-    .action((o: { config: string; format: (typeof FORMATS)[number] }) => run(testConfig(o.config, o.format)));
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
+    )
+    .action((o: { config: string; format: (typeof FORMATS)[number] }) =>
+      run(testConfig(o.config, o.format)),
+    );
 
   cli
     .command('test-regex')
-    .description('test a regex (with the <pattern>s of a configuration) on LINE, or on each line of stdin')
+    .description(
+      'test a regex (with the <pattern>s of a configuration) on LINE, or on each line of stdin',
+    )
     .argument('<regex>', 'the regex, in the configuration syntax')
     .argument('[line]', 'the line to test; read lines from stdin when absent')
     .option('-c, --config <path>', 'configuration whose patterns the regex may use')
     .action((regex: string, line: string | undefined, o: { config?: string }) =>
-      run(testRegex(regex, { ...(o.config === undefined ? {} : { config: o.config }), ...(line === undefined ? {} : { line }) })),
+      run(
+        testRegex(regex, {
+          ...(o.config === undefined ? {} : { config: o.config }),
+          ...(line === undefined ? {} : { line }),
+        }),
+      ),
     );
   return cli;
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDuration(value);
+  if (typeof ms !== 'number') throw new InvalidArgumentError(ms.error);
+  if (ms === 0) throw new InvalidArgumentError('must be more than 0');
+  return ms;
 }
 
 export function parseLevel(value: string): Level {
@@ -59,7 +170,10 @@ function main(): void {
       },
       (error: unknown) => {
         if (error instanceof UsageError) process.stderr.write(`riposte: ${error.message}\n`);
-        else process.stderr.write(`riposte: internal error: ${(error as Error).stack ?? String(error)}\n`);
+        else
+          process.stderr.write(
+            `riposte: internal error: ${(error as Error).stack ?? String(error)}\n`,
+          );
         process.exit(1);
       },
     );

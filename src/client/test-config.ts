@@ -62,7 +62,9 @@ function pattern(p: Pattern): Record<string, unknown> {
 
 function filter(f: Filter): Record<string, unknown> {
   const matching =
-    f.struct === undefined ? { regex: f.regexes.map((r) => r.source) } : { options: f.struct.options };
+    f.struct === undefined
+      ? { regex: f.regexes.map((r) => r.source) }
+      : { options: f.struct.options };
   return {
     type: f.type,
     ...matching,

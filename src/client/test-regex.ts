@@ -8,7 +8,10 @@ import { type CompiledRegex, compileRegex } from '../concepts/matcher.js';
 import type { Pattern } from '../concepts/pattern.js';
 import { LineSplitter } from '../lib/lines.js';
 
-export async function testRegex(source: string, options: { config?: string; line?: string }): Promise<number> {
+export async function testRegex(
+  source: string,
+  options: { config?: string; line?: string },
+): Promise<number> {
   const patterns = await patternsOf(options.config);
   if (patterns === undefined) return 1;
   const c = new Checker(() => 'regex');
@@ -25,7 +28,9 @@ export async function testRegex(source: string, options: { config?: string; line
   return replay(compiled);
 }
 
-async function patternsOf(path: string | undefined): Promise<ReadonlyMap<string, Pattern> | undefined> {
+async function patternsOf(
+  path: string | undefined,
+): Promise<ReadonlyMap<string, Pattern> | undefined> {
   if (path === undefined) return new Map();
   const loaded = await loadConfig(path);
   if (loaded.ok) return loaded.config.patterns;
@@ -40,8 +45,10 @@ export function describeLine(regex: CompiledRegex, line: string): string {
   const parts = captured.map((text, i) => {
     const pattern = regex.patterns[i]!;
     const valued = pattern.value(text);
-    if (valued === undefined) return { text: `${pattern.name}=${text} (not a valid ${pattern.type} value)`, ok: false };
-    if ('ignoredBy' in valued) return { text: `${pattern.name}=${text} (ignored by ${valued.ignoredBy})`, ok: false };
+    if (valued === undefined)
+      return { text: `${pattern.name}=${text} (not a valid ${pattern.type} value)`, ok: false };
+    if ('ignoredBy' in valued)
+      return { text: `${pattern.name}=${text} (ignored by ${valued.ignoredBy})`, ok: false };
     return { text: `${pattern.name}=${valued.value}`, ok: true };
   });
   const verdict = parts.every((p) => p.ok) ? 'match' : 'ignored';

@@ -22,8 +22,17 @@ interface ActionBase {
 }
 
 export type Action =
-  | (ActionBase & { readonly type: 'cmd'; readonly cmd: readonly string[]; readonly argv: readonly Template[] })
-  | (ActionBase & { readonly type: 'virtual'; readonly sendText: string; readonly send: Template; readonly to: string })
+  | (ActionBase & {
+      readonly type: 'cmd';
+      readonly cmd: readonly string[];
+      readonly argv: readonly Template[];
+    })
+  | (ActionBase & {
+      readonly type: 'virtual';
+      readonly sendText: string;
+      readonly send: Template;
+      readonly to: string;
+    })
   | (ActionBase & SetAction);
 
 /** An action of a built-in type that adds addresses to, or deletes them from, a kernel set. */
@@ -51,31 +60,53 @@ export interface ActionContext {
   readonly declared: ReadonlySet<string>;
 }
 
-export function buildAction(c: Checker, path: Path, name: string, raw: unknown, ctx: ActionContext): Action | undefined {
+export function buildAction(
+  c: Checker,
+  path: Path,
+  name: string,
+  raw: unknown,
+  ctx: ActionContext,
+): Action | undefined {
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type = map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], ACTION_TYPES);
+  const type =
+    map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], ACTION_TYPES);
   const base = buildBase(c, path, name, map, ctx);
   const body = type === undefined ? undefined : buildBody(c, path, type, map, ctx);
   if (base === undefined || body === undefined || c.errors.length > errors) return undefined;
   return Object.freeze({ ...base, ...body }) as Action;
 }
 
-function buildBase(c: Checker, path: Path, name: string, map: Record<string, unknown>, ctx: ActionContext): ActionBase | undefined {
+function buildBase(
+  c: Checker,
+  path: Path,
+  name: string,
+  map: Record<string, unknown>,
+  ctx: ActionContext,
+): ActionBase | undefined {
   const delayed = map['after'] !== undefined;
   const after = delayed ? c.duration(map['after'], [...path, 'after']) : 0;
-  const flag = (key: string): boolean => (map[key] === undefined ? false : (c.boolean(map[key], [...path, key]) ?? false));
+  const flag = (key: string): boolean =>
+    map[key] === undefined ? false : (c.boolean(map[key], [...path, key]) ?? false);
   const onexit = flag('onexit');
   const oneshot = flag('oneshot');
   const v4 = flag('ipv4only');
   const v6 = flag('ipv6only');
-  if (onexit && !delayed) c.fail([...path, 'onexit'], 'onexit applies to a delayed action: add "after"');
-  if (oneshot && delayed) c.fail([...path, 'oneshot'], 'oneshot applies to an immediate action: it cannot be combined with "after"');
+  if (onexit && !delayed)
+    c.fail([...path, 'onexit'], 'onexit applies to a delayed action: add "after"');
+  if (oneshot && delayed)
+    c.fail(
+      [...path, 'oneshot'],
+      'oneshot applies to an immediate action: it cannot be combined with "after"',
+    );
   if (v4 && v6) c.fail([...path, 'ipv6only'], 'ipv4only and ipv6only cannot both be true');
   const familyPattern = ctx.patterns.findIndex((p) => p.type !== 'regex');
   if ((v4 || v6) && familyPattern < 0) {
-    c.fail([...path, v4 ? 'ipv4only' : 'ipv6only'], 'the filter has no pattern of type ip, ipv4 or ipv6 to tell the address family');
+    c.fail(
+      [...path, v4 ? 'ipv4only' : 'ipv6only'],
+      'the filter has no pattern of type ip, ipv4 or ipv6 to tell the address family',
+    );
   }
   if (after === undefined) return undefined;
   const family: Family = v4 ? 'ipv4' : v6 ? 'ipv6' : 'any';
@@ -87,13 +118,24 @@ type Body =
   | { type: 'virtual'; sendText: string; send: Template; to: string }
   | SetAction;
 
-function buildBody(c: Checker, path: Path, type: (typeof ACTION_TYPES)[number], map: Record<string, unknown>, ctx: ActionContext): Body | undefined {
+function buildBody(
+  c: Checker,
+  path: Path,
+  type: (typeof ACTION_TYPES)[number],
+  map: Record<string, unknown>,
+  ctx: ActionContext,
+): Body | undefined {
   if (type !== 'cmd' && map['cmd'] !== undefined) {
-    return c.fail([...path, 'cmd'], `an action of type "${type}" takes "options", not "cmd"`, 'key');
+    return c.fail(
+      [...path, 'cmd'],
+      `an action of type "${type}" takes "options", not "cmd"`,
+      'key',
+    );
   }
   switch (type) {
     case 'cmd':
-      if (map['options'] !== undefined) c.fail([...path, 'options'], 'an action of type "cmd" has no options', 'key');
+      if (map['options'] !== undefined)
+        c.fail([...path, 'options'], 'an action of type "cmd" has no options', 'key');
       return buildCmd(c, path, map, ctx);
     case 'virtual':
       return buildVirtual(c, [...path, 'options'], map['options'], ctx);
@@ -103,7 +145,12 @@ function buildBody(c: Checker, path: Path, type: (typeof ACTION_TYPES)[number], 
   }
 }
 
-function buildCmd(c: Checker, path: Path, map: Record<string, unknown>, ctx: ActionContext): Body | undefined {
+function buildCmd(
+  c: Checker,
+  path: Path,
+  map: Record<string, unknown>,
+  ctx: ActionContext,
+): Body | undefined {
   if (map['cmd'] === undefined) return c.fail(path, 'missing key "cmd"');
   const cmd = c.argv(map['cmd'], [...path, 'cmd']);
   if (cmd === undefined) return undefined;
@@ -128,32 +175,66 @@ const SET_DEFAULTS = {
   nftables: { chains: ['input', 'forward'], target: 'drop' },
 };
 
-function buildSetAction(c: Checker, path: Path, type: 'ipset' | 'nftables', raw: unknown, ctx: ActionContext): Body | undefined {
+function buildSetAction(
+  c: Checker,
+  path: Path,
+  type: 'ipset' | 'nftables',
+  raw: unknown,
+  ctx: ActionContext,
+): Body | undefined {
   const o = c.map(raw ?? {}, path, SET_KEYS);
   if (o === undefined) return undefined;
   if (o['set'] === undefined) return c.fail(path, 'missing key "set"');
   const errors = c.errors.length;
   const set = c.string(o['set'], [...path, 'set']);
-  if (set !== undefined && !/^[A-Za-z0-9_-]{1,28}$/.test(set)) c.fail([...path, 'set'], 'a set name is 1 to 28 letters, digits, "_" or "-"');
-  const op = o['action'] === undefined ? 'add' : c.oneOf(o['action'], [...path, 'action'], ['add', 'del', 'delete'] as const);
-  const patternName = o['pattern'] === undefined ? 'ip' : c.string(o['pattern'], [...path, 'pattern']);
+  if (set !== undefined && !/^[A-Za-z0-9_-]{1,28}$/.test(set))
+    c.fail([...path, 'set'], 'a set name is 1 to 28 letters, digits, "_" or "-"');
+  const op =
+    o['action'] === undefined
+      ? 'add'
+      : c.oneOf(o['action'], [...path, 'action'], ['add', 'del', 'delete'] as const);
+  const patternName =
+    o['pattern'] === undefined ? 'ip' : c.string(o['pattern'], [...path, 'pattern']);
   const pattern = ctx.patterns.findIndex((p) => p.name === patternName);
   const ip = ctx.patterns[pattern];
   if (patternName !== undefined && (ip === undefined || ip.type === 'regex')) {
-    c.fail([...path, 'pattern'], `the filter has no pattern "${patternName}" of type ip, ipv4 or ipv6 (a ${type} set holds addresses)`);
+    c.fail(
+      [...path, 'pattern'],
+      `the filter has no pattern "${patternName}" of type ip, ipv4 or ipv6 (a ${type} set holds addresses)`,
+    );
   }
-  const version = o['version'] === undefined ? undefined : c.oneOf(o['version'], [...path, 'version'], ['ip', 'ipv4', 'ipv6'] as const);
-  const chains = o['chains'] === undefined ? SET_DEFAULTS[type].chains : c.stringList(o['chains'], [...path, 'chains'], { nonEmpty: false });
-  const target = o['target'] === undefined ? SET_DEFAULTS[type].target : c.string(o['target'], [...path, 'target']);
-  if (set === undefined || op === undefined || ip === undefined || chains === undefined || target === undefined || c.errors.length > errors) {
+  const version =
+    o['version'] === undefined
+      ? undefined
+      : c.oneOf(o['version'], [...path, 'version'], ['ip', 'ipv4', 'ipv6'] as const);
+  const chains =
+    o['chains'] === undefined
+      ? SET_DEFAULTS[type].chains
+      : c.stringList(o['chains'], [...path, 'chains'], { nonEmpty: false });
+  const target =
+    o['target'] === undefined
+      ? SET_DEFAULTS[type].target
+      : c.string(o['target'], [...path, 'target']);
+  if (
+    set === undefined ||
+    op === undefined ||
+    ip === undefined ||
+    chains === undefined ||
+    target === undefined ||
+    c.errors.length > errors
+  ) {
     return undefined;
   }
   const families = familiesOf(ip.type === 'regex' ? 'ip' : ip.type, version);
-  if (families.length === 0) return c.fail([...path, 'version'], `contradicts the pattern "${ip.name}" of type ${ip.type}`);
+  if (families.length === 0)
+    return c.fail([...path, 'version'], `contradicts the pattern "${ip.name}" of type ${ip.type}`);
   return { type, set, add: op === 'add', pattern, families, chains, target, options: o };
 }
 
-function familiesOf(type: 'ip' | 'ipv4' | 'ipv6', version: 'ip' | 'ipv4' | 'ipv6' | undefined): ('ipv4' | 'ipv6')[] {
+function familiesOf(
+  type: 'ip' | 'ipv4' | 'ipv6',
+  version: 'ip' | 'ipv4' | 'ipv6' | undefined,
+): ('ipv4' | 'ipv6')[] {
   const all = (['ipv4', 'ipv6'] as const).filter((f) => type === 'ip' || type === f);
   return version === undefined || version === 'ip' ? all : all.filter((f) => f === version);
 }
@@ -161,7 +242,8 @@ function familiesOf(type: 'ip' | 'ipv4' | 'ipv6', version: 'ip' | 'ipv4' | 'ipv6
 function template(c: Checker, path: Path, text: string, ctx: ActionContext): Template {
   const names = ctx.patterns.map((p) => p.name);
   for (const name of slotNames(text, ctx.declared)) {
-    if (!names.includes(name)) c.fail(path, `<${name}> is a pattern that this filter's regexes do not capture`);
+    if (!names.includes(name))
+      c.fail(path, `<${name}> is a pattern that this filter's regexes do not capture`);
   }
   return compileTemplate(text, names);
 }

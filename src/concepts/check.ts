@@ -33,7 +33,10 @@ export class Checker {
   }
 
   warn(path: Path, message: string): void {
-    this.warnings.push({ place: this.#locate(path, 'value'), message: `${keyPath(path)}: ${message}` });
+    this.warnings.push({
+      place: this.#locate(path, 'value'),
+      message: `${keyPath(path)}: ${message}`,
+    });
   }
 
   /** A map whose keys are all in `known`; unknown keys are reported with a suggestion. */
@@ -50,7 +53,8 @@ export class Checker {
 
   /** A map of user-chosen names (streams, filters...), each a name without `.`. */
   names(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
-    if (!isPlainObject(value)) return this.fail(path, `expected a map of ${what}, got ${describe(value)}`);
+    if (!isPlainObject(value))
+      return this.fail(path, `expected a map of ${what}, got ${describe(value)}`);
     const entries = Object.entries(value);
     for (const [name] of entries) {
       if (!/^[^.\s]+$/.test(name)) {
@@ -86,13 +90,15 @@ export class Checker {
   }
 
   oneOf<T extends string>(value: unknown, path: Path, allowed: readonly T[]): T | undefined {
-    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+      return value as T;
     const list = allowed.map((a) => `"${a}"`).join(', ');
     return this.fail(path, `expected one of ${list}, got ${describe(value)}`);
   }
 
   stringList(value: unknown, path: Path, options: { nonEmpty: boolean }): string[] | undefined {
-    if (!Array.isArray(value)) return this.fail(path, `expected a list of strings, got ${describe(value)}`);
+    if (!Array.isArray(value))
+      return this.fail(path, `expected a list of strings, got ${describe(value)}`);
     if (options.nonEmpty && value.length === 0) return this.fail(path, 'must not be empty');
     const errors = this.errors.length;
     value.forEach((item, i) => this.string(item, [...path, i]));
@@ -102,7 +108,10 @@ export class Checker {
   /** A command: a non-empty list of strings, run without a shell. */
   argv(value: unknown, path: Path): string[] | undefined {
     if (typeof value === 'string') {
-      return this.fail(path, 'expected a list of strings such as [\'iptables\', \'-w\', ...], got a string: commands are run without a shell');
+      return this.fail(
+        path,
+        "expected a list of strings such as ['iptables', '-w', ...], got a string: commands are run without a shell",
+      );
     }
     return this.stringList(value, path, { nonEmpty: true });
   }

@@ -4,13 +4,23 @@
 
 import type { ConfigError } from '../lib/errors.js';
 import { Checker, type Path, type Warning } from './check.js';
+import { keyPath } from './document.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { buildPattern, type Pattern } from './pattern.js';
 import { buildStream, type Stream } from './stream.js';
 import { lintConfig } from './lint.js';
 
-const KEYS = ['patterns', 'streams', 'start', 'stop', 'concurrency', 'state_directory', 'state_rotation_interval', 'plugins'];
+const KEYS = [
+  'patterns',
+  'streams',
+  'start',
+  'stop',
+  'concurrency',
+  'state_directory',
+  'state_rotation_interval',
+  'plugins',
+];
 const MIN_ROTATION = 30 * 60_000;
 
 /** reaction's plugins and what riposte offers instead. */
@@ -35,7 +45,11 @@ export interface Config {
 
 export type Loaded =
   | { readonly ok: true; readonly config: Config; readonly warnings: readonly Warning[] }
-  | { readonly ok: false; readonly errors: readonly ConfigError[]; readonly warnings: readonly Warning[] };
+  | {
+      readonly ok: false;
+      readonly errors: readonly ConfigError[];
+      readonly warnings: readonly Warning[];
+    };
 
 export async function loadConfig(path: string): Promise<Loaded> {
   const loaded = await loadDocuments(path);
@@ -43,13 +57,22 @@ export async function loadConfig(path: string): Promise<Loaded> {
   const { merged, errors } = mergeDocuments(loaded.documents);
   const c = new Checker(merged.locate);
   c.errors.push(...errors);
-  const config = buildConfig(c, merged.value, loaded.documents.map((d) => d.file));
-  if (config === undefined || c.errors.length > 0) return { ok: false, errors: c.errors, warnings: c.warnings };
+  const config = buildConfig(
+    c,
+    merged.value,
+    loaded.documents.map((d) => d.file),
+  );
+  if (config === undefined || c.errors.length > 0)
+    return { ok: false, errors: c.errors, warnings: c.warnings };
   lintConfig(c, config);
   return { ok: true, config, warnings: c.warnings };
 }
 
-function buildConfig(c: Checker, raw: Record<string, unknown>, files: string[]): Config | undefined {
+function buildConfig(
+  c: Checker,
+  raw: Record<string, unknown>,
+  files: string[],
+): Config | undefined {
   const map = c.map(raw, [], KEYS);
   if (map === undefined) return undefined;
   checkPlugins(c, map['plugins']);
@@ -57,15 +80,37 @@ function buildConfig(c: Checker, raw: Record<string, unknown>, files: string[]):
   const streams = buildStreams(c, map['streams'], patterns);
   const start = readCommands(c, ['start'], map['start']);
   const stop = readCommands(c, ['stop'], map['stop']);
-  const concurrency = map['concurrency'] === undefined ? 0 : c.integer(map['concurrency'], ['concurrency'], Number.MIN_SAFE_INTEGER);
-  const stateDirectory = map['state_directory'] === undefined ? '.' : c.string(map['state_directory'], ['state_directory']);
+  const concurrency =
+    map['concurrency'] === undefined
+      ? 0
+      : c.integer(map['concurrency'], ['concurrency'], Number.MIN_SAFE_INTEGER);
+  const stateDirectory =
+    map['state_directory'] === undefined
+      ? '.'
+      : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
   if (streams !== undefined) checkVirtualTargets(c, streams);
-  if (streams === undefined || start === undefined || stop === undefined || concurrency === undefined ||
-      stateDirectory === undefined || stateRotationInterval === undefined) {
+  if (streams !== undefined) checkSetOptions(c, streams);
+  if (
+    streams === undefined ||
+    start === undefined ||
+    stop === undefined ||
+    concurrency === undefined ||
+    stateDirectory === undefined ||
+    stateRotationInterval === undefined
+  ) {
     return undefined;
   }
-  return Object.freeze({ files, patterns, streams, start, stop, concurrency, stateDirectory, stateRotationInterval });
+  return Object.freeze({
+    files,
+    patterns,
+    streams,
+    start,
+    stop,
+    concurrency,
+    stateDirectory,
+    stateRotationInterval,
+  });
 }
 
 function buildPatterns(c: Checker, raw: unknown): Map<string, Pattern> {
@@ -78,18 +123,26 @@ function buildPatterns(c: Checker, raw: unknown): Map<string, Pattern> {
   return patterns;
 }
 
-function buildStreams(c: Checker, raw: unknown, patterns: ReadonlyMap<string, Pattern>): Stream[] | undefined {
-  if (raw === undefined) return c.fail([], 'missing key "streams": a configuration needs at least one stream');
+function buildStreams(
+  c: Checker,
+  raw: unknown,
+  patterns: ReadonlyMap<string, Pattern>,
+): Stream[] | undefined {
+  if (raw === undefined)
+    return c.fail([], 'missing key "streams": a configuration needs at least one stream');
   const entries = c.names(raw, ['streams'], 'streams');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(['streams'], 'a configuration needs at least one stream');
-  const streams = entries.map(([name, value]) => buildStream(c, ['streams', name], name, value, patterns));
+  const streams = entries.map(([name, value]) =>
+    buildStream(c, ['streams', name], name, value, patterns),
+  );
   return streams.every((s) => s !== undefined) ? streams : undefined;
 }
 
 function readCommands(c: Checker, path: Path, raw: unknown): string[][] | undefined {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) return c.fail(path, 'expected a list of commands, each a list of strings');
+  if (!Array.isArray(raw))
+    return c.fail(path, 'expected a list of commands, each a list of strings');
   const commands = raw.map((cmd, i) => c.argv(cmd, [...path, i]));
   return commands.every((cmd) => cmd !== undefined) ? commands : undefined;
 }
@@ -98,7 +151,8 @@ function readRotation(c: Checker, raw: unknown): number | null | undefined {
   if (raw === null) return null;
   if (raw === undefined) return 24 * 3_600_000;
   const ms = c.duration(raw, ['state_rotation_interval']);
-  if (ms !== undefined && ms < MIN_ROTATION) return c.fail(['state_rotation_interval'], 'must be at least 30m (or null for never)');
+  if (ms !== undefined && ms < MIN_ROTATION)
+    return c.fail(['state_rotation_interval'], 'must be at least 30m (or null for never)');
   return ms;
 }
 
@@ -106,7 +160,11 @@ function checkPlugins(c: Checker, raw: unknown): void {
   if (raw === undefined) return;
   for (const [name] of c.names(raw, ['plugins'], 'plugins') ?? []) {
     const instead = PLUGINS[name] ?? 'riposte has no equivalent of this plugin';
-    c.fail(['plugins', name], `reaction's external plugins cannot be loaded by riposte: ${instead}, and remove "plugins"`, 'key');
+    c.fail(
+      ['plugins', name],
+      `reaction's external plugins cannot be loaded by riposte: ${instead}, and remove "plugins"`,
+      'key',
+    );
   }
 }
 
@@ -116,8 +174,47 @@ function checkVirtualTargets(c: Checker, streams: readonly Stream[]): void {
     for (const filter of stream.filters) {
       for (const action of filter.actions) {
         if (action.type !== 'virtual' || virtual.has(action.to)) continue;
-        const path = ['streams', stream.name, 'filters', filter.name, 'actions', action.name, 'options', 'to'];
+        const path = [
+          'streams',
+          stream.name,
+          'filters',
+          filter.name,
+          'actions',
+          action.name,
+          'options',
+          'to',
+        ];
         c.fail(path, `"${action.to}" is not a stream of type "virtual"`);
+      }
+    }
+  }
+}
+
+/** Every action of one kernel set must agree on the set's options: they describe one set. */
+function checkSetOptions(c: Checker, streams: readonly Stream[]): void {
+  const first = new Map<string, { path: Path; options: string }>();
+  for (const stream of streams) {
+    for (const filter of stream.filters) {
+      for (const action of filter.actions) {
+        if (action.type !== 'ipset' && action.type !== 'nftables') continue;
+        const path = [
+          'streams',
+          stream.name,
+          'filters',
+          filter.name,
+          'actions',
+          action.name,
+          'options',
+        ];
+        const options = JSON.stringify([action.families, action.chains, action.target]);
+        const seen = first.get(`${action.type}:${action.set}`);
+        if (seen === undefined) first.set(`${action.type}:${action.set}`, { path, options });
+        else if (seen.options !== options) {
+          c.fail(
+            path,
+            `the ${action.type} set "${action.set}" is also used by ${keyPath(seen.path)} with other version, chains or target`,
+          );
+        }
       }
     }
   }

@@ -10,12 +10,26 @@ import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
 export type Duplicates = (typeof DUPLICATES)[number];
-const KEYS = ['regex', 'retry', 'retryperiod', 'duplicates', 'duplicate', 'actions', 'type', 'options'];
+const KEYS = [
+  'regex',
+  'retry',
+  'retryperiod',
+  'duplicates',
+  'duplicate',
+  'actions',
+  'type',
+  'options',
+];
 
 /** The outcome of one regex on one line, for `test-regex` and DEBUG logs. */
 export type Hit =
   | { readonly regex: number; readonly values: readonly string[] }
-  | { readonly regex: number; readonly ignored: string; readonly pattern: string; readonly text: string };
+  | {
+      readonly regex: number;
+      readonly ignored: string;
+      readonly pattern: string;
+      readonly text: string;
+    };
 
 export interface Filter {
   readonly stream: string;
@@ -47,22 +61,40 @@ export function buildFilter(
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type = map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], ['regex', 'struct'] as const);
-  const found = type === 'struct' ? structRegexes(c, path, map, declared) : plainRegexes(c, path, map, declared);
+  const type =
+    map['type'] === undefined
+      ? 'regex'
+      : c.oneOf(map['type'], [...path, 'type'], ['regex', 'struct'] as const);
+  const found =
+    type === 'struct'
+      ? structRegexes(c, path, map, declared)
+      : plainRegexes(c, path, map, declared);
   const retry = map['retry'] === undefined ? 1 : c.integer(map['retry'], [...path, 'retry'], 1);
   const retryperiod = readPeriod(c, path, retry, map['retryperiod']);
   const duplicates = readDuplicates(c, path, map);
   const patterns =
-    found === undefined ? undefined : (found.struct?.patterns.slice() ?? samePatterns(c, path, found.regexes));
-  const actions = patterns === undefined ? undefined : buildActions(c, [...path, 'actions'], map['actions'], patterns, declared);
+    found === undefined
+      ? undefined
+      : (found.struct?.patterns.slice() ?? samePatterns(c, path, found.regexes));
+  const actions =
+    patterns === undefined
+      ? undefined
+      : buildActions(c, [...path, 'actions'], map['actions'], patterns, declared);
   if (
-    found === undefined || patterns === undefined || actions === undefined || type === undefined ||
-    retry === undefined || retryperiod === undefined || duplicates === undefined || c.errors.length > errors
+    found === undefined ||
+    patterns === undefined ||
+    actions === undefined ||
+    type === undefined ||
+    retry === undefined ||
+    retryperiod === undefined ||
+    duplicates === undefined ||
+    c.errors.length > errors
   ) {
     return undefined;
   }
   const { regexes, struct } = found;
-  const order = struct === undefined ? regexes.map((r) => r.patterns.map((p) => patterns.indexOf(p))) : [];
+  const order =
+    struct === undefined ? regexes.map((r) => r.patterns.map((p) => patterns.indexOf(p))) : [];
   return Object.freeze({
     stream: id.stream,
     name: id.name,
@@ -74,13 +106,20 @@ export function buildFilter(
     retryperiod,
     duplicates,
     actions,
-    match: struct === undefined ? (line: string) => firstMatch(regexes, order, line) : (line: string) => struct.match(line),
+    match:
+      struct === undefined
+        ? (line: string) => firstMatch(regexes, order, line)
+        : (line: string) => struct.match(line),
     explain: (line: string) => explain(regexes, order, line),
   });
 }
 
 /** The first regex whose captures are all values, none ignored; see behaviour §2.1. */
-function firstMatch(regexes: readonly CompiledRegex[], order: readonly (readonly number[])[], line: string): string[] | undefined {
+function firstMatch(
+  regexes: readonly CompiledRegex[],
+  order: readonly (readonly number[])[],
+  line: string,
+): string[] | undefined {
   for (let r = 0; r < regexes.length; r++) {
     const regex = regexes[r]!;
     const captured = regex.exec(line);
@@ -91,7 +130,11 @@ function firstMatch(regexes: readonly CompiledRegex[], order: readonly (readonly
   return undefined;
 }
 
-function valuesOf(regex: CompiledRegex, order: readonly number[], captured: readonly string[]): string[] | undefined {
+function valuesOf(
+  regex: CompiledRegex,
+  order: readonly number[],
+  captured: readonly string[],
+): string[] | undefined {
   const values = new Array<string>(captured.length);
   for (let i = 0; i < captured.length; i++) {
     const valued = regex.patterns[i]!.value(captured[i]!);
@@ -101,26 +144,43 @@ function valuesOf(regex: CompiledRegex, order: readonly number[], captured: read
   return values;
 }
 
-function explain(regexes: readonly CompiledRegex[], order: readonly (readonly number[])[], line: string): Hit[] {
+function explain(
+  regexes: readonly CompiledRegex[],
+  order: readonly (readonly number[])[],
+  line: string,
+): Hit[] {
   const hits: Hit[] = [];
   for (const [r, regex] of regexes.entries()) {
     const captured = regex.exec(line);
     if (captured === undefined) continue;
     const refusal = captured
-      .map((text, i) => ({ text, pattern: regex.patterns[i]!, valued: regex.patterns[i]!.value(text) }))
+      .map((text, i) => ({
+        text,
+        pattern: regex.patterns[i]!,
+        valued: regex.patterns[i]!.value(text),
+      }))
       .find(({ valued }) => valued === undefined || !('value' in valued));
     if (refusal === undefined) {
       hits.push({ regex: r, values: valuesOf(regex, order[r]!, captured)! });
       return hits;
     }
-    const ignored = refusal.valued === undefined ? 'not a valid value' : (refusal.valued as { ignoredBy: string }).ignoredBy;
+    const ignored =
+      refusal.valued === undefined
+        ? 'not a valid value'
+        : (refusal.valued as { ignoredBy: string }).ignoredBy;
     hits.push({ regex: r, ignored, pattern: refusal.pattern.name, text: refusal.text });
   }
   return hits;
 }
 
-function plainRegexes(c: Checker, path: Path, map: Record<string, unknown>, declared: ReadonlyMap<string, Pattern>) {
-  if (map['options'] !== undefined) c.fail([...path, 'options'], 'a filter of type "regex" has no options', 'key');
+function plainRegexes(
+  c: Checker,
+  path: Path,
+  map: Record<string, unknown>,
+  declared: ReadonlyMap<string, Pattern>,
+) {
+  if (map['options'] !== undefined)
+    c.fail([...path, 'options'], 'a filter of type "regex" has no options', 'key');
   if (map['regex'] === undefined) return c.fail(path, 'missing key "regex"');
   const sources = c.stringList(map['regex'], [...path, 'regex'], { nonEmpty: true });
   if (sources === undefined) return undefined;
@@ -128,30 +188,56 @@ function plainRegexes(c: Checker, path: Path, map: Record<string, unknown>, decl
   return regexes.every((r) => r !== undefined) ? { regexes, struct: undefined } : undefined;
 }
 
-function structRegexes(c: Checker, path: Path, map: Record<string, unknown>, declared: ReadonlyMap<string, Pattern>) {
+function structRegexes(
+  c: Checker,
+  path: Path,
+  map: Record<string, unknown>,
+  declared: ReadonlyMap<string, Pattern>,
+) {
   if (map['regex'] !== undefined) {
-    return c.fail([...path, 'regex'], 'a filter of type "struct" takes its regexes in options.fields', 'key');
+    return c.fail(
+      [...path, 'regex'],
+      'a filter of type "struct" takes its regexes in options.fields',
+      'key',
+    );
   }
   const struct = buildStruct(c, [...path, 'options'], map['options'], declared);
   return struct === undefined ? undefined : { regexes: struct.regexes, struct };
 }
 
 /** Every regex of a filter captures the same patterns: a match is one tuple of values. */
-function samePatterns(c: Checker, path: Path, regexes: readonly CompiledRegex[]): Pattern[] | undefined {
+function samePatterns(
+  c: Checker,
+  path: Path,
+  regexes: readonly CompiledRegex[],
+): Pattern[] | undefined {
   const first = regexes[0]?.patterns ?? [];
-  const key = (ps: readonly Pattern[]) => ps.map((p) => p.name).sort().join(', ');
+  const key = (ps: readonly Pattern[]) =>
+    ps
+      .map((p) => p.name)
+      .sort()
+      .join(', ');
   for (const [i, regex] of regexes.entries()) {
     if (key(regex.patterns) !== key(first)) {
       const found = key(regex.patterns) || 'none';
-      return c.fail([...path, 'regex', i], `captures the patterns (${found}) but regex[0] captures (${key(first) || 'none'}): every regex of a filter must capture the same patterns`);
+      return c.fail(
+        [...path, 'regex', i],
+        `captures the patterns (${found}) but regex[0] captures (${key(first) || 'none'}): every regex of a filter must capture the same patterns`,
+      );
     }
   }
   return [...first];
 }
 
-function readPeriod(c: Checker, path: Path, retry: number | undefined, raw: unknown): number | undefined {
+function readPeriod(
+  c: Checker,
+  path: Path,
+  retry: number | undefined,
+  raw: unknown,
+): number | undefined {
   if (raw === undefined) {
-    if (retry !== undefined && retry > 1) return c.fail(path, `missing key "retryperiod": required when retry is more than 1`);
+    if (retry !== undefined && retry > 1)
+      return c.fail(path, `missing key "retryperiod": required when retry is more than 1`);
     return 0;
   }
   const period = c.duration(raw, [...path, 'retryperiod']);
@@ -159,7 +245,13 @@ function readPeriod(c: Checker, path: Path, retry: number | undefined, raw: unkn
   return retry === 1 ? 0 : period;
 }
 
-function buildActions(c: Checker, path: Path, raw: unknown, patterns: readonly Pattern[], declared: ReadonlyMap<string, Pattern>): Action[] | undefined {
+function buildActions(
+  c: Checker,
+  path: Path,
+  raw: unknown,
+  patterns: readonly Pattern[],
+  declared: ReadonlyMap<string, Pattern>,
+): Action[] | undefined {
   if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "actions"');
   const entries = c.names(raw, path, 'actions');
   if (entries === undefined) return undefined;
@@ -172,9 +264,17 @@ function buildActions(c: Checker, path: Path, raw: unknown, patterns: readonly P
 }
 
 /** `duplicates`, also read under the singular spelling that some reaction configurations use. */
-function readDuplicates(c: Checker, path: Path, map: Record<string, unknown>): Duplicates | undefined {
+function readDuplicates(
+  c: Checker,
+  path: Path,
+  map: Record<string, unknown>,
+): Duplicates | undefined {
   if (map['duplicate'] !== undefined && map['duplicates'] !== undefined) {
-    return c.fail([...path, 'duplicate'], 'write either "duplicates" or "duplicate", not both', 'key');
+    return c.fail(
+      [...path, 'duplicate'],
+      'write either "duplicates" or "duplicate", not both',
+      'key',
+    );
   }
   const key = map['duplicate'] === undefined ? 'duplicates' : 'duplicate';
   return map[key] === undefined ? 'extend' : c.oneOf(map[key], [...path, key], DUPLICATES);

@@ -6,7 +6,21 @@ import { which } from '../lib/which.js';
 import type { Checker, Path } from './check.js';
 import type { Config } from './config.js';
 
-const SHELL_OPERATORS = new Set(['|', '||', '&&', ';', '&', '>', '>>', '<', '<<', '2>', '2>&1', '&>', '|&']);
+const SHELL_OPERATORS = new Set([
+  '|',
+  '||',
+  '&&',
+  ';',
+  '&',
+  '>',
+  '>>',
+  '<',
+  '<<',
+  '2>',
+  '2>&1',
+  '&>',
+  '|&',
+]);
 
 export function lintConfig(c: Checker, config: Config): void {
   const missing = new Map<string, Path[]>();
@@ -17,7 +31,10 @@ export function lintConfig(c: Checker, config: Config): void {
     missing.set(program, [...(missing.get(program) ?? []), [...path, 0]]);
   }
   for (const [program, places] of missing) {
-    const others = places.length > 1 ? ` (and ${places.length - 1} other command${places.length > 2 ? 's' : ''})` : '';
+    const others =
+      places.length > 1
+        ? ` (and ${places.length - 1} other command${places.length > 2 ? 's' : ''})`
+        : '';
     c.warn(places[0]!, `program "${program}" is not found in PATH${others}`);
   }
   for (const stream of config.streams) {
@@ -33,7 +50,10 @@ export function lintConfig(c: Checker, config: Config): void {
 function lintArgv(c: Checker, path: Path, argv: readonly string[]): void {
   const operator = argv.find((arg) => SHELL_OPERATORS.has(arg));
   if (operator !== undefined) {
-    c.warn(path, `"${operator}" is passed to ${argv[0]} as a plain argument: commands run without a shell; write ['sh', '-c', '...'] to use one`);
+    c.warn(
+      path,
+      `"${operator}" is passed to ${argv[0]} as a plain argument: commands run without a shell; write ['sh', '-c', '...'] to use one`,
+    );
   }
 }
 
@@ -46,7 +66,10 @@ function* commandsOf(config: Config): Generator<[Path, readonly string[]]> {
     for (const filter of stream.filters) {
       for (const action of filter.actions) {
         if (action.type !== 'cmd') continue;
-        yield [['streams', stream.name, 'filters', filter.name, 'actions', action.name, 'cmd'], action.cmd];
+        yield [
+          ['streams', stream.name, 'filters', filter.name, 'actions', action.name, 'cmd'],
+          action.cmd,
+        ];
       }
     }
   }

@@ -54,7 +54,10 @@ async function configFiles(path: string): Promise<string[]> {
     .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (names.length === 0) {
-    throw new ConfigError(path, 'cannot read configuration: no .yml, .yaml, .json or .jsonnet file in this directory');
+    throw new ConfigError(
+      path,
+      'cannot read configuration: no .yml, .yaml, .json or .jsonnet file in this directory',
+    );
   }
   return names.map((name) => join(path, name));
 }

@@ -34,7 +34,8 @@ export function compileRegex(
   const refs = regex.patternRefs(tree);
   const names = refs.map((r) => r.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined) return c.fail(path, `<${twice}> appears twice: a regex captures each pattern at most once`);
+  if (twice !== undefined)
+    return c.fail(path, `<${twice}> appears twice: a regex captures each pattern at most once`);
   const substituted = regex.substitute(tree, (ref) => declared.get(ref.name)!.node);
   const captured = names.map((name) => declared.get(name)!);
   const engine = regex.compile(substituted, { verify: verifierOf(captured) });
@@ -56,5 +57,7 @@ function verifierOf(patterns: readonly Pattern[]) {
   const checks = patterns.map((p) => p.boundary);
   if (checks.every((check) => check === undefined)) return undefined;
   return (line: string, indices: readonly (readonly [number, number])[]): number =>
-    checks.findIndex((check, i) => check !== undefined && !check(line, indices[i]![0], indices[i]![1]));
+    checks.findIndex(
+      (check, i) => check !== undefined && !check(line, indices[i]![0], indices[i]![1]),
+    );
 }

@@ -50,7 +50,13 @@ interface Merger {
   readonly errors: ConfigError[];
 }
 
-function mergeKey(m: Merger, target: Record<string, unknown>, path: Key[], item: unknown, doc: Document): void {
+function mergeKey(
+  m: Merger,
+  target: Record<string, unknown>,
+  path: Key[],
+  item: unknown,
+  doc: Document,
+): void {
   const key = path[path.length - 1] as string;
   const existing = target[key];
   if (existing === undefined) {
@@ -64,12 +70,21 @@ function mergeKey(m: Merger, target: Record<string, unknown>, path: Key[], item:
     const first = m.origins.get(keyPath(path));
     const there = first === undefined ? 'another file' : first.locate(path, 'key');
     m.errors.push(
-      new ConfigError(doc.locate(path, 'key'), `${keyPath(path)}: also defined differently in ${there}`),
+      new ConfigError(
+        doc.locate(path, 'key'),
+        `${keyPath(path)}: also defined differently in ${there}`,
+      ),
     );
   }
 }
 
-function concatenate(m: Merger, target: Record<string, unknown>, key: string, items: unknown[], doc: Document): void {
+function concatenate(
+  m: Merger,
+  target: Record<string, unknown>,
+  key: string,
+  items: unknown[],
+  doc: Document,
+): void {
   const list = (target[key] ??= []) as unknown[];
   if (!Array.isArray(list)) return;
   for (const [i, item] of items.entries()) {

@@ -42,12 +42,19 @@ export interface Pattern {
   readonly boundary: ((line: string, start: number, end: number) => boolean) | undefined;
 }
 
-export function buildPattern(c: Checker, path: Path, name: string, raw: unknown): Pattern | undefined {
-  if (!/^\w+$/.test(name)) return c.fail(path, 'a pattern name is made of letters, digits and "_"', 'key');
+export function buildPattern(
+  c: Checker,
+  path: Path,
+  name: string,
+  raw: unknown,
+): Pattern | undefined {
+  if (!/^\w+$/.test(name))
+    return c.fail(path, 'a pattern name is made of letters, digits and "_"', 'key');
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type = map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], PATTERN_TYPES);
+  const type =
+    map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], PATTERN_TYPES);
   if (type === undefined) return undefined;
   const source = patternSource(c, path, type, map['regex']);
   const body = source === undefined ? undefined : parseFragment(c, [...path, 'regex'], source);
@@ -116,13 +123,23 @@ function valueOf(captured: string, rules: Rules): Valued {
   return { value: mask === undefined ? value : maskIp(value, mask) };
 }
 
-function patternSource(c: Checker, path: Path, type: PatternType, raw: unknown): string | undefined {
+function patternSource(
+  c: Checker,
+  path: Path,
+  type: PatternType,
+  raw: unknown,
+): string | undefined {
   if (type === 'regex') {
-    if (raw === undefined) return c.fail(path, 'missing key "regex" (or a "type" of ip, ipv4 or ipv6)');
+    if (raw === undefined)
+      return c.fail(path, 'missing key "regex" (or a "type" of ip, ipv4 or ipv6)');
     return c.string(raw, [...path, 'regex']);
   }
   if (raw !== undefined) {
-    return c.fail([...path, 'regex'], `a pattern of type "${type}" has a built-in regex: remove "regex"`, 'key');
+    return c.fail(
+      [...path, 'regex'],
+      `a pattern of type "${type}" has a built-in regex: remove "regex"`,
+      'key',
+    );
   }
   return type === 'ip' ? `${IP_REGEX.ipv6}|${IP_REGEX.ipv4}` : IP_REGEX[type];
 }
@@ -130,7 +147,8 @@ function patternSource(c: Checker, path: Path, type: PatternType, raw: unknown):
 function parseFragment(c: Checker, path: Path, source: string): RegexNode | undefined {
   try {
     const node = regex.parse(source);
-    if (regex.matchesEmpty(node)) return c.fail(path, 'the regex matches the empty string: a value must not be empty');
+    if (regex.matchesEmpty(node))
+      return c.fail(path, 'the regex matches the empty string: a value must not be empty');
     return node;
   } catch (error) {
     if (!(error instanceof RegexError)) throw error;
@@ -151,20 +169,35 @@ function captureNode(name: string, body: RegexNode, ip: IpFamily | 'ip' | undefi
   return regex.capture(name, inner);
 }
 
-function readMasks(c: Checker, path: Path, ip: IpFamily | 'ip' | undefined, map: Record<string, unknown>) {
-  const read = (key: 'ipv4mask' | 'ipv6mask', family: IpFamily, max: number): number | undefined => {
+function readMasks(
+  c: Checker,
+  path: Path,
+  ip: IpFamily | 'ip' | undefined,
+  map: Record<string, unknown>,
+) {
+  const read = (
+    key: 'ipv4mask' | 'ipv6mask',
+    family: IpFamily,
+    max: number,
+  ): number | undefined => {
     if (map[key] === undefined) return undefined;
     if (ip === undefined || (ip !== 'ip' && ip !== family)) {
       return c.fail([...path, key], `applies to a pattern of type ip or ${family}`, 'key');
     }
     const bits = c.integer(map[key], [...path, key], 0);
-    if (bits !== undefined && bits > max) return c.fail([...path, key], `must be at most ${max}, got ${bits}`);
+    if (bits !== undefined && bits > max)
+      return c.fail([...path, key], `must be at most ${max}, got ${bits}`);
     return bits;
   };
   return { ipv4mask: read('ipv4mask', 'ipv4', 32), ipv6mask: read('ipv6mask', 'ipv6', 128) };
 }
 
-function readCidrs(c: Checker, path: Path, ip: IpFamily | 'ip' | undefined, raw: unknown): string[] | undefined {
+function readCidrs(
+  c: Checker,
+  path: Path,
+  ip: IpFamily | 'ip' | undefined,
+  raw: unknown,
+): string[] | undefined {
   if (raw === undefined) return undefined;
   if (ip === undefined) return c.fail(path, 'applies to a pattern of type ip, ipv4 or ipv6', 'key');
   const cidrs = c.stringList(raw, path, { nonEmpty: false });
@@ -191,7 +224,11 @@ function readIgnores(c: Checker, path: Path, raw: unknown, rules: Rules): string
   const errors = c.errors.length;
   const canonical = values.map((v, i) => {
     const valued = rules.ip === undefined ? (rules.whole(v) ? v : undefined) : canonicalIp(v);
-    if (valued === undefined) c.fail([...path, i], `${JSON.stringify(v)} is not a value of this pattern, so it can never be ignored`);
+    if (valued === undefined)
+      c.fail(
+        [...path, i],
+        `${JSON.stringify(v)} is not a value of this pattern, so it can never be ignored`,
+      );
     return valued ?? v;
   });
   return c.errors.length === errors ? canonical : undefined;

@@ -26,28 +26,43 @@ export function buildStream(
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type = map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], STREAM_TYPES);
+  const type =
+    map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], STREAM_TYPES);
   if (map['options'] !== undefined) c.map(map['options'], [...path, 'options'], []);
   const cmd = type === undefined ? undefined : readCmd(c, path, type, map['cmd']);
   const filters = buildFilters(c, [...path, 'filters'], name, map['filters'], declared);
-  if (type === undefined || cmd === undefined || filters === undefined || c.errors.length > errors) return undefined;
+  if (type === undefined || cmd === undefined || filters === undefined || c.errors.length > errors)
+    return undefined;
   return Object.freeze({ name, type, cmd, filters });
 }
 
 function readCmd(c: Checker, path: Path, type: Stream['type'], raw: unknown): string[] | undefined {
   if (type === 'virtual') {
-    if (raw !== undefined) return c.fail([...path, 'cmd'], 'a virtual stream has no command: actions of type "virtual" feed it', 'key');
+    if (raw !== undefined)
+      return c.fail(
+        [...path, 'cmd'],
+        'a virtual stream has no command: actions of type "virtual" feed it',
+        'key',
+      );
     return [];
   }
   if (raw === undefined) return c.fail(path, 'missing key "cmd"');
   return c.argv(raw, [...path, 'cmd']);
 }
 
-function buildFilters(c: Checker, path: Path, stream: string, raw: unknown, declared: ReadonlyMap<string, Pattern>): Filter[] | undefined {
+function buildFilters(
+  c: Checker,
+  path: Path,
+  stream: string,
+  raw: unknown,
+  declared: ReadonlyMap<string, Pattern>,
+): Filter[] | undefined {
   if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "filters"');
   const entries = c.names(raw, path, 'filters');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(path, 'a stream needs at least one filter');
-  const filters = entries.map(([name, value]) => buildFilter(c, [...path, name], { stream, name }, value, declared));
+  const filters = entries.map(([name, value]) =>
+    buildFilter(c, [...path, name], { stream, name }, value, declared),
+  );
   return filters.every((f) => f !== undefined) ? filters : undefined;
 }

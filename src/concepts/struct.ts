@@ -9,7 +9,10 @@ import type { Pattern } from './pattern.js';
 
 export interface StructMatcher {
   /** The options as written, for `test-config`. */
-  readonly options: { readonly lang: 'json'; readonly fields: Readonly<Record<string, { regex: string }>> };
+  readonly options: {
+    readonly lang: 'json';
+    readonly fields: Readonly<Record<string, { regex: string }>>;
+  };
   /** One regex per field, in the order the fields are written. */
   readonly regexes: readonly CompiledRegex[];
   /** Every pattern captured by the fields, in order. */
@@ -17,21 +20,40 @@ export interface StructMatcher {
   match(line: string): string[] | undefined;
 }
 
-export function buildStruct(c: Checker, path: Path, raw: unknown, declared: ReadonlyMap<string, Pattern>): StructMatcher | undefined {
-  if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "options": a filter of type "struct" needs options.fields');
+export function buildStruct(
+  c: Checker,
+  path: Path,
+  raw: unknown,
+  declared: ReadonlyMap<string, Pattern>,
+): StructMatcher | undefined {
+  if (raw === undefined)
+    return c.fail(
+      path.slice(0, -1),
+      'missing key "options": a filter of type "struct" needs options.fields',
+    );
   const options = c.map(raw, path, ['lang', 'fields']);
   if (options === undefined) return undefined;
-  const lang = options['lang'] === undefined ? 'json' : c.oneOf(options['lang'], [...path, 'lang'], ['json'] as const);
+  const lang =
+    options['lang'] === undefined
+      ? 'json'
+      : c.oneOf(options['lang'], [...path, 'lang'], ['json'] as const);
   if (options['fields'] === undefined) return c.fail(path, 'missing key "fields"');
   const entries = c.names(options['fields'], [...path, 'fields'], 'fields') ?? [];
-  if (entries.length === 0 && isPlainObject(options['fields'])) return c.fail([...path, 'fields'], 'at least one field is needed');
+  if (entries.length === 0 && isPlainObject(options['fields']))
+    return c.fail([...path, 'fields'], 'at least one field is needed');
   const fields: Record<string, { regex: string }> = {};
   const regexes: CompiledRegex[] = [];
   for (const [field, value] of entries) {
     const fieldPath = [...path, 'fields', field];
     const map = c.map(value, fieldPath, ['regex']);
-    const source = map === undefined ? undefined : map['regex'] === undefined ? c.fail(fieldPath, 'missing key "regex"') : c.string(map['regex'], [...fieldPath, 'regex']);
-    const compiled = source === undefined ? undefined : compileRegex(c, [...fieldPath, 'regex'], source, declared);
+    const source =
+      map === undefined
+        ? undefined
+        : map['regex'] === undefined
+          ? c.fail(fieldPath, 'missing key "regex"')
+          : c.string(map['regex'], [...fieldPath, 'regex']);
+    const compiled =
+      source === undefined ? undefined : compileRegex(c, [...fieldPath, 'regex'], source, declared);
     if (source !== undefined && compiled !== undefined) {
       fields[field] = { regex: source };
       regexes.push(compiled);
@@ -40,7 +62,11 @@ export function buildStruct(c: Checker, path: Path, raw: unknown, declared: Read
   if (lang === undefined || regexes.length !== entries.length) return undefined;
   const patterns = regexes.flatMap((r) => r.patterns);
   const twice = patterns.find((p, i) => patterns.indexOf(p) !== i);
-  if (twice !== undefined) return c.fail([...path, 'fields'], `<${twice.name}> is captured by two fields: each pattern at most once`);
+  if (twice !== undefined)
+    return c.fail(
+      [...path, 'fields'],
+      `<${twice.name}> is captured by two fields: each pattern at most once`,
+    );
   const keys = Object.keys(fields).map((f) => f.split('.'));
   return Object.freeze({
     options: { lang, fields },
@@ -50,7 +76,11 @@ export function buildStruct(c: Checker, path: Path, raw: unknown, declared: Read
   });
 }
 
-function matchStruct(line: string, keys: readonly (readonly string[])[], regexes: readonly CompiledRegex[]): string[] | undefined {
+function matchStruct(
+  line: string,
+  keys: readonly (readonly string[])[],
+  regexes: readonly CompiledRegex[],
+): string[] | undefined {
   const object = parseObject(line);
   if (object === undefined) return undefined;
   const values: string[] = [];

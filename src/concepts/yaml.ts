@@ -3,7 +3,16 @@
 // line and column. JSON is parsed strictly first, then positioned through the YAML parser
 // (JSON is a subset of YAML 1.2).
 
-import { Document as YamlDocument, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import {
+  Document as YamlDocument,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import { ConfigError } from '../lib/errors.js';
 import type { Document, Key } from './document.js';
 
@@ -68,7 +77,8 @@ function locateIn(
       if (pair === undefined) break;
       const keyNode = pair.key as Node;
       node = pair.value as Node | null;
-      offset = last && what === 'key' ? keyNode.range?.[0] : (node?.range?.[0] ?? keyNode.range?.[0]);
+      offset =
+        last && what === 'key' ? keyNode.range?.[0] : (node?.range?.[0] ?? keyNode.range?.[0]);
     } else if (isSeq(node) && typeof key === 'number') {
       node = node.items[key] as Node | null;
       if (node === undefined || node === null) break;

@@ -86,7 +86,10 @@ export class Executor {
   #start(job: Job): void {
     this.stats.started++;
     log('INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
-    const child = spawn(job.argv[0]!, job.argv.slice(1), { stdio: ['ignore', 'inherit', 'pipe'], detached: true });
+    const child = spawn(job.argv[0]!, job.argv.slice(1), {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      detached: true,
+    });
     this.#running.add(child);
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -109,15 +112,24 @@ export class Executor {
       this.#pump();
     };
     child.once('error', (error) => finish(undefined, error));
-    child.once('close', (code, signal) => finish(code === 0 ? undefined : signal === null ? `exit status ${code}` : `signal ${signal}`));
+    child.once('close', (code, signal) =>
+      finish(code === 0 ? undefined : signal === null ? `exit status ${code}` : `signal ${signal}`),
+    );
   }
 
-  #report(job: Job, r: { status: string | undefined; error: Error | undefined; stderr: string; timedOut: boolean }): Outcome {
+  #report(
+    job: Job,
+    r: { status: string | undefined; error: Error | undefined; stderr: string; timedOut: boolean },
+  ): Outcome {
     const argv = JSON.stringify(job.argv);
-    const said = r.stderr.trim() === '' ? '' : `; stderr: ${r.stderr.trim().replaceAll('\n', ' | ')}`;
+    const said =
+      r.stderr.trim() === '' ? '' : `; stderr: ${r.stderr.trim().replaceAll('\n', ' | ')}`;
     if (r.timedOut) {
       this.stats.timedOut++;
-      log('ERROR', `${job.label}: ${argv} killed after running ${formatDuration(this.#timeout)}${said}`);
+      log(
+        'ERROR',
+        `${job.label}: ${argv} killed after running ${formatDuration(this.#timeout)}${said}`,
+      );
       return 'timeout';
     }
     if (r.error !== undefined || r.status !== undefined) {

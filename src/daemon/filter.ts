@@ -45,7 +45,10 @@ export class FilterRuntime {
     this.stats.matches++;
     if (debugEnabled()) log('DEBUG', `${this.id}: match ${JSON.stringify(values)}`);
     const retry = this.filter.retry;
-    if (retry <= 1) return this.#trigger(values, now);
+    if (retry <= 1) {
+      this.#trigger(values, now);
+      return;
+    }
     const key = keyOf(values);
     let entry = this.#counts.get(key);
     if (entry === undefined) {

@@ -12,7 +12,12 @@ import { keyOf } from './filter.js';
 import type { Store, StoredTrigger } from './store.js';
 
 /** Starts one action for a match and calls `done` when it has finished, whatever its outcome. */
-export type RunAction = (filter: Filter, action: Action, values: readonly string[], done: () => void) => void;
+export type RunAction = (
+  filter: Filter,
+  action: Action,
+  values: readonly string[],
+  done: () => void,
+) => void;
 
 export interface Live {
   readonly id: number;
@@ -56,7 +61,10 @@ export class Scheduler {
     const latest = earlier?.[earlier.length - 1];
     if (latest !== undefined && filter.duplicates !== 'rerun') {
       if (filter.duplicates === 'ignore') {
-        log('INFO', `${idOf(filter)}: trigger ${show(values)} ignored: its actions are still pending`);
+        log(
+          'INFO',
+          `${idOf(filter)}: trigger ${show(values)} ignored: its actions are still pending`,
+        );
       } else {
         this.#extend(latest, now);
       }
@@ -67,7 +75,11 @@ export class Scheduler {
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
     const live = this.#create(filter, values, now);
     this.#store.addTrigger({
-      id: live.id, stream: filter.stream, filter: filter.name, values, time: now,
+      id: live.id,
+      stream: filter.stream,
+      filter: filter.name,
+      values,
+      time: now,
       actions: actions.map((a) => ({ name: a.name, due: now + a.after, done: false })),
     });
     const immediate = actions.filter((a) => !a.delayed);
@@ -81,7 +93,14 @@ export class Scheduler {
   /** Start-up: overdue actions run once, immediate ones run again while others are pending (§2.5). */
   restore(stored: StoredTrigger, filter: Filter, now: number): void {
     this.#nextId = Math.max(this.#nextId, stored.id + 1);
-    const live: Live = { id: stored.id, filter, values: stored.values, time: stored.time, pending: new Map(), running: 0 };
+    const live: Live = {
+      id: stored.id,
+      filter,
+      values: stored.values,
+      time: stored.time,
+      pending: new Map(),
+      running: 0,
+    };
     this.#live.set(live.id, live);
     const byName = new Map(filter.actions.map((a) => [a.name, a]));
     const overdue: Action[] = [];
@@ -103,7 +122,9 @@ export class Scheduler {
   }
 
   /** Runs now the pending actions of the triggers `select` keeps; returns those triggers. */
-  flush(select: (filter: Filter, values: readonly string[]) => boolean): { live: Live; actions: Map<string, number> }[] {
+  flush(
+    select: (filter: Filter, values: readonly string[]) => boolean,
+  ): { live: Live; actions: Map<string, number> }[] {
     const flushed = [];
     for (const live of this.#live.values()) {
       if (live.pending.size === 0 || !select(live.filter, live.values)) continue;
@@ -143,7 +164,14 @@ export class Scheduler {
   }
 
   #create(filter: Filter, values: readonly string[], now: number): Live {
-    const live: Live = { id: this.#nextId++, filter, values, time: now, pending: new Map(), running: 0 };
+    const live: Live = {
+      id: this.#nextId++,
+      filter,
+      values,
+      time: now,
+      pending: new Map(),
+      running: 0,
+    };
     this.#live.set(live.id, live);
     return live;
   }

@@ -71,13 +71,19 @@ export class Store {
     this.path = path;
     this.#db = db;
     this.#statements = {
-      trigger: db.prepare('INSERT OR REPLACE INTO triggers (id, stream, filter, match, time) VALUES (?, ?, ?, ?, ?)'),
-      action: db.prepare('INSERT OR REPLACE INTO actions (trigger, name, due, done) VALUES (?, ?, ?, ?)'),
+      trigger: db.prepare(
+        'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time) VALUES (?, ?, ?, ?, ?)',
+      ),
+      action: db.prepare(
+        'INSERT OR REPLACE INTO actions (trigger, name, due, done) VALUES (?, ?, ?, ?)',
+      ),
       due: db.prepare('UPDATE actions SET due = ? WHERE trigger = ? AND name = ?'),
       done: db.prepare('UPDATE actions SET done = 1 WHERE trigger = ? AND name = ?'),
       forgetTrigger: db.prepare('DELETE FROM triggers WHERE id = ?'),
       forgetActions: db.prepare('DELETE FROM actions WHERE trigger = ?'),
-      putCount: db.prepare('INSERT OR REPLACE INTO counts (stream, filter, match, times) VALUES (?, ?, ?, ?)'),
+      putCount: db.prepare(
+        'INSERT OR REPLACE INTO counts (stream, filter, match, times) VALUES (?, ?, ?, ?)',
+      ),
       deleteCount: db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ? AND match = ?'),
     };
   }
@@ -104,11 +110,22 @@ export class Store {
 
   /** Everything stored, for the restart of §2.5. */
   load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
-    const rows = this.#db.prepare('SELECT id, stream, filter, match, time FROM triggers ORDER BY id').all() as {
-      id: number; stream: string; filter: string; match: string; time: number;
+    const rows = this.#db
+      .prepare('SELECT id, stream, filter, match, time FROM triggers ORDER BY id')
+      .all() as {
+      id: number;
+      stream: string;
+      filter: string;
+      match: string;
+      time: number;
     }[];
-    const actions = this.#db.prepare('SELECT trigger, name, due, done FROM actions ORDER BY trigger, name').all() as {
-      trigger: number; name: string; due: number; done: number;
+    const actions = this.#db
+      .prepare('SELECT trigger, name, due, done FROM actions ORDER BY trigger, name')
+      .all() as {
+      trigger: number;
+      name: string;
+      due: number;
+      done: number;
     }[];
     const byTrigger = new Map<number, StoredAction[]>();
     for (const a of actions) {
@@ -117,12 +134,26 @@ export class Store {
       byTrigger.set(a.trigger, list);
     }
     const triggers = rows.map((r) => ({
-      id: r.id, stream: r.stream, filter: r.filter, values: JSON.parse(r.match) as string[], time: r.time,
+      id: r.id,
+      stream: r.stream,
+      filter: r.filter,
+      values: JSON.parse(r.match) as string[],
+      time: r.time,
       actions: byTrigger.get(r.id) ?? [],
     }));
-    const counts = (this.#db.prepare('SELECT stream, filter, match, times FROM counts').all() as {
-      stream: string; filter: string; match: string; times: string;
-    }[]).map((r) => ({ stream: r.stream, filter: r.filter, values: JSON.parse(r.match) as string[], times: JSON.parse(r.times) as number[] }));
+    const counts = (
+      this.#db.prepare('SELECT stream, filter, match, times FROM counts').all() as {
+        stream: string;
+        filter: string;
+        match: string;
+        times: string;
+      }[]
+    ).map((r) => ({
+      stream: r.stream,
+      filter: r.filter,
+      values: JSON.parse(r.match) as string[],
+      times: JSON.parse(r.times) as number[],
+    }));
     return { triggers, counts };
   }
 
@@ -143,7 +174,12 @@ export class Store {
   }
 
   /** Records the recent match times of a match; an empty list forgets it. Written within a second. */
-  setCount(stream: string, filter: string, values: readonly string[], times: readonly number[]): void {
+  setCount(
+    stream: string,
+    filter: string,
+    values: readonly string[],
+    times: readonly number[],
+  ): void {
     this.#counts.set(`${stream}\0${filter}\0${JSON.stringify(values)}`, times);
     this.#timer ??= setTimeout(() => this.commit(), COUNT_DELAY);
   }
@@ -180,14 +216,29 @@ export class Store {
 
   /** Drops the triggers and counts of filters that are no longer in the configuration. */
   dropFilters(isLive: (stream: string, filter: string) => boolean): number {
-    const gone = (this.#db.prepare('SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts').all() as {
-      stream: string; filter: string;
-    }[]).filter((f) => !isLive(f.stream, f.filter));
+    const gone = (
+      this.#db
+        .prepare(
+          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts',
+        )
+        .all() as {
+        stream: string;
+        filter: string;
+      }[]
+    ).filter((f) => !isLive(f.stream, f.filter));
     const drop = this.#db.transaction(() => {
       for (const f of gone) {
-        this.#db.prepare('DELETE FROM actions WHERE trigger IN (SELECT id FROM triggers WHERE stream = ? AND filter = ?)').run(f.stream, f.filter);
-        this.#db.prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?').run(f.stream, f.filter);
-        this.#db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ?').run(f.stream, f.filter);
+        this.#db
+          .prepare(
+            'DELETE FROM actions WHERE trigger IN (SELECT id FROM triggers WHERE stream = ? AND filter = ?)',
+          )
+          .run(f.stream, f.filter);
+        this.#db
+          .prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?')
+          .run(f.stream, f.filter);
+        this.#db
+          .prepare('DELETE FROM counts WHERE stream = ? AND filter = ?')
+          .run(f.stream, f.filter);
       }
     });
     drop();
@@ -217,7 +268,10 @@ export class Store {
       this.#writes.unshift(...writes);
       for (const [key, times] of counts) if (!this.#counts.has(key)) this.#counts.set(key, times);
       if (!this.#failing) {
-        log('ERROR', `state: cannot write ${this.path}: ${(error as Error).message}; bans and unbans go on in memory and the writes are kept to retry, but a restart now would lose them`);
+        log(
+          'ERROR',
+          `state: cannot write ${this.path}: ${(error as Error).message}; bans and unbans go on in memory and the writes are kept to retry, but a restart now would lose them`,
+        );
       }
       this.#failing = true;
       this.#timer ??= setTimeout(() => this.commit(), COUNT_DELAY);
@@ -256,16 +310,22 @@ export class Store {
 
 function checkIdentity(db: Database.Database, path: string): void {
   const id = db.pragma('application_id', { simple: true }) as number;
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+  const tables = db
+    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")
+    .get() as { n: number };
   if (id === APPLICATION_ID) {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new StateError(`cannot open state file ${path}: it was written by a newer riposte (schema ${version}); upgrade riposte or move the file away`);
+      throw new StateError(
+        `cannot open state file ${path}: it was written by a newer riposte (schema ${version}); upgrade riposte or move the file away`,
+      );
     }
     return;
   }
   if (id !== 0 || tables.n > 0) {
-    throw new StateError(`cannot open state file ${path}: it is an SQLite database that riposte did not write; riposte will not overwrite it: move it away or set another state_directory`);
+    throw new StateError(
+      `cannot open state file ${path}: it is an SQLite database that riposte did not write; riposte will not overwrite it: move it away or set another state_directory`,
+    );
   }
 }
 
@@ -273,8 +333,10 @@ function openError(path: string, error: unknown): StateError {
   if (error instanceof StateError) return error;
   const e = error as { code?: string; message: string };
   const reasons: Record<string, string> = {
-    SQLITE_NOTADB: 'it is not an SQLite database (corrupt, or another program\'s file); riposte will not overwrite it: move it away',
-    SQLITE_CORRUPT: 'the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)',
+    SQLITE_NOTADB:
+      "it is not an SQLite database (corrupt, or another program's file); riposte will not overwrite it: move it away",
+    SQLITE_CORRUPT:
+      'the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)',
     SQLITE_CANTOPEN: 'the directory does not exist or is not writable',
     SQLITE_READONLY: 'the file or its directory is read-only',
     SQLITE_FULL: 'the disk is full',

@@ -51,8 +51,12 @@ export class StreamRuntime {
 
   get status(): StreamStatus {
     return {
-      state: this.#state, pid: this.#child?.pid, restarts: this.#restarts,
-      lastExit: this.#lastExit, lines: this.#lines, dropped: this.#dropped,
+      state: this.#state,
+      pid: this.#child?.pid,
+      restarts: this.#restarts,
+      lastExit: this.#lastExit,
+      lines: this.#lines,
+      dropped: this.#dropped,
     };
   }
 
@@ -65,7 +69,13 @@ export class StreamRuntime {
     return new Promise((resolve, reject) => {
       const child = this.#spawn();
       child.once('spawn', () => resolve());
-      child.once('error', (error) => reject(new Error(`cannot start stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)}: ${spawnReason(error)}`)));
+      child.once('error', (error) =>
+        reject(
+          new Error(
+            `cannot start stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)}: ${spawnReason(error)}`,
+          ),
+        ),
+      );
     });
   }
 
@@ -81,7 +91,8 @@ export class StreamRuntime {
     this.#state = 'stopped';
     clearTimeout(this.#restartTimer);
     const child = this.#child;
-    if (!wasRunning || child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (!wasRunning || child === undefined || child.exitCode !== null || child.signalCode !== null)
+      return;
     signalGroup(child, 'SIGTERM');
     const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE);
     await this.#exited;
@@ -99,7 +110,10 @@ export class StreamRuntime {
     child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     child.once('spawn', () => {
       this.#state = this.#state === 'stopped' ? 'stopped' : 'running';
-      log('INFO', `stream ${this.stream.name}: started ${JSON.stringify(this.stream.cmd)} (pid ${child.pid})`);
+      log(
+        'INFO',
+        `stream ${this.stream.name}: started ${JSON.stringify(this.stream.cmd)} (pid ${child.pid})`,
+      );
     });
     this.#exited = new Promise((resolve) => {
       child.once('close', (code, signal) => {
@@ -125,31 +139,44 @@ export class StreamRuntime {
       },
       overflow: (dropped) => {
         this.#dropped += dropped;
-        log('WARN', `stream ${this.stream.name}: a line longer than 64 KiB was cut; ${dropped} characters dropped`);
+        log(
+          'WARN',
+          `stream ${this.stream.name}: a line longer than 64 KiB was cut; ${dropped} characters dropped`,
+        );
       },
     });
   }
 
   #deliver(batch: string[]): void {
     this.#lines += batch.length;
-    if (debugEnabled()) for (const line of batch) log('DEBUG', `stream ${this.stream.name}: ${line}`);
+    if (debugEnabled())
+      for (const line of batch) log('DEBUG', `stream ${this.stream.name}: ${line}`);
     const now = Date.now();
     for (const filter of this.#filters) filter.lines(batch, now);
   }
 
-  #exit(code: number | null, signal: NodeJS.Signals | null, ranFor: number, failure?: string): void {
+  #exit(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    ranFor: number,
+    failure?: string,
+  ): void {
     if (this.#state === 'stopped') return;
     if (this.#state === 'starting') {
       // start() reports a command that cannot be started: start-up stops, nothing restarts.
       this.#state = 'stopped';
       return;
     }
-    const status = failure ?? (signal !== null ? `killed by signal ${signal}` : `exit status ${code}`);
+    const status =
+      failure ?? (signal !== null ? `killed by signal ${signal}` : `exit status ${code}`);
     const said = this.#lastStderr === '' ? '' : `; last stderr line: ${this.#lastStderr}`;
     this.#lastExit = status;
     if (code === 0 && failure === undefined) {
       this.#state = 'finished';
-      log('ERROR', `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} ended (${status})${said}; it is not started again`);
+      log(
+        'ERROR',
+        `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} ended (${status})${said}; it is not started again`,
+      );
       this.#onFinished();
       return;
     }
@@ -157,7 +184,10 @@ export class StreamRuntime {
     const delay = this.#backoff;
     this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF);
     this.#state = 'restarting';
-    log('ERROR', `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} died (${status})${said}; starting it again in ${formatDuration(delay)}`);
+    log(
+      'ERROR',
+      `stream ${this.stream.name}: ${JSON.stringify(this.stream.cmd)} died (${status})${said}; starting it again in ${formatDuration(delay)}`,
+    );
     this.#restartTimer = setTimeout(() => {
       this.#restarts++;
       this.#lastStderr = '';

@@ -157,13 +157,20 @@ function formatIpv6(groups: readonly number[]): string {
 }
 
 const TOUCHING: Readonly<Record<IpFamily, { before: RegExp; after: RegExp }>> = {
-  ipv4: { before: new RegExp(IP_BOUNDARY.ipv4.before), after: new RegExp(IP_BOUNDARY.ipv4.after, 'y') },
-  ipv6: { before: new RegExp(IP_BOUNDARY.ipv6.before), after: new RegExp(IP_BOUNDARY.ipv6.after, 'y') },
+  ipv4: {
+    before: new RegExp(IP_BOUNDARY.ipv4.before),
+    after: new RegExp(IP_BOUNDARY.ipv4.after, 'y'),
+  },
+  ipv6: {
+    before: new RegExp(IP_BOUNDARY.ipv6.before),
+    after: new RegExp(IP_BOUNDARY.ipv6.after, 'y'),
+  },
 };
 
 /** Whether line[start, end) is a whole address by the rules of IP_BOUNDARY. */
 export function isWholeAddress(line: string, start: number, end: number): boolean {
-  const rules = TOUCHING[line.includes(':', start) && line.indexOf(':', start) < end ? 'ipv6' : 'ipv4'];
+  const rules =
+    TOUCHING[line.includes(':', start) && line.indexOf(':', start) < end ? 'ipv6' : 'ipv4'];
   if (start > 0 && rules.before.test(line[start - 1]!)) return false;
   rules.after.lastIndex = end;
   return !rules.after.test(line);

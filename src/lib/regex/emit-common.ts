@@ -3,10 +3,10 @@
 // Sends decisions and escaped text; it knows nothing of either engine's quirks beyond syntax.
 
 import type { RegexNode } from './ast.js';
-import { type CharSet, complement } from './charset.js';
+import { type CharSet, complement, subtract } from './charset.js';
 import { isClosedUnderFolding } from './class-set.js';
 import { walk } from './emit-tree.js';
-import { hasCaseVariants } from './unicode-sets.js';
+import { categorySet, hasCaseVariants } from './unicode-sets.js';
 
 /**
  * True when one "i" flag can stand for the whole regex: something is case-insensitive and
@@ -68,9 +68,38 @@ export function rangesText(set: CharSet, style: HexStyle): string {
     .join('');
 }
 
-/** Chooses `[…]` or `[^…]`, whichever is shorter, for an exact set of code points. */
+/** Categories tried, larger first, when spelling a computed set with `\p{…}`. */
+export const COVER_CATEGORIES =
+  'L M N P S Z Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Co'.split(
+    ' ',
+  );
+
+/**
+ * The shortest bracket contents for an exact set: its ranges, or the general categories it
+ * wholly contains plus the ranges left over, or the same for its complement (then negated).
+ */
 export function setText(set: CharSet, style: HexStyle): { negated: boolean; inside: string } {
-  const inverse = complement(set);
-  if (set.length <= inverse.length) return { negated: false, inside: rangesText(set, style) };
-  return { negated: true, inside: rangesText(inverse, style) };
+  const options = [set, complement(set)].flatMap((part, i) => {
+    const negated = i === 1;
+    const plain = { negated, inside: rangesText(part, style) };
+    const { codes, rest } = cover(part);
+    if (codes.length === 0) return [plain];
+    const spelled = codes.map((code) => `\\p{${code}}`).join('');
+    return [plain, { negated, inside: rangesText(rest, style) + spelled }];
+  });
+  return options.reduce((a, b) => (b.inside.length < a.inside.length ? b : a));
+}
+
+function cover(set: CharSet): { codes: string[]; rest: CharSet } {
+  const codes: string[] = [];
+  let rest = set;
+  for (const code of COVER_CATEGORIES) {
+    const members = categorySet(code);
+    if (members.length === 0 || codes.includes(code[0]!)) continue;
+    if (subtract(members, set).length === 0) {
+      codes.push(code);
+      rest = subtract(rest, members);
+    }
+  }
+  return { codes, rest };
 }

@@ -2,7 +2,7 @@
 // Receives nodes from the tree emitter, and whether one "i" flag covers the whole regex.
 // Sends RE2 source; look-arounds are dropped and counted, since RE2 has none.
 
-import { createRequire } from 'node:module';
+import RE2 from 're2';
 import type {
   AssertionNode,
   ClassNode,
@@ -17,8 +17,6 @@ import { escapeCodePoint, rangesText, setText } from './emit-common.js';
 import { atom, type Dialect, type Fragment } from './emit-tree.js';
 
 const SYNTAX = '\\.+*?()|[]{}^$';
-const require = createRequire(import.meta.url);
-const RE2 = require('re2') as new (source: string, flags: string) => unknown;
 
 export class Re2Dialect implements Dialect {
   /** Assertions RE2 cannot express, replaced by a looser one or by nothing. */

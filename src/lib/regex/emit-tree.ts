@@ -5,8 +5,8 @@
 import { RegexError } from '../errors.js';
 import {
   type AssertionNode,
-  children,
   type ClassNode,
+  children,
   type DotNode,
   type LiteralNode,
   type LookNode,

@@ -65,7 +65,5 @@ function repeatProduct(node: RegexNode): number {
 
 /** RE2 counts {n,m} as m (or n when unbounded); *, + and ? count for nothing. */
 function countedWeight(min: number, max: number): number {
-  if (max === Number.POSITIVE_INFINITY) return min <= 1 ? 1 : min;
-  if (max <= 1) return 1;
-  return max;
+  return Math.max(1, max === Number.POSITIVE_INFINITY ? min : max);
 }

@@ -13,6 +13,8 @@ import {
   type PatternRefNode,
   type RegexNode,
 } from './ast.js';
+import { contains } from './charset.js';
+import { resolveClass } from './class-set.js';
 import { toJavaScript } from './emit.js';
 import { compileEngine, type Engine as BaseEngine, type Verify } from './engine.js';
 import { parseRegex } from './parse.js';
@@ -146,7 +148,9 @@ function broadRepeat(node: RegexNode): string | undefined {
   const body = node.body.type === 'group' ? node.body.body : node.body;
   const suffix = node.min === 0 ? '*' : '+';
   if (body.type === 'dot') return `.${suffix}`;
-  if (body.type === 'class' && body.negated) return `${body.text ?? '[^…]'}${suffix}`;
+  // A negated class that still takes spaces can span the words an attacker controls.
+  if (body.type === 'class' && body.negated && contains(resolveClass(body), 0x20))
+    return `${body.text ?? '[^…]'}${suffix}`;
   return undefined;
 }
 

@@ -2,8 +2,8 @@
 // Receives nothing: run `node dist/src/lib/regex/measure.js` after `npx tsc`.
 // Sends a table on stdout: one row per regex and line size, with worstCase()'s verdict.
 
-import { createRequire } from 'node:module';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import RE2 from 're2';
 import { capture, type RegexNode } from './ast.js';
 import { worstCase } from './cost.js';
 import { toJavaScript, toRe2 } from './emit.js';
@@ -31,13 +31,33 @@ const CASES: readonly Case[] = [
     prefix: 'Failed password for ',
     unit: 'xxxxxxxxxx',
   },
-  { regex: '^Failed password for \\S+ from <ip>$', unit: 'Failed password for x from 1.2.3 ' },
+  {
+    regex: '^Failed password for \\S+ from <ip>$',
+    prefix: 'Failed password for ',
+    unit: 'xxxxxxxxxx',
+  },
   { regex: '.* from <ip>', unit: ' from 1.2.3' },
   { regex: '^.* from <ip>', unit: ' from 1.2.3' },
   { regex: '.* from .* port <ip>', unit: ' from x port 1.2.3' },
   { regex: '^(\\w+\\s?)+$', unit: 'aaaaaaaaa ', prefix: '' },
 ];
 const SIZES_KIB = [1, 2, 4, 8, 16, 64];
+/** Ordinary lines, to compare the engines where neither is in danger. */
+const TYPICAL: readonly (readonly [regex: string, line: string])[] = [
+  [
+    'authentication failure;.*rhost=<ip>',
+    'pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.7  user=root',
+  ],
+  [
+    'Failed password for .* from <ip>',
+    'Failed password for invalid user admin from 203.0.113.7 port 52044 ssh2',
+  ],
+  ['Invalid user .* from <ip>', 'Invalid user admin from 203.0.113.7 port 52044'],
+  [
+    'banner exchange: Connection from <ip> port [0-9]*: invalid format',
+    'banner exchange: Connection from 203.0.113.7 port 52044: invalid format',
+  ],
+];
 const TIMEOUT_MS = 3000;
 
 function substitute(node: RegexNode, ip: RegexNode): RegexNode {
@@ -93,7 +113,6 @@ function timeV8(source: string, flags: string, line: string): Promise<number | n
 }
 
 function timeRe2(source: string, flags: string, line: string): number {
-  const RE2 = createRequire(import.meta.url)('re2') as new (s: string, f: string) => RegExp;
   const re = new RE2(source, flags);
   return time(() => re.exec(line));
 }
@@ -101,6 +120,26 @@ function timeRe2(source: string, flags: string, line: string): number {
 function cell(ms: number | null): string {
   if (ms === null) return `>${TIMEOUT_MS / 1000}s`.padStart(9);
   return (ms < 1 ? ms.toFixed(3) : ms.toFixed(1)).padStart(9);
+}
+
+function compileBoth(regex: string, ip: RegexNode) {
+  const node = substitute(parseRegex(regex, { patternNames: new Set(['ip']) }), ip);
+  const js = toJavaScript(node);
+  const re2 = toRe2(node);
+  return { node, v8: new RegExp(js.source, js.flags), re2: new RE2(re2.source, re2.flags) };
+}
+
+function typical(ip: RegexNode): void {
+  console.log(
+    `\n${'typical line (matching), microseconds per exec'.padEnd(85)} ${'V8 µs'.padStart(9)} ${'RE2 µs'.padStart(9)}`,
+  );
+  for (const [regex, line] of TYPICAL) {
+    const { v8, re2 } = compileBoth(regex, ip);
+    const micro = (ms: number) => (ms * 1000).toFixed(2).padStart(9);
+    console.log(
+      `${regex.padEnd(85)} ${micro(time(() => v8.exec(line)))} ${micro(time(() => re2.exec(line)))}`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -124,6 +163,7 @@ async function main(): Promise<void> {
       console.log(`${row} ${cell(v8)} ${cell(timeRe2(re2.source, re2.flags, line))}`);
     }
   }
+  typical(ip);
 }
 
 if (isMainThread) {

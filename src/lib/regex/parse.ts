@@ -38,7 +38,7 @@ class Parser {
 
   parse(): RegexNode {
     const node = this.parseAlternation();
-    if (!this.cursor.eof) this.cursor.fail('unopened group: this ")" closes nothing');
+    if (!this.cursor.eof) this.cursor.fail('unopened group');
     return node;
   }
 

@@ -131,7 +131,7 @@ const valuedByName = index(VALUED_PROPERTIES, (row) => row[0]!);
 export function normaliseName(name: string): string {
   const withoutIs = /^is/i.test(name) ? name.slice(2) : name;
   // Non-ASCII characters cannot occur in property names; Rust drops them too.
-  const normal = withoutIs.replace(/[ _\-]|[^\x00-\x7f]/g, '').toLowerCase();
+  const normal = withoutIs.replace(/[ _-]|[^\x00-\x7f]/g, '').toLowerCase();
   // "isc" is ISO_Comment's alias, which the "is" rule would otherwise eat.
   return /^is/i.test(name) && normal === 'c' ? 'isc' : normal;
 }

@@ -3,7 +3,7 @@
 // Sends CharSets computed by V8 itself, so that they agree with what `\p{…}` and the `i` flag do.
 
 import type { UnicodeProperty } from './ast.js';
-import { type CharSet, contains, normalise, type Range } from './charset.js';
+import { type CharSet, contains, normalise, type Range, union } from './charset.js';
 import { javaScriptProperty } from './unicode-names.js';
 
 const bySource = new Map<string, CharSet>();
@@ -18,12 +18,27 @@ export function codePointsMatching(source: string): CharSet {
   return set;
 }
 
+/** General categories come from one scan for all of them; other properties scan alone. */
 export function propertySet(property: UnicodeProperty): CharSet {
-  return codePointsMatching(javaScriptProperty(property));
+  if (property.kind !== 'generalCategory') return codePointsMatching(javaScriptProperty(property));
+  if (property.value !== 'LC') return categorySet(property.value);
+  return union(union(categorySet('Lu'), categorySet('Ll')), categorySet('Lt'));
 }
 
-/** Rebuilt on each cache miss: keeping 4 MiB of text alive in a daemon is not worth it. */
+let everything: string | undefined;
+
+/** Kept for a second only: scans come in bursts, and 4 MiB of text is not worth keeping. */
 function allCodePoints(): string {
+  if (everything === undefined) {
+    everything = buildAllCodePoints();
+    setTimeout(() => {
+      everything = undefined;
+    }, 1000).unref();
+  }
+  return everything;
+}
+
+function buildAllCodePoints(): string {
   const chunks: string[] = [];
   for (let start = 0; start <= 0x10ffff; start += 0x1000) {
     const codes: number[] = [];

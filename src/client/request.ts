@@ -1,0 +1,51 @@
+// Talks to the running daemon: one request, one response, over the control socket.
+// Receives a request and the socket path; sends back the daemon's response, or a
+// UsageError whose one-line message says what went wrong and what to do.
+
+import { createConnection } from 'node:net';
+import { ProtocolError, UsageError } from '../lib/errors.js';
+import { decodeResponse, encode, type Request, type Response } from '../protocol.js';
+
+export function request(
+  socket: string,
+  message: Request,
+): Promise<Extract<Response, { ok: true }>> {
+  return new Promise((resolve, reject) => {
+    const connection = createConnection(socket);
+    let buffer = '';
+    connection.setEncoding('utf8');
+    connection.on('connect', () => connection.write(encode(message)));
+    connection.on('data', (text: string) => {
+      buffer += text;
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      connection.destroy();
+      try {
+        const response = decodeResponse(buffer.slice(0, newline));
+        if (response.ok) resolve(response);
+        else reject(new UsageError(response.error));
+      } catch (error) {
+        reject(error instanceof ProtocolError ? new UsageError(error.message) : error);
+      }
+    });
+    connection.on('error', (error: NodeJS.ErrnoException) =>
+      reject(new UsageError(connectReason(socket, error))),
+    );
+    connection.on('close', () =>
+      reject(new UsageError(`the daemon at ${socket} closed the connection without answering`)),
+    );
+  });
+}
+
+function connectReason(socket: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return `cannot reach the daemon at ${socket}: is it running? (give its socket with -s)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${socket}: run as the daemon's user or as root`;
+    default:
+      return `cannot reach the daemon at ${socket}: ${error.message}`;
+  }
+}

@@ -1,0 +1,298 @@
+// `riposte start`: builds the runtime from the configuration and drives its life: socket,
+// kernel sets, `start` commands, restored state, streams, then the orderly shutdown of §2.7.
+// Owns the wiring between the parts and the timers that sweep and compact; receives
+// signals; sends the exit status.
+
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Action } from '../concepts/action.js';
+import { type Config, loadConfig } from '../concepts/config.js';
+import type { Filter } from '../concepts/filter.js';
+import { renderTemplate } from '../concepts/template.js';
+import { StateError } from '../lib/errors.js';
+import { log } from '../lib/log.js';
+import { Control } from './control.js';
+import { Executor } from './executor.js';
+import { FilterRuntime } from './filter.js';
+import { Scheduler } from './scheduler.js';
+import { KernelSets } from './sets.js';
+import { ControlSocket } from './socket.js';
+import { Store } from './store.js';
+import { StreamRuntime } from './stream.js';
+
+export interface DaemonOptions {
+  readonly config: string;
+  readonly socket: string;
+  readonly actionTimeout: number;
+  readonly version: string;
+  /** Ends the process at once (second signal). */
+  readonly exit: (code: number) => void;
+}
+
+const SWEEP_EVERY = 60_000;
+
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const loaded = await loadConfig(options.config);
+  for (const w of loaded.warnings) log('WARN', `config: ${w.place}: ${w.message}`);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) log('ERROR', `config: ${e.message}`);
+    log(
+      'ERROR',
+      `cannot start: ${loaded.errors.length} error(s) in the configuration ${options.config}`,
+    );
+    return 1;
+  }
+  const directory = resolve(loaded.config.stateDirectory);
+  let store: Store;
+  try {
+    mkdirSync(directory, { recursive: true });
+    store = Store.open(directory);
+  } catch (error) {
+    const message =
+      error instanceof StateError
+        ? error.message
+        : `cannot create state directory ${directory}: ${(error as Error).message}`;
+    log('ERROR', message);
+    return 1;
+  }
+  return new Daemon(loaded.config, store, options).run();
+}
+
+class Daemon {
+  readonly #config: Config;
+  readonly #store: Store;
+  readonly #options: DaemonOptions;
+  readonly #executor: Executor;
+  readonly #commands: Executor;
+  readonly #sets: KernelSets;
+  readonly #scheduler: Scheduler;
+  readonly #filters: FilterRuntime[] = [];
+  readonly #streams: StreamRuntime[] = [];
+  readonly #virtual = new Map<string, StreamRuntime>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #socket: ControlSocket | undefined;
+  #stopping: Promise<number> | undefined;
+  #finish: (code: number) => void = () => undefined;
+
+  constructor(config: Config, store: Store, options: DaemonOptions) {
+    this.#config = config;
+    this.#store = store;
+    this.#options = options;
+    this.#executor = new Executor({
+      concurrency: config.concurrency,
+      timeout: options.actionTimeout,
+    });
+    this.#commands = new Executor({ concurrency: 1, timeout: options.actionTimeout });
+    this.#sets = new KernelSets(config);
+    this.#scheduler = new Scheduler({
+      store,
+      run: (f, a, v, done) => this.#runAction(f, a, v, done),
+    });
+    const onTrigger = (filter: Filter, values: readonly string[], now: number) =>
+      this.#scheduler.trigger(filter, values, now);
+    for (const stream of config.streams) {
+      const filters = stream.filters.map((f) => new FilterRuntime(f, { store, onTrigger }));
+      this.#filters.push(...filters);
+      const runtime = new StreamRuntime(stream, {
+        filters,
+        onFinished: () => this.#streamFinished(),
+      });
+      this.#streams.push(runtime);
+      if (stream.type === 'virtual') this.#virtual.set(stream.name, runtime);
+    }
+  }
+
+  async run(): Promise<number> {
+    const finished = new Promise<number>((done) => {
+      this.#finish = done;
+    });
+    const control = new Control({
+      config: this.#config,
+      filters: this.#filters,
+      streams: this.#streams,
+      scheduler: this.#scheduler,
+      executor: this.#executor,
+      store: this.#store,
+      version: this.#options.version,
+    });
+    try {
+      this.#socket = await ControlSocket.listen(this.#options.socket, (request) =>
+        control.handle(request),
+      );
+    } catch (error) {
+      log('ERROR', (error as Error).message);
+      this.#store.close();
+      return 1;
+    }
+    this.#handleSignals();
+    if (!(await this.#startUp())) return this.#shutdown(1);
+    log(
+      'INFO',
+      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}`,
+    );
+    return finished;
+  }
+
+  async #startUp(): Promise<boolean> {
+    try {
+      if (!this.#sets.empty) await this.#sets.create();
+    } catch (error) {
+      log('ERROR', `cannot start: ${(error as Error).message}`);
+      return false;
+    }
+    for (const [i, argv] of this.#config.start.entries()) {
+      if (!(await this.#command(argv, `start[${i}]`))) {
+        log(
+          'ERROR',
+          `cannot start: start[${i}] ${JSON.stringify(argv)} failed; running the stop commands`,
+        );
+        return false;
+      }
+    }
+    this.#restore();
+    for (const stream of this.#streams) {
+      try {
+        await stream.start();
+      } catch (error) {
+        log('ERROR', `cannot start: ${(error as Error).message}`);
+        return false;
+      }
+    }
+    this.#timers.push(setInterval(() => this.#sweep(), SWEEP_EVERY));
+    const rotation = this.#config.stateRotationInterval;
+    if (rotation !== null) this.#timers.push(setInterval(() => this.#compact(), rotation));
+    return true;
+  }
+
+  /** §2.5: counts and triggers back from the store, those of removed filters dropped. */
+  #restore(): void {
+    const byId = new Map(this.#filters.map((f) => [`${f.filter.stream}\0${f.filter.name}`, f]));
+    const dropped = this.#store.dropFilters((stream, filter) => byId.has(`${stream}\0${filter}`));
+    if (dropped > 0)
+      log(
+        'INFO',
+        `state: dropped what ${dropped} filter(s) no longer in the configuration had stored`,
+      );
+    const { triggers, counts } = this.#store.load();
+    const now = Date.now();
+    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)?.restore(c.values, c.times, now);
+    for (const t of triggers) {
+      const runtime = byId.get(`${t.stream}\0${t.filter}`);
+      if (runtime !== undefined) this.#scheduler.restore(t, runtime.filter, now);
+    }
+    if (triggers.length + counts.length > 0) {
+      log(
+        'INFO',
+        `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s), and ${counts.length} count(s)`,
+      );
+    }
+  }
+
+  #runAction(filter: Filter, action: Action, values: readonly string[], done: () => void): void {
+    const label = `${filter.stream}.${filter.name}.${action.name}`;
+    switch (action.type) {
+      case 'cmd':
+        this.#executor.run({
+          argv: action.argv.map((t) => renderTemplate(t, values)),
+          label,
+          done,
+        });
+        return;
+      case 'virtual': {
+        const line = renderTemplate(action.send, values);
+        log('INFO', `${label}: send ${JSON.stringify(line)} to ${action.to}`);
+        setImmediate(() => {
+          this.#virtual.get(action.to)?.feed(line);
+          done();
+        });
+        return;
+      }
+      case 'ipset':
+      case 'nftables':
+        log(
+          'INFO',
+          `${label}: ${action.add ? 'add' : 'delete'} ${values[action.pattern]} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
+        );
+        this.#sets.apply(action, values[action.pattern]!, done);
+        return;
+    }
+  }
+
+  #command(argv: readonly string[], label: string): Promise<boolean> {
+    return new Promise((done) =>
+      this.#commands.run({ argv, label, done: (outcome) => done(outcome === 'ok') }),
+    );
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const f of this.#filters) f.sweep(now);
+  }
+
+  #compact(): void {
+    try {
+      this.#store.compact();
+      log('INFO', 'state: compacted');
+    } catch (error) {
+      log('ERROR', `state: cannot compact ${this.#store.path}: ${(error as Error).message}`);
+    }
+  }
+
+  #streamFinished(): void {
+    const commands = this.#streams.filter((s) => s.stream.type === 'cmd');
+    if (commands.every((s) => s.status.state === 'finished')) {
+      log('ERROR', 'every stream has ended: shutting down');
+      void this.#shutdown(1);
+    }
+  }
+
+  #handleSignals(): void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.#stopping === undefined) {
+        log('INFO', `${signal} received: shutting down (a second signal exits at once)`);
+        void this.#shutdown(0);
+        return;
+      }
+      log('WARN', `${signal} received again: exiting now`);
+      this.#executor.killAll();
+      try {
+        this.#store.commit();
+      } catch {
+        // Every effect already reported was durable; what is lost was never acted on.
+      }
+      this.#options.exit(1);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  /** §2.7: streams, onexit actions, running actions, stop commands, sets, state, socket. */
+  #shutdown(code: number): Promise<number> {
+    this.#stopping ??= this.#stop(code).then((status) => {
+      this.#finish(status);
+      return status;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(code: number): Promise<number> {
+    for (const timer of this.#timers) clearInterval(timer);
+    await Promise.all(this.#streams.map((s) => s.stop()));
+    this.#scheduler.stop();
+    await this.#executor.idle();
+    let status = code;
+    for (const [i, argv] of this.#config.stop.entries()) {
+      if (!(await this.#command(argv, `stop[${i}]`))) status = 1;
+    }
+    await this.#sets.destroy();
+    try {
+      this.#store.close();
+    } catch (error) {
+      log('ERROR', `state: cannot close ${this.#store.path}: ${(error as Error).message}`);
+      status = 1;
+    }
+    await this.#socket?.close();
+    log('INFO', `stopped (exit status ${status})`);
+    return status;
+  }
+}

@@ -1,0 +1,215 @@
+// The built-in "nftables" and "ipset" action types: owns the kernel sets they write to and
+// the firewall rules that make those sets drop traffic. Receives add/delete requests from
+// actions; sends them to the kernel in batches, one `nft -f -` or `ipset restore` process
+// per batch rather than one process per ban. Creates the sets at start-up and removes them
+// at shutdown.
+
+import { spawn } from 'node:child_process';
+import type { SetAction } from '../concepts/action.js';
+import type { Config } from '../concepts/config.js';
+import { familyOf, type IpFamily } from '../lib/ip.js';
+import { log } from '../lib/log.js';
+
+const TABLE = 'riposte';
+
+interface SetSpec {
+  readonly type: 'nftables' | 'ipset';
+  readonly set: string;
+  readonly families: readonly IpFamily[];
+  readonly chains: readonly string[];
+  readonly target: string;
+}
+
+interface Operation {
+  readonly add: boolean;
+  readonly kernelSet: string;
+  readonly value: string;
+  readonly done: () => void;
+}
+
+/** The kernel name of a set for a family: the name itself, or with a v4/v6 suffix when it has both. */
+export function kernelSetName(
+  spec: { set: string; families: readonly IpFamily[] },
+  family: IpFamily,
+): string {
+  return spec.families.length > 1 ? `${spec.set}${family === 'ipv4' ? 'v4' : 'v6'}` : spec.set;
+}
+
+/** Every set the configuration's actions use, once; options must agree between actions of a set. */
+export function setSpecs(config: Config): SetSpec[] {
+  const specs = new Map<string, SetSpec>();
+  for (const stream of config.streams) {
+    for (const filter of stream.filters) {
+      for (const a of filter.actions) {
+        if (a.type !== 'nftables' && a.type !== 'ipset') continue;
+        const key = `${a.type}:${a.set}`;
+        const families = [...new Set([...(specs.get(key)?.families ?? []), ...a.families])].sort();
+        specs.set(key, { type: a.type, set: a.set, families, chains: a.chains, target: a.target });
+      }
+    }
+  }
+  return [...specs.values()];
+}
+
+export class KernelSets {
+  readonly #specs: readonly SetSpec[];
+  readonly #queues = { nftables: [] as Operation[], ipset: [] as Operation[] };
+  readonly #busy = { nftables: false, ipset: false };
+
+  constructor(config: Config) {
+    this.#specs = setSpecs(config);
+  }
+
+  get empty(): boolean {
+    return this.#specs.length === 0;
+  }
+
+  /** Creates the sets and their drop rules, replacing leftovers of a daemon that was killed. */
+  async create(): Promise<void> {
+    const nft = this.#specs.filter((s) => s.type === 'nftables');
+    if (nft.length > 0) await run(['nft', '-f', '-'], nftRuleset(nft), 'create the nftables sets');
+    for (const spec of this.#specs.filter((s) => s.type === 'ipset')) {
+      for (const family of spec.families) await createIpset(spec, family);
+    }
+  }
+
+  /** Removes the sets and rules that create() made. */
+  async destroy(): Promise<void> {
+    if (this.#specs.some((s) => s.type === 'nftables')) {
+      await run(['nft', 'delete', 'table', 'inet', TABLE], '', 'remove the nftables table').catch(
+        logFailure,
+      );
+    }
+    for (const spec of this.#specs.filter((s) => s.type === 'ipset')) {
+      for (const family of spec.families) await destroyIpset(spec, family);
+    }
+  }
+
+  /** Adds or deletes one address; `done` is called once the kernel has answered. */
+  apply(action: SetAction, value: string, done: () => void): void {
+    const family = familyOf(value);
+    if (!action.families.includes(family)) {
+      done();
+      return;
+    }
+    const kernelSet = kernelSetName(action, family);
+    this.#queues[action.type].push({ add: action.add, kernelSet, value, done });
+    if (!this.#busy[action.type]) setImmediate(() => void this.#flush(action.type));
+  }
+
+  async #flush(type: 'nftables' | 'ipset'): Promise<void> {
+    if (this.#busy[type] || this.#queues[type].length === 0) return;
+    this.#busy[type] = true;
+    const batch = this.#queues[type].splice(0);
+    try {
+      await applyBatch(type, batch).catch(async () => {
+        for (const op of batch) await applyBatch(type, [op]).catch(logFailure);
+      });
+    } finally {
+      for (const op of batch) op.done();
+      this.#busy[type] = false;
+      if (this.#queues[type].length > 0) void this.#flush(type);
+    }
+  }
+}
+
+function applyBatch(type: 'nftables' | 'ipset', batch: readonly Operation[]): Promise<void> {
+  if (type === 'nftables') {
+    const script = batch
+      .map(
+        (op) =>
+          `${op.add ? 'add' : 'delete'} element inet ${TABLE} ${op.kernelSet} { ${op.value} }\n`,
+      )
+      .join('');
+    return run(['nft', '-f', '-'], script, `update nftables sets (${batch.length} addresses)`);
+  }
+  const script = batch
+    .map((op) => `${op.add ? 'add' : 'del'} ${op.kernelSet} ${op.value}\n`)
+    .join('');
+  return run(['ipset', 'restore', '-exist'], script, `update ipsets (${batch.length} addresses)`);
+}
+
+function nftRuleset(specs: readonly SetSpec[]): string {
+  const lines = [`table inet ${TABLE}`, `delete table inet ${TABLE}`, `table inet ${TABLE} {`];
+  const rules = new Map<string, string[]>();
+  for (const spec of specs) {
+    for (const family of spec.families) {
+      const name = kernelSetName(spec, family);
+      lines.push(
+        `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; }`,
+      );
+      for (const hook of spec.chains) {
+        const rule = `${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name} ${spec.target}`;
+        rules.set(hook, [...(rules.get(hook) ?? []), rule]);
+      }
+    }
+  }
+  for (const [hook, list] of rules) {
+    lines.push(
+      `  chain ${hook} {`,
+      `    type filter hook ${hook} priority -10; policy accept;`,
+      ...list.map((r) => `    ${r}`),
+      '  }',
+    );
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+async function createIpset(spec: SetSpec, family: IpFamily): Promise<void> {
+  const name = kernelSetName(spec, family);
+  const inet = family === 'ipv4' ? 'inet' : 'inet6';
+  await run(
+    ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet],
+    '',
+    `create ipset ${name}`,
+  );
+  const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  for (const chain of spec.chains) {
+    const rule = [chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target];
+    await run([iptables, '-w', '-D', ...rule], '', '').catch(() => undefined);
+    await run([iptables, '-w', '-I', ...rule], '', `hook ipset ${name} into ${chain}`);
+  }
+}
+
+async function destroyIpset(spec: SetSpec, family: IpFamily): Promise<void> {
+  const name = kernelSetName(spec, family);
+  const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  for (const chain of spec.chains) {
+    await run(
+      [iptables, '-w', '-D', chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target],
+      '',
+      `unhook ipset ${name}`,
+    ).catch(logFailure);
+  }
+  await run(['ipset', 'destroy', name], '', `destroy ipset ${name}`).catch(logFailure);
+}
+
+function logFailure(error: Error): void {
+  log('ERROR', error.message);
+}
+
+/** Runs a command with `input` on stdin; rejects with its stderr when it fails. */
+function run(argv: readonly string[], input: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr = (stderr + t).slice(-2048);
+    });
+    child.once('error', (error) =>
+      reject(new Error(`cannot ${what}: ${argv[0]}: ${error.message}`)),
+    );
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `cannot ${what}: ${argv.join(' ')} exited with status ${code}: ${stderr.trim().replaceAll('\n', ' | ')}`,
+          ),
+        );
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
