@@ -22,8 +22,10 @@ export async function testRegex(
     return 1;
   }
   if (options.line !== undefined) {
-    process.stdout.write(`${describeLine(compiled, options.line)}\n`);
-    return compiled.exec(options.line) === undefined ? 1 : 0;
+    const text = describeLine(compiled, options.line);
+    process.stdout.write(`${text}\n`);
+    // As with stdin: success when the line gives a match, not when a value of it is ignored.
+    return text.startsWith('match') ? 0 : 1;
   }
   return replay(compiled);
 }
@@ -78,7 +80,8 @@ async function replay(regex: CompiledRegex): Promise<number> {
   }
   splitter.end();
   if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
-  process.stderr.write(`${counts.lines} lines, ${counts.matched} matched\n`);
+  const lines = `${counts.lines} line${counts.lines === 1 ? '' : 's'}`;
+  process.stderr.write(`${lines}, ${counts.matched} matched\n`);
   return counts.matched > 0 ? 0 : 1;
 }
 

@@ -7,7 +7,6 @@ import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
 import { closest } from '../lib/suggest.js';
 import { type Key, keyPath } from './document.js';
-import { isPlainObject } from './merge.js';
 
 export type Path = readonly Key[];
 export type Locate = (path: Path, what?: 'key' | 'value') => string;
@@ -28,7 +27,8 @@ export class Checker {
 
   /** Records an error at `path`; returns undefined so that callers can `return c.fail(...)`. */
   fail(path: Path, reason: string, what: 'key' | 'value' = 'value'): undefined {
-    this.errors.push(new ConfigError(this.#locate(path, what), `${keyPath(path)}: ${reason}`));
+    const where = path.length === 0 ? '' : `${keyPath(path)}: `;
+    this.errors.push(new ConfigError(this.#locate(path, what), `${where}${reason}`));
     return undefined;
   }
 
@@ -51,17 +51,25 @@ export class Checker {
     return value;
   }
 
-  /** A map of user-chosen names (streams, filters...), each a name without `.`. */
-  names(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
+  /** The entries of a map of user-chosen keys (patterns, plugins, struct fields...). */
+  entries(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
     if (!isPlainObject(value))
       return this.fail(path, `expected a map of ${what}, got ${describe(value)}`);
-    const entries = Object.entries(value);
-    for (const [name] of entries) {
+    return Object.entries(value);
+  }
+
+  /**
+   * A map of user-chosen names (streams, filters...), each a name without `.`. Entries with
+   * an invalid name are reported and still returned, so that their contents are checked too.
+   */
+  names(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
+    const entries = this.entries(value, path, what);
+    for (const [name] of entries ?? []) {
       if (!/^[^.\s]+$/.test(name)) {
         this.fail([...path, name], 'a name must not be empty nor contain "." or spaces', 'key');
       }
     }
-    return entries.filter(([name]) => /^[^.\s]+$/.test(name));
+    return entries;
   }
 
   string(value: unknown, path: Path): string | undefined {
@@ -101,7 +109,7 @@ export class Checker {
       return this.fail(path, `expected a list of strings, got ${describe(value)}`);
     if (options.nonEmpty && value.length === 0) return this.fail(path, 'must not be empty');
     const errors = this.errors.length;
-    value.forEach((item, i) => this.string(item, [...path, i]));
+    for (const [i, item] of value.entries()) this.string(item, [...path, i]);
     return this.errors.length === errors ? (value as string[]) : undefined;
   }
 
@@ -115,6 +123,10 @@ export class Checker {
     }
     return this.stringList(value, path, { nonEmpty: true });
   }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function describe(value: unknown): string {

@@ -3,13 +3,13 @@
 // Config and its warnings, or every error found.
 
 import type { ConfigError } from '../lib/errors.js';
-import { Checker, type Path, type Warning } from './check.js';
+import { Checker, describe, isPlainObject, type Path, type Warning } from './check.js';
 import { keyPath } from './document.js';
+import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { buildPattern, type Pattern } from './pattern.js';
 import { buildStream, type Stream } from './stream.js';
-import { lintConfig } from './lint.js';
 
 const KEYS = [
   'patterns',
@@ -57,6 +57,10 @@ export async function loadConfig(path: string): Promise<Loaded> {
   const { merged, errors } = mergeDocuments(loaded.documents);
   const c = new Checker(merged.locate);
   c.errors.push(...errors);
+  // When no file holds a map there is nothing to check: "missing streams" would only repeat it.
+  if (!loaded.documents.some((d) => isPlainObject(d.value))) {
+    return { ok: false, errors: c.errors, warnings: c.warnings };
+  }
   const config = buildConfig(
     c,
     merged.value,
@@ -116,7 +120,7 @@ function buildConfig(
 function buildPatterns(c: Checker, raw: unknown): Map<string, Pattern> {
   const patterns = new Map<string, Pattern>();
   if (raw === undefined) return patterns;
-  for (const [name, value] of c.names(raw, ['patterns'], 'patterns') ?? []) {
+  for (const [name, value] of c.entries(raw, ['patterns'], 'patterns') ?? []) {
     const pattern = buildPattern(c, ['patterns', name], name, value);
     if (pattern !== undefined) patterns.set(name, pattern);
   }
@@ -142,7 +146,10 @@ function buildStreams(
 function readCommands(c: Checker, path: Path, raw: unknown): string[][] | undefined {
   if (raw === undefined) return [];
   if (!Array.isArray(raw))
-    return c.fail(path, 'expected a list of commands, each a list of strings');
+    return c.fail(
+      path,
+      `expected a list of commands, each a list of strings, got ${describe(raw)}`,
+    );
   const commands = raw.map((cmd, i) => c.argv(cmd, [...path, i]));
   return commands.every((cmd) => cmd !== undefined) ? commands : undefined;
 }
@@ -158,7 +165,7 @@ function readRotation(c: Checker, raw: unknown): number | null | undefined {
 
 function checkPlugins(c: Checker, raw: unknown): void {
   if (raw === undefined) return;
-  for (const [name] of c.names(raw, ['plugins'], 'plugins') ?? []) {
+  for (const [name] of c.entries(raw, ['plugins'], 'plugins') ?? []) {
     const instead = PLUGINS[name] ?? 'riposte has no equivalent of this plugin';
     c.fail(
       ['plugins', name],

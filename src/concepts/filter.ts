@@ -217,16 +217,18 @@ function samePatterns(
       .map((p) => p.name)
       .sort()
       .join(', ');
+  const expected = key(first) || 'none';
+  let same = true;
   for (const [i, regex] of regexes.entries()) {
-    if (key(regex.patterns) !== key(first)) {
-      const found = key(regex.patterns) || 'none';
-      return c.fail(
-        [...path, 'regex', i],
-        `captures the patterns (${found}) but regex[0] captures (${key(first) || 'none'}): every regex of a filter must capture the same patterns`,
-      );
-    }
+    const found = key(regex.patterns) || 'none';
+    if (found === expected) continue;
+    same = false;
+    c.fail(
+      [...path, 'regex', i],
+      `captures the patterns (${found}) but regex[0] captures (${expected}): every regex of a filter must capture the same patterns`,
+    );
   }
-  return [...first];
+  return same ? [...first] : undefined;
 }
 
 function readPeriod(

@@ -38,7 +38,14 @@ export function compileRegex(
     return c.fail(path, `<${twice}> appears twice: a regex captures each pattern at most once`);
   const substituted = regex.substitute(tree, (ref) => declared.get(ref.name)!.node);
   const captured = names.map((name) => declared.get(name)!);
-  const engine = regex.compile(substituted, { verify: verifierOf(captured) });
+  let engine: Engine;
+  try {
+    engine = regex.compile(substituted, { verify: verifierOf(captured) });
+  } catch (error) {
+    // Limits of the engines (RE2's repetition counts), found once the patterns are substituted.
+    if (!(error instanceof RegexError)) throw error;
+    return c.fail(path, `invalid regex: ${error.message}`);
+  }
   const patterns = engine.captures.map((name) => declared.get(name)!);
   return Object.freeze({
     source,

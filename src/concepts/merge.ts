@@ -5,6 +5,7 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../lib/errors.js';
+import { describe, isPlainObject } from './check.js';
 import { type Document, type Key, keyPath } from './document.js';
 
 const CONCATENATED = new Set(['start', 'stop']);
@@ -26,7 +27,10 @@ export function mergeDocuments(documents: readonly Document[]): {
   const merger = { origins, errors };
   for (const doc of documents) {
     if (!isPlainObject(doc.value)) {
-      errors.push(new ConfigError(doc.file, 'the configuration must be a map at the top level'));
+      const got = describe(doc.value);
+      errors.push(
+        new ConfigError(doc.file, `the configuration must be a map at the top level, got ${got}`),
+      );
       continue;
     }
     for (const [key, item] of Object.entries(doc.value)) {
@@ -35,14 +39,21 @@ export function mergeDocuments(documents: readonly Document[]): {
       else mergeKey(merger, value, [key], item, doc);
     }
   }
-  const locate = (path: readonly Key[], what: 'key' | 'value' = 'key'): string => {
-    for (let n = path.length; n >= 0; n--) {
-      const doc = origins.get(keyPath(path.slice(0, n)));
-      if (doc !== undefined) return doc.locate(path, what);
-    }
-    return documents[0]?.file ?? '';
-  };
+  const locate = (path: readonly Key[], what: 'key' | 'value' = 'key'): string =>
+    originOf(origins, path)?.locate(path, what) ?? documents[0]?.file ?? '';
   return { merged: { value, locate }, errors };
+}
+
+/** The document that defined `path`, or the nearest of its ancestors. */
+function originOf(
+  origins: ReadonlyMap<string, Document>,
+  path: readonly Key[],
+): Document | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const doc = origins.get(keyPath(path.slice(0, n)));
+    if (doc !== undefined) return doc;
+  }
+  return undefined;
 }
 
 interface Merger {
@@ -67,7 +78,7 @@ function mergeKey(
     target[key] = copy;
     for (const [k, v] of Object.entries(item)) mergeKey(m, copy, [...path, k], v, doc);
   } else if (!isDeepStrictEqual(existing, item)) {
-    const first = m.origins.get(keyPath(path));
+    const first = originOf(m.origins, path);
     const there = first === undefined ? 'another file' : first.locate(path, 'key');
     m.errors.push(
       new ConfigError(
@@ -85,7 +96,8 @@ function concatenate(
   items: unknown[],
   doc: Document,
 ): void {
-  const list = (target[key] ??= []) as unknown[];
+  if (target[key] === undefined) target[key] = [];
+  const list = target[key];
   if (!Array.isArray(list)) return;
   for (const [i, item] of items.entries()) {
     m.origins.set(keyPath([key, list.length]), retarget(doc, key, i));
@@ -100,8 +112,4 @@ function retarget(doc: Document, key: string, from: number): Document {
     value: doc.value,
     locate: (path, what) => doc.locate([key, from, ...path.slice(2)], what),
   };
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

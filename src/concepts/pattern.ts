@@ -86,7 +86,7 @@ export function buildPattern(
     ignorecidr: ignorecidr ?? [],
     ipv4mask: masks.ipv4mask,
     ipv6mask: masks.ipv6mask,
-    value: (captured: string) => valueOf(captured, rules),
+    value: (captured: string) => capturedValue(captured, rules),
     boundary: ip === undefined ? undefined : isWholeAddress,
   });
 }
@@ -102,7 +102,7 @@ interface Rules {
 }
 
 /** Canonical form, then the ignore rules, then the mask; see behaviour §1.4. */
-function valueOf(captured: string, rules: Rules): Valued {
+function capturedValue(captured: string, rules: Rules): Valued {
   let value = captured;
   let family: IpFamily | undefined;
   if (rules.ip !== undefined) {
@@ -203,7 +203,8 @@ function readCidrs(
   const cidrs = c.stringList(raw, path, { nonEmpty: false });
   cidrs?.forEach((cidr, i) => {
     const why = cidrError(cidr);
-    if (why !== undefined) c.fail([...path, i], `${JSON.stringify(cidr)} is ${why}`);
+    if (why !== undefined)
+      c.fail([...path, i], `cannot parse network ${JSON.stringify(cidr)}: ${why}`);
   });
   return cidrs;
 }
@@ -217,18 +218,28 @@ function readIgnoreRegexes(c: Checker, path: Path, raw: unknown) {
   });
 }
 
+/** The canonical address that a pattern of type `ip` would capture from `text`, if any. */
+function ipValue(text: string, ip: IpFamily | 'ip'): string | undefined {
+  const canonical = canonicalIp(text);
+  if (canonical === undefined || (ip !== 'ip' && familyOf(canonical) !== ip)) return undefined;
+  return canonical;
+}
+
 function readIgnores(c: Checker, path: Path, raw: unknown, rules: Rules): string[] | undefined {
   if (raw === undefined) return [];
   const values = c.stringList(raw, path, { nonEmpty: false });
   if (values === undefined) return undefined;
   const errors = c.errors.length;
   const canonical = values.map((v, i) => {
-    const valued = rules.ip === undefined ? (rules.whole(v) ? v : undefined) : canonicalIp(v);
-    if (valued === undefined)
+    const valued = rules.ip === undefined ? (rules.whole(v) ? v : undefined) : ipValue(v, rules.ip);
+    if (valued === undefined) {
+      const kind = rules.ip === undefined ? '' : ` (type ${rules.ip})`;
+      const network = rules.ip !== undefined && v.includes('/') && cidrError(v) === undefined;
       c.fail(
         [...path, i],
-        `${JSON.stringify(v)} is not a value of this pattern, so it can never be ignored`,
+        `${JSON.stringify(v)} is not a value of this pattern${kind}, so it can never be ignored${network ? '; write networks in "ignorecidr"' : ''}`,
       );
+    }
     return valued ?? v;
   });
   return c.errors.length === errors ? canonical : undefined;

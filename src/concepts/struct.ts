@@ -2,9 +2,8 @@
 // path) must match its regex. Receives the filter's raw options; sends a StructMatcher that
 // parses a line and captures the patterns found in its fields.
 
-import type { Checker, Path } from './check.js';
+import { type Checker, isPlainObject, type Path } from './check.js';
 import { type CompiledRegex, compileRegex } from './matcher.js';
-import { isPlainObject } from './merge.js';
 import type { Pattern } from './pattern.js';
 
 export interface StructMatcher {
@@ -38,13 +37,17 @@ export function buildStruct(
       ? 'json'
       : c.oneOf(options['lang'], [...path, 'lang'], ['json'] as const);
   if (options['fields'] === undefined) return c.fail(path, 'missing key "fields"');
-  const entries = c.names(options['fields'], [...path, 'fields'], 'fields') ?? [];
-  if (entries.length === 0 && isPlainObject(options['fields']))
-    return c.fail([...path, 'fields'], 'at least one field is needed');
+  const entries = c.entries(options['fields'], [...path, 'fields'], 'fields');
+  if (entries === undefined) return undefined;
+  if (entries.length === 0) return c.fail([...path, 'fields'], 'at least one field is needed');
   const fields: Record<string, { regex: string }> = {};
   const regexes: CompiledRegex[] = [];
   for (const [field, value] of entries) {
     const fieldPath = [...path, 'fields', field];
+    if (field.split('.').includes('')) {
+      c.fail(fieldPath, 'a field is a name, or a dotted path such as "client.ip"', 'key');
+      continue;
+    }
     const map = c.map(value, fieldPath, ['regex']);
     const source =
       map === undefined

@@ -4,7 +4,6 @@
 // (JSON is a subset of YAML 1.2).
 
 import {
-  Document as YamlDocument,
   isMap,
   isScalar,
   isSeq,
@@ -12,6 +11,8 @@ import {
   type Node,
   parseDocument,
   visit,
+  type YAMLError,
+  Document as YamlDocument,
 } from 'yaml';
 import { ConfigError } from '../lib/errors.js';
 import type { Document, Key } from './document.js';
@@ -22,11 +23,44 @@ export function readYaml(file: string, text: string): Document {
   const first = doc.errors[0];
   if (first !== undefined) {
     const { line, col } = first.linePos?.[0] ?? { line: 1, col: 1 };
-    const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new ConfigError(`${file}:${line}:${col}`, `cannot parse YAML: ${reason}`);
+    throw new ConfigError(`${file}:${line}:${col}`, `cannot parse YAML: ${reasonOf(first, text)}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 10_000 });
+  const value = plainValue(doc, lines, file);
   return { file, value, locate: (path, what) => locateIn(file, doc.contents, lines, path, what) };
+}
+
+/** The parser's message in the words of a configuration, without its copy of the text. */
+function reasonOf(error: YAMLError, text: string): string {
+  if (error.code === 'MULTIPLE_DOCS') {
+    return 'a configuration file holds one YAML document, this one has several ("---")';
+  }
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = KEY.exec(text.slice(error.pos[0]))?.[1];
+    if (key !== undefined)
+      return `duplicate key ${key.startsWith('"') ? key : JSON.stringify(key)}`;
+  }
+  return error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+const KEY = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:\n]+?)\s*:/;
+
+/** The document as plain data; aliases are resolved here, so their errors are raised here. */
+function plainValue(doc: YamlDocument.Parsed, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 10_000 });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let offset: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.resolve(doc) !== undefined) return undefined;
+        offset = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = lines.linePos(offset ?? 0);
+    throw new ConfigError(`${file}:${line}:${col}`, `cannot parse YAML: ${error.message}`);
+  }
 }
 
 export function readJson(file: string, text: string): Document {
@@ -40,12 +74,26 @@ export function readJson(file: string, text: string): Document {
     const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line.*$/, '');
     throw new ConfigError(`${file}:${line}:${col}`, `cannot parse JSON: ${reason}`);
   }
-  let positioned: Document | undefined;
-  const locate = (path: readonly Key[], what: 'key' | 'value'): string => {
-    positioned ??= readYaml(file, text);
-    return positioned.locate(path, what);
-  };
+  const positioned = positionJson(file, text);
+  const locate = (path: readonly Key[], what: 'key' | 'value'): string =>
+    positioned?.locate(path, what) ?? file;
   return { file, value, locate };
+}
+
+/**
+ * Positions for a valid JSON text, from the YAML parser. A key written twice in one map is
+ * an error, as in YAML and Jsonnet, rather than JSON.parse's silent "last one wins".
+ */
+function positionJson(file: string, text: string): Document | undefined {
+  try {
+    return readYaml(file, text);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.reason.startsWith('cannot parse YAML: duplicate key')) {
+      throw new ConfigError(error.place, error.reason.replace('YAML', 'JSON'));
+    }
+    return undefined;
+  }
 }
 
 /** Prints a plain value as YAML, for `test-config` and `show`. */

@@ -10,7 +10,8 @@ const UNITS: ReadonlyMap<string, number> = new Map([
   ...['d', 'day', 'days'].map((u) => [u, 86_400_000] as const),
 ]);
 
-const SHAPE = /^(\d+) *([a-z]*)$/;
+/** Any letters as the unit, so that "48H" or "2w" are told their unit is unknown. */
+const SHAPE = /^(\d+) *([A-Za-z]*)$/;
 
 /** Milliseconds of a duration such as `48h`, or an error message saying why it is not one. */
 export function parseDuration(text: string): number | { error: string } {

@@ -9,20 +9,17 @@ export type IpFamily = 'ipv4' | 'ipv6';
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const V4 = `${OCTET}(?:\\.${OCTET}){3}`;
 const H = '[0-9a-fA-F]{1,4}';
+/**
+ * The forms of an IPv6 address, each written so that its first match is the longest: RE2,
+ * which matches long lines, has no look-arounds to reject a shorter match and backtrack, so
+ * the order and greed of these forms alone must give the whole address. The number of
+ * groups around "::" is checked when the address is parsed, not here.
+ */
 const V6_FORMS = [
   `(?:${H}:){7}${H}`,
   `(?:${H}:){6}${V4}`,
-  `(?:${H}:){1,5}(?::${H}){1,2}`,
-  `(?:${H}:){1,4}(?::${H}){1,3}`,
-  `(?:${H}:){1,4}:${V4}`,
-  `(?:${H}:){1,3}(?::${H}){1,4}`,
-  `(?:${H}:){1,2}(?::${H}){1,5}`,
-  `${H}:(?::${H}){1,6}`,
-  `(?:${H}:){1,6}:${H}`,
-  `(?:${H}:){1,7}:`,
-  `::(?:ffff(?::0{1,4})?:)?${V4}`,
-  `:(?::${H}){1,7}`,
-  '::',
+  `(?:(?:${H}:){0,5}${H})?::(?:${H}:){0,5}${V4}`,
+  `(?:(?:${H}:){0,6}${H})?::(?:(?:${H}:){0,6}${H})?`,
 ];
 
 /** Regex sources, Rust dialect, that match one address of the family (boundaries apart). */
@@ -78,14 +75,20 @@ export function blockListOf(cidrs: readonly string[]): BlockList {
   return list;
 }
 
-/** The reason a CIDR is invalid, or undefined when it is valid. */
+/**
+ * Why `cidr` is not an address or a network such as `10.0.0.0/8` (a reason to follow
+ * `cannot parse network "…": `), or undefined when it is one. The prefix is read in the
+ * family written: `::ffff:10.0.0.0/104` is an IPv6 network.
+ */
 export function cidrError(cidr: string): string | undefined {
   const [address = '', bits, extra] = cidr.split('/');
-  const canonical = canonicalIp(address);
-  if (canonical === undefined || extra !== undefined) return 'not an IP address or network';
+  if (extra !== undefined) return 'expected an address and a prefix length such as "10.0.0.0/8"';
+  if (canonicalIp(address) === undefined) return `${JSON.stringify(address)} is not an IP address`;
   if (bits === undefined) return undefined;
-  const max = familyOf(canonical) === 'ipv4' ? 32 : 128;
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `prefix must be 0 to ${max}`;
+  const max = familyOf(address) === 'ipv4' ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) {
+    return `the prefix length must be an integer from 0 to ${max}, got ${JSON.stringify(bits)}`;
+  }
   return undefined;
 }
 

@@ -19,6 +19,8 @@ export class LineSplitter {
   #pending = '';
   /** Characters dropped so far from the current over-long line, or -1 when not dropping. */
   #dropping = -1;
+  /** Whether the last character dropped is "\r": before "\n" it ends the line, it is not dropped. */
+  #droppedCr = false;
 
   constructor(sink: LineSink, maxLine = DEFAULT_MAX_LINE) {
     this.#sink = sink;
@@ -32,8 +34,10 @@ export class LineSplitter {
   /** Flushes the last line when the stream ends without a newline. */
   end(): void {
     this.#take(this.#decoder.end());
-    if (this.#dropping >= 0) this.#endDrop();
-    else if (this.#pending !== '') this.#sink.lines([stripCr(this.#pending)]);
+    if (this.#dropping >= 0) {
+      if (this.#droppedCr) this.#dropping--;
+      this.#endDrop();
+    } else if (this.#pending !== '') this.#sink.lines([stripCr(this.#pending)]);
     this.#pending = '';
   }
 
@@ -42,9 +46,11 @@ export class LineSplitter {
       const newline = text.indexOf('\n');
       if (newline < 0) {
         this.#dropping += text.length;
+        if (text !== '') this.#droppedCr = text.charCodeAt(text.length - 1) === 13;
         return;
       }
-      this.#dropping += newline;
+      const cr = newline > 0 ? text.charCodeAt(newline - 1) === 13 : this.#droppedCr;
+      this.#dropping += cr ? newline - 1 : newline;
       this.#endDrop();
       text = text.slice(newline + 1);
     }
@@ -59,25 +65,29 @@ export class LineSplitter {
     if (this.#pending.length > this.#max) {
       this.#sink.lines([this.#pending.slice(0, this.#max)]);
       this.#dropping = this.#pending.length - this.#max;
+      this.#droppedCr = this.#pending.charCodeAt(this.#pending.length - 1) === 13;
       this.#pending = '';
     }
   }
 
   #cut(lines: string[], total: number): string[] {
     for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+      let line = lines[i]!;
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       if (total > this.#max && line.length > this.#max) {
-        lines[i] = line.slice(0, this.#max);
         this.#sink.overflow(line.length - this.#max);
+        line = line.slice(0, this.#max);
       }
+      lines[i] = line;
     }
     return lines;
   }
 
   #endDrop(): void {
-    this.#sink.overflow(this.#dropping);
+    // 0 when all that followed the cut was the "\r" of "\r\n": the line was not too long.
+    if (this.#dropping > 0) this.#sink.overflow(this.#dropping);
     this.#dropping = -1;
+    this.#droppedCr = false;
   }
 }
 

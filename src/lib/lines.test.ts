@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LineSplitter } from './lines.js';
+
+/** Lines and overflows that a splitter with `max` sends for `chunks`, then end(). */
+function split(chunks: readonly (string | Buffer | number[])[], max?: number) {
+  const lines: string[] = [];
+  const dropped: number[] = [];
+  const splitter = new LineSplitter(
+    { lines: (batch) => lines.push(...batch), overflow: (n) => dropped.push(n) },
+    max,
+  );
+  for (const chunk of chunks) {
+    splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  }
+  splitter.end();
+  return { lines, dropped };
+}
+
+const EURO = Buffer.from('€'); // 3 bytes
+const SMILE = Buffer.from('😀'); // 4 bytes, 2 UTF-16 code units
+
+describe('LineSplitter', () => {
+  const rows: readonly {
+    name: string;
+    chunks: (string | Buffer)[];
+    max?: number;
+    lines: string[];
+    dropped?: number[];
+  }[] = [
+    { name: 'lines in one chunk', chunks: ['a\nb\nc\n'], lines: ['a', 'b', 'c'] },
+    { name: 'a line split across chunks', chunks: ['ab', 'c\nde', 'f\n'], lines: ['abc', 'def'] },
+    { name: 'the last line without a newline, at end()', chunks: ['a\nb'], lines: ['a', 'b'] },
+    { name: 'empty lines', chunks: ['\n\na\n'], lines: ['', '', 'a'] },
+    { name: 'no line for an empty stream', chunks: [], lines: [] },
+    { name: '"\\r\\n" line ends', chunks: ['a\r\nb\r\n'], lines: ['a', 'b'] },
+    { name: '"\\r\\n" split across chunks', chunks: ['a\r', '\nb\r', '\n'], lines: ['a', 'b'] },
+    { name: 'a lone "\\r" inside a line kept', chunks: ['a\rb\n'], lines: ['a\rb'] },
+    { name: 'a last line ending in "\\r"', chunks: ['a\r'], lines: ['a'] },
+    { name: 'NUL bytes kept', chunks: ['a\0b\n\0\n'], lines: ['a\0b', '\0'] },
+    {
+      name: 'UTF-8 characters split across chunks',
+      chunks: [
+        EURO.subarray(0, 1),
+        Buffer.concat([EURO.subarray(1), SMILE.subarray(0, 3)]),
+        SMILE.subarray(3),
+        '\n',
+      ],
+      lines: ['€😀'],
+    },
+    {
+      name: 'invalid UTF-8 replaced by U+FFFD',
+      chunks: [Buffer.from([0x61, 0xff, 0x62, 0x0a])],
+      lines: ['a\ufffdb'],
+    },
+    {
+      name: 'a truncated UTF-8 character at the end replaced',
+      chunks: [Buffer.from([0x61, 0x0a, 0xe2, 0x82])],
+      lines: ['a', '\ufffd'],
+    },
+    {
+      name: 'a line of exactly the limit',
+      chunks: ['abcdefghij\nk\n'],
+      max: 10,
+      lines: ['abcdefghij', 'k'],
+    },
+    {
+      name: 'a line of the limit ending in "\\r\\n"',
+      chunks: ['abcdefghij\r\nk\n'],
+      max: 10,
+      lines: ['abcdefghij', 'k'],
+    },
+    {
+      name: 'a line of the limit whose "\\r" and "\\n" come in two chunks',
+      chunks: ['abcdefghij\r', '\nk\n'],
+      max: 10,
+      lines: ['abcdefghij', 'k'],
+    },
+    {
+      name: 'a line over the limit in one chunk, cut and the rest counted',
+      chunks: ['abcdefghijklm\r\nk\n'],
+      max: 10,
+      lines: ['abcdefghij', 'k'],
+      dropped: [3],
+    },
+    {
+      name: 'a line over the limit across chunks, cut and the rest counted',
+      chunks: ['abc', 'defghijklmno', 'pqrstuvwxyz', '12\r\nok'],
+      max: 10,
+      lines: ['abcdefghij', 'ok'],
+      dropped: [18],
+    },
+    {
+      name: 'a line over the limit whose "\\r" ends a chunk',
+      chunks: ['abcdefghijklm', '\r', '\nok\n'],
+      max: 10,
+      lines: ['abcdefghij', 'ok'],
+      dropped: [3],
+    },
+    {
+      name: 'a line over the limit at the end of the stream',
+      chunks: ['ok\nabcdefghijklm'],
+      max: 10,
+      lines: ['ok', 'abcdefghij'],
+      dropped: [3],
+    },
+    {
+      name: 'two lines over the limit in a row',
+      chunks: ['abcdefghijkl\nABCDEFGHIJKLMN\nok\n'],
+      max: 10,
+      lines: ['abcdefghij', 'ABCDEFGHIJ', 'ok'],
+      dropped: [2, 4],
+    },
+  ];
+  for (const row of rows) {
+    test(`LineSplitter splits ${row.name}`, () => {
+      assert.deepEqual(split(row.chunks, row.max), {
+        lines: row.lines,
+        dropped: row.dropped ?? [],
+      });
+    });
+  }
+
+  test('LineSplitter sends a cut line before its end arrives, and counts the rest when it does', () => {
+    const lines: string[] = [];
+    const dropped: number[] = [];
+    const splitter = new LineSplitter(
+      { lines: (b) => lines.push(...b), overflow: (n) => dropped.push(n) },
+      10,
+    );
+    splitter.push(Buffer.from('abcdefghijklmnop'));
+    assert.deepEqual({ lines, dropped }, { lines: ['abcdefghij'], dropped: [] });
+    splitter.push(Buffer.from('qr\nnext\n'));
+    assert.deepEqual({ lines, dropped }, { lines: ['abcdefghij', 'next'], dropped: [8] });
+  });
+
+  test('LineSplitter keeps memory bounded on a 100 MB line fed in 64 KiB chunks', () => {
+    const chunk = Buffer.alloc(65_536, 'x');
+    const count = Math.ceil(100e6 / chunk.length);
+    const lines: string[] = [];
+    const dropped: number[] = [];
+    const splitter = new LineSplitter({
+      lines: (b) => lines.push(...b),
+      overflow: (n) => dropped.push(n),
+    });
+    globalThis.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    for (let i = 0; i < count; i++) {
+      splitter.push(chunk);
+      if (i % 64 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    splitter.push(Buffer.from('\nafter\n'));
+    splitter.end();
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [65_536, 5],
+    );
+    assert.deepEqual(dropped, [count * chunk.length - 65_536]);
+    // The line held whole would take 100 MB (200 MB as UTF-16); a bounded splitter holds one chunk.
+    assert.ok(peak - before < 32e6, `heap grew by ${Math.round((peak - before) / 1e6)} MB`);
+  });
+});
