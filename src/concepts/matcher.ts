@@ -4,6 +4,7 @@
 // captured for each pattern, or undefined.
 
 import { RegexError } from '../lib/errors.js';
+import { blankPartialAddresses } from '../lib/ip.js';
 import { type Cost, type Engine, type RegexNode, regex } from '../lib/regex/index.js';
 import type { Checker, Path } from './check.js';
 import type { Pattern } from './pattern.js';
@@ -40,7 +41,10 @@ export function compileRegex(
   const captured = names.map((name) => declared.get(name)!);
   let engine: Engine;
   try {
-    engine = regex.compile(substituted, { verify: verifierOf(captured) });
+    engine = regex.compile(substituted, {
+      verify: verifierOf(captured),
+      prepare: blankPartialAddresses,
+    });
   } catch (error) {
     // Limits of the engines (RE2's repetition counts), found once the patterns are substituted.
     if (!(error instanceof RegexError)) throw error;

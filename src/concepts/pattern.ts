@@ -166,8 +166,12 @@ function captureNode(name: string, body: RegexNode, ip: IpFamily | 'ip' | undefi
       regex.look({ behind: false, negate: true, body: regex.parse(IP_BOUNDARY[family].after) }),
     ]);
   const inner = ip === 'ip' ? regex.alternation([bounded('ipv6'), bounded('ipv4')]) : bounded(ip);
-  return regex.capture(name, inner);
+  if (ip !== 'ipv4') return regex.capture(name, inner);
+  // Dual-stack servers log IPv4 clients as ::ffff:1.2.3.4: an ipv4 pattern takes the address.
+  return regex.concat([regex.parse(V4_MAPPED_PREFIX), regex.capture(name, inner)]);
 }
+
+const V4_MAPPED_PREFIX = '(?:::[fF]{4}:)?';
 
 function readMasks(
   c: Checker,

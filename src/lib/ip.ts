@@ -178,3 +178,34 @@ export function isWholeAddress(line: string, start: number, end: number): boolea
   rules.after.lastIndex = end;
   return !rules.after.test(line);
 }
+
+/** Runs of the characters an address and its neighbours are made of. */
+const TOKEN = /[0-9A-Za-z_.:]+/g;
+/** Any address, whole or not: a token without one is left alone. */
+const RAW = new RegExp(`${IP_REGEX.ipv4}|${IP_REGEX.ipv6}`);
+/** A whole address inside a token (tokens are cut at every character the boundaries allow). */
+const WHOLE = new RegExp(
+  `(?<!${IP_BOUNDARY.ipv6.before})(?:${IP_REGEX.ipv6})(?!${IP_BOUNDARY.ipv6.after})|(?<!${IP_BOUNDARY.ipv4.before})(?:${IP_REGEX.ipv4})(?!${IP_BOUNDARY.ipv4.after})`,
+);
+
+/**
+ * The line with every token that looks like an address but holds no whole one (a host name
+ * such as `5.36.59.76.dsl.example.net`, a version such as `1.2.3.4.5`) blanked out, length
+ * kept. The linear-time engine has no look-arounds: on the blanked line it cannot capture
+ * part of such a token, and no number of them can hide the real address further on.
+ */
+export function blankPartialAddresses(line: string): string {
+  let blanked: string[] | undefined;
+  let last = 0;
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(line); m !== null; m = TOKEN.exec(line)) {
+    const token = m[0];
+    if (token.length < 2 || !RAW.test(token) || WHOLE.test(token)) continue;
+    blanked ??= [];
+    blanked.push(line.slice(last, m.index), '\u0000'.repeat(token.length));
+    last = m.index + token.length;
+  }
+  if (blanked === undefined) return line;
+  blanked.push(line.slice(last));
+  return blanked.join('');
+}

@@ -39,12 +39,23 @@ export interface Engine {
   exec(line: string): string[] | undefined;
 }
 
+/**
+ * Turns a long line into the one RE2 searches, same length (captures are read from the
+ * original): the caller's way to rule out in advance what `verify` would reject.
+ */
+export type Prepare = (line: string) => string;
+
+export interface EngineOptions {
+  readonly verify?: Verify | undefined;
+  readonly prepare?: Prepare | undefined;
+}
+
 /** How many captures RE2 may find that fail `verify` before the line counts as no match. */
 const MAX_RETRIES = 8;
 /** Replaces the first character of a rejected capture so that RE2 looks further. */
 const MASK = '\u0000';
 
-export function compileEngine(node: RegexNode, verify?: Verify): Engine {
+export function compileEngine(node: RegexNode, options: EngineOptions = {}): Engine {
   const tree = anchorLeadingDotStar(node);
   const cost = worstCase(tree);
   const js = toJavaScript(tree);
@@ -53,20 +64,26 @@ export function compileEngine(node: RegexNode, verify?: Verify): Engine {
   const re2 = new RE2(re2Source.source, `${re2Source.flags}d`);
   const v8Limit = v8LineLimit(cost);
   const literal = requiredLiteral(tree);
-  const check = re2Source.droppedLooks > 0 ? verify : undefined;
+  const check = re2Source.droppedLooks > 0 ? options.verify : undefined;
+  const prepare = check === undefined ? undefined : options.prepare;
   const exec = (line: string): string[] | undefined => {
     if (literal !== null && line.indexOf(literal) < 0) return undefined;
     if (line.length <= v8Limit) {
       const m = v8.exec(line);
       return m === null ? undefined : captured(m);
     }
-    return execRe2(re2, line, check);
+    return execRe2(re2, line, prepare === undefined ? line : prepare(line), check);
   };
   return { cost, captures: js.captures, v8Limit, literal, exec };
 }
 
-function execRe2(re2: RE2, line: string, verify: Verify | undefined): string[] | undefined {
-  let text = line;
+function execRe2(
+  re2: RE2,
+  line: string,
+  prepared: string,
+  verify: Verify | undefined,
+): string[] | undefined {
+  let text = prepared;
   for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
     const m = re2.exec(text) as
       | (RegExpExecArray & { indices: ([number, number] | undefined)[] })

@@ -16,7 +16,12 @@ import {
 import { contains } from './charset.js';
 import { resolveClass } from './class-set.js';
 import { toJavaScript } from './emit.js';
-import { compileEngine, type Engine as BaseEngine, type Verify } from './engine.js';
+import {
+  compileEngine,
+  type Engine as BaseEngine,
+  type EngineOptions,
+  type Verify,
+} from './engine.js';
 import { parseRegex } from './parse.js';
 
 export type { Cost, RegexNode, Verify };
@@ -48,8 +53,8 @@ export const regex = {
     return refs;
   },
   substitute,
-  compile(node: RegexNode, options: { verify?: Verify | undefined } = {}): Engine {
-    const engine = compileEngine(node, options.verify);
+  compile(node: RegexNode, options: EngineOptions = {}): Engine {
+    const engine = compileEngine(node, options);
     return { ...engine, warnings: warningsOf(node, engine) };
   },
 };
