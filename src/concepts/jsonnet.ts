@@ -25,11 +25,12 @@ function engineError(file: string, absolute: string, message: string): ConfigErr
   const placed = /^(.+?):(\d+):(\d+)(?:-\d+)?: (.*)$/.exec(head);
   const trace = lines.slice(1).find((l) => /^\t.+:\d+:\d+/.test(l));
   const traced = trace === undefined ? null : /^\t(.+?):(\d+):(\d+)/.exec(trace);
-  const where = placed ?? (traced === null ? null : [, traced[1], traced[2], traced[3]]);
+  const where = placed ?? traced;
   const reason = placed === null ? head : placed[4]!;
   if (where === null) return new ConfigError(file, `cannot evaluate Jsonnet: ${reason}`);
-  const at = where[1] === absolute ? file : displayPath(where[1]!);
-  return new ConfigError(`${at}:${where[2]}:${where[3]}`, `cannot evaluate Jsonnet: ${reason}`);
+  const [, path = '', line, col] = where;
+  const at = path === absolute ? file : displayPath(path);
+  return new ConfigError(`${at}:${line}:${col}`, `cannot evaluate Jsonnet: ${reason}`);
 }
 
 function displayPath(path: string): string {
