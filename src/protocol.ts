@@ -1,6 +1,7 @@
 // The messages between the daemon and its clients on the control socket, and their framing:
 // one JSON object per line, each carrying the protocol version. Shared by daemon/ and
-// client/, which import nothing else from each other.
+// client/, which import nothing else from each other. What the CLI prints from a report is
+// documented in docs/show-format.md; the messages here are internal to one riposte version.
 
 import { join } from 'node:path';
 import { ProtocolError } from './lib/errors.js';
@@ -40,14 +41,32 @@ export type Request =
     }
   | { readonly v: 1; readonly type: 'status' };
 
-/** What `show` and `flush` print: stream → filter → match → counts and pending actions. */
-export type MatchReport = {
-  /** Recent matches still counting towards `retry`; absent when 0. */
-  matches?: number;
-  /** Pending actions (for `flush`: the actions just run), each with its due times. */
-  actions?: Record<string, string[]>;
-};
-export type Report = Record<string, Record<string, Record<string, MatchReport>>>;
+/** Matches and one number each, as two lists of the same length (cheap to encode by the 100k). */
+export interface Column {
+  readonly match: readonly string[];
+  readonly value: readonly number[];
+}
+
+/**
+ * One filter's part of a `show` or `flush` answer. A match is named by its value, or by
+ * "name=value …" in pattern order when the filter has several patterns. Only filters with
+ * something to report are sent, in configuration order.
+ */
+export interface FilterReport {
+  readonly stream: string;
+  readonly filter: string;
+  /** Matches still counting towards `retry`: value = their number of recent matches. */
+  readonly counts: Column;
+  /** Per action: matches with that action pending (for flush: just run), value = due time in ms. */
+  readonly actions: Readonly<Record<string, Column>>;
+}
+
+/** A stream that is not running, which `show` and `flush` warn about (behaviour §2.6). */
+export interface StreamDown {
+  readonly stream: string;
+  readonly state: string;
+  readonly lastExit?: string;
+}
 
 export interface Status {
   readonly pid: number;
@@ -68,17 +87,27 @@ export interface Status {
 }
 
 export type Response =
-  | { readonly v: 1; readonly ok: true; readonly report: Report }
+  | {
+      readonly v: 1;
+      readonly ok: true;
+      readonly report: readonly FilterReport[];
+      readonly down: readonly StreamDown[];
+    }
   | { readonly v: 1; readonly ok: true; readonly triggered: string }
   | { readonly v: 1; readonly ok: true; readonly status: Status }
   | { readonly v: 1; readonly ok: false; readonly error: string };
 
-/** The socket both sides use unless -s says otherwise. */
+/**
+ * The socket both sides use unless -s says otherwise: /run/riposte/riposte.sock for root;
+ * for another user $XDG_RUNTIME_DIR/riposte/riposte.sock, or /tmp/riposte-UID/riposte.sock
+ * when XDG_RUNTIME_DIR is unset.
+ */
 export function defaultSocket(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/run/riposte/riposte.sock';
+  const uid = process.getuid?.();
+  if (uid === 0) return '/run/riposte/riposte.sock';
   const runtime = env['XDG_RUNTIME_DIR'];
   if (runtime !== undefined && runtime !== '') return join(runtime, 'riposte', 'riposte.sock');
-  return join('/tmp', `riposte-${process.getuid?.() ?? 'user'}`, 'riposte.sock');
+  return join('/tmp', `riposte-${uid ?? 'user'}`, 'riposte.sock');
 }
 
 export function encode(message: Request | Response): string {
@@ -87,19 +116,10 @@ export function encode(message: Request | Response): string {
 
 /** Reads and checks one request line; throws ProtocolError with the reason. */
 export function decodeRequest(line: string): Request {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new ProtocolError('malformed request: not JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ProtocolError('malformed request: not an object');
-  }
-  const r = value as Record<string, unknown>;
+  const r = objectOf(line, 'request');
   if (r['v'] !== PROTOCOL_VERSION) {
     throw new ProtocolError(
-      `unsupported protocol version ${JSON.stringify(r['v'])}: this daemon speaks version ${PROTOCOL_VERSION}; use the riposte client of the same version`,
+      `unsupported protocol version ${JSON.stringify(r['v']) ?? 'none'}: this daemon speaks version ${PROTOCOL_VERSION}; use the riposte client of the same version`,
     );
   }
   switch (r['type']) {
@@ -122,29 +142,33 @@ export function decodeRequest(line: string): Request {
     case 'status':
       return { v: 1, type: 'status' };
     default:
-      throw new ProtocolError(`unknown request type ${JSON.stringify(r['type'])}`);
+      throw new ProtocolError(
+        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger or status`,
+      );
   }
 }
 
 export function decodeResponse(line: string): Response {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new ProtocolError('malformed response from the daemon: not JSON');
-  }
-  const r = value as Partial<Record<string, unknown>> | null;
-  if (
-    r === null ||
-    typeof r !== 'object' ||
-    r['v'] !== PROTOCOL_VERSION ||
-    typeof r['ok'] !== 'boolean'
-  ) {
+  const r = objectOf(line, 'response from the daemon');
+  if (r['v'] !== PROTOCOL_VERSION || typeof r['ok'] !== 'boolean') {
     throw new ProtocolError(
       'malformed response from the daemon: is it a riposte daemon of the same version?',
     );
   }
-  return value as Response;
+  return r as unknown as Response;
+}
+
+function objectOf(line: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ProtocolError(`malformed ${what}: not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`malformed ${what}: not a JSON object`);
+  }
+  return value as Record<string, unknown>;
 }
 
 function text(value: unknown, what: string): string {
@@ -155,6 +179,8 @@ function text(value: unknown, what: string): string {
 
 function limitOf(value: unknown): { limit?: Limit } {
   if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ProtocolError('malformed request: "limit" must be {stream, filter?}');
   const l = value as Record<string, unknown>;
   const stream = text(l['stream'], 'limit.stream');
   return {
@@ -180,6 +206,7 @@ function valuesOf(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('malformed request: "values" must be a map of pattern names to values');
   }
-  for (const [k, v] of Object.entries(value)) text(v, `values.${k}`);
-  return value as Record<string, string>;
+  const values: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(value)) values[k] = text(v, `values.${k}`);
+  return values;
 }

@@ -12,16 +12,16 @@ export function request(
 ): Promise<Extract<Response, { ok: true }>> {
   return new Promise((resolve, reject) => {
     const connection = createConnection(socket);
-    let buffer = '';
-    connection.setEncoding('utf8');
+    // A report of 100k matches is megabytes: collect the chunks, look for the end in each new one.
+    const chunks: Buffer[] = [];
     connection.on('connect', () => connection.write(encode(message)));
-    connection.on('data', (text: string) => {
-      buffer += text;
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
+    connection.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (!chunk.includes(10)) return;
       connection.destroy();
+      const text = Buffer.concat(chunks).toString('utf8');
       try {
-        const response = decodeResponse(buffer.slice(0, newline));
+        const response = decodeResponse(text.slice(0, text.indexOf('\n')));
         if (response.ok) resolve(response);
         else reject(new UsageError(response.error));
       } catch (error) {
@@ -45,6 +45,9 @@ function connectReason(socket: string, error: NodeJS.ErrnoException): string {
     case 'EACCES':
     case 'EPERM':
       return `permission denied on ${socket}: run as the daemon's user or as root`;
+    case 'ENOTSOCK':
+    case 'ENOTDIR':
+      return `cannot reach the daemon at ${socket}: not a socket (give the daemon's socket with -s)`;
     default:
       return `cannot reach the daemon at ${socket}: ${error.message}`;
   }

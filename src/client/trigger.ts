@@ -1,28 +1,31 @@
 // `riposte trigger STREAM.FILTER NAME=VALUE…`: asks the daemon to trigger a filter for a
 // match now, without counting. Receives the filter and values; sends the daemon's
-// confirmation to stdout.
+// confirmation to stdout. The daemon checks each value against its pattern.
 
 import { UsageError } from '../lib/errors.js';
 import { request } from './request.js';
-import { parseLimit, parseSelector } from './show.js';
+import { parseSelector } from './show.js';
 
 export async function trigger(
   socket: string,
   target: string,
   pairs: readonly string[],
 ): Promise<number> {
-  const limit = parseLimit(target);
-  if (limit?.filter === undefined) throw new UsageError(`${target}: expected STREAM.FILTER`);
-  const values: Record<string, string> = {};
-  for (const [name, value] of pairs.map(parseSelector)) {
+  const [stream = '', filter = '', extra] = target.split('.');
+  if (stream === '' || filter === '' || extra !== undefined)
+    throw new UsageError(
+      `${JSON.stringify(target)}: expected STREAM.FILTER, such as ssh.failedlogin`,
+    );
+  const values: Record<string, string> = Object.create(null);
+  for (const [name, value] of pairs.map((p) => parseSelector(p, 'NAME=VALUE'))) {
     if (name in values) throw new UsageError(`${name} is given twice`);
     values[name] = value;
   }
   const response = await request(socket, {
     v: 1,
     type: 'trigger',
-    stream: limit.stream,
-    filter: limit.filter,
+    stream,
+    filter,
     values,
   });
   if (!('triggered' in response)) throw new UsageError('unexpected answer from the daemon');

@@ -1,21 +1,23 @@
 // The answers to the control requests: show, flush, trigger and status over the running
 // state. Owns nothing; reads the filters' counts and the scheduler's pending actions, and
 // asks them to forget, run or trigger. Receives decoded requests; sends responses, each
-// after the writes it caused are durable.
+// after the writes it caused are durable. A `show` of 100k matches must stay well under a
+// second: reports are built as flat columns, without an object per match.
 
 import type { Config } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
+import type { Pattern } from '../concepts/pattern.js';
 import { RegexError } from '../lib/errors.js';
-import { localIsoTime } from '../lib/log.js';
 import { regex } from '../lib/regex/index.js';
+import { closest } from '../lib/suggest.js';
 import type {
+  FilterReport,
   Limit,
-  MatchReport,
-  Report,
   Request,
   Response,
   Selector,
   Status,
+  StreamDown,
 } from '../protocol.js';
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
@@ -33,12 +35,19 @@ export interface ControlDeps {
   readonly version: string;
 }
 
-type Select = (filter: Filter, values: readonly string[]) => boolean;
+type Test = (values: readonly string[]) => boolean;
+/** The filters a request covers, each with the test its matches must pass (null: all pass). */
+type Selection = ReadonlyMap<Filter, Test | null>;
+
+/** Stream states that `show` and `flush` warn about. */
+const DOWN: ReadonlySet<string> = new Set(['restarting', 'finished', 'stopped']);
 
 class RequestError extends Error {}
 
 export class Control {
   readonly #d: ControlDeps;
+  /** Whole-value tests of the regex patterns, for `trigger`. */
+  readonly #whole = new Map<Pattern, (text: string) => boolean>();
 
   constructor(deps: ControlDeps) {
     this.#d = deps;
@@ -47,18 +56,14 @@ export class Control {
   async handle(request: Request): Promise<Response> {
     try {
       switch (request.type) {
-        case 'show':
-          return {
-            v: 1,
-            ok: true,
-            report: this.#show(this.#selection(request.limit, request.selectors)),
-          };
-        case 'flush':
-          return await this.#durable({
-            v: 1,
-            ok: true,
-            report: this.#flush(this.#selection(request.limit, request.selectors)),
-          });
+        case 'show': {
+          const report = this.#show(this.#selection(request.limit, request.selectors));
+          return { v: 1, ok: true, report, down: this.#down(request.limit) };
+        }
+        case 'flush': {
+          const report = this.#flush(this.#selection(request.limit, request.selectors));
+          return this.#durable({ v: 1, ok: true, report, down: this.#down(request.limit) });
+        }
         case 'trigger':
           return await this.#durable({ v: 1, ok: true, triggered: this.#trigger(request) });
         case 'status':
@@ -74,115 +79,165 @@ export class Control {
     return new Promise((resolve) => this.#d.store.afterCommit(() => resolve(response)));
   }
 
-  #selection(limit: Limit | undefined, selectors: readonly Selector[]): Select {
+  #selection(limit: Limit | undefined, selectors: readonly Selector[]): Selection {
     const filters = this.#scope(limit);
-    const tests = selectors.map(
-      ([name, source]) => [name, this.#selectorTest(name, source)] as const,
-    );
-    return (filter, values) => {
-      if (!filters.has(filter)) return false;
-      return tests.every(([name, test]) => {
-        const i = filter.patterns.findIndex((p) => p.name === name);
-        return i >= 0 && test(values[i]!);
-      });
-    };
+    const tests = selectors.map(([name, source]) => ({
+      name,
+      test: this.#selectorTest(name, source),
+    }));
+    const selection = new Map<Filter, Test | null>();
+    for (const filter of filters) {
+      const names = filter.patterns.map((p) => p.name);
+      const checks = tests.map(({ name, test }) => ({ at: names.indexOf(name), test }));
+      // A filter without a selected pattern has no match that a selector keeps.
+      if (checks.some((c) => c.at < 0)) continue;
+      selection.set(
+        filter,
+        checks.length === 0 ? null : (values) => checks.every((c) => c.test(values[c.at]!)),
+      );
+    }
+    return selection;
   }
 
-  #scope(limit: Limit | undefined): Set<Filter> {
+  #scope(limit: Limit | undefined): Filter[] {
     const all = this.#d.filters.map((f) => f.filter);
-    if (limit === undefined) return new Set(all);
+    if (limit === undefined) return all;
     const inStream = all.filter((f) => f.stream === limit.stream);
-    if (inStream.length === 0) throw new RequestError(`unknown stream "${limit.stream}"`);
-    if (limit.filter === undefined) return new Set(inStream);
+    if (inStream.length === 0)
+      throw new RequestError(unknown('stream', limit.stream, new Set(all.map((f) => f.stream))));
+    if (limit.filter === undefined) return inStream;
     const one = inStream.filter((f) => f.name === limit.filter);
-    if (one.length === 0)
-      throw new RequestError(`unknown filter "${limit.stream}.${limit.filter}"`);
-    return new Set(one);
+    if (one.length === 0) {
+      const names = inStream.map((f) => f.name);
+      throw new RequestError(unknown('filter', limit.filter, names, { stream: limit.stream }));
+    }
+    return one;
   }
 
   #selectorTest(name: string, source: string): (value: string) => boolean {
     if (!this.#d.config.patterns.has(name)) {
-      const known = [...this.#d.config.patterns.keys()].join(', ') || 'none';
-      throw new RequestError(
-        `unknown pattern "${name}" in selector ${name}=${source} (patterns: ${known})`,
-      );
+      const where = ` in selector ${name}=${source}`;
+      throw new RequestError(unknown('pattern', name, this.#d.config.patterns.keys(), { where }));
     }
     try {
-      return regex.wholeMatcher(regex.parse(source));
+      return wholeTest(source);
     } catch (error) {
       if (!(error instanceof RegexError)) throw error;
-      throw new RequestError(`bad regex in selector ${name}=${source}: ${error.message}`);
+      throw new RequestError(
+        `bad regex in selector ${name}=${source}: ${error.message} (at character ${error.offset + 1})`,
+      );
     }
   }
 
-  #show(select: Select): Report {
-    const report: Report = {};
+  #show(selection: Selection): FilterReport[] {
     const now = Date.now();
+    const reports = new Reports();
     for (const runtime of this.#d.filters) {
       const f = runtime.filter;
+      const test = selection.get(f);
+      if (test === undefined) continue;
+      const oldest = now - f.retryperiod;
       for (const counted of runtime.counts()) {
-        if (!select(f, counted.values)) continue;
-        const recent = counted.times.filter((t) => t > now - f.retryperiod).length;
-        if (recent > 0) entry(report, f, counted.values).matches = recent;
+        if (test !== null && !test(counted.values)) continue;
+        const recent = countAfter(counted.times, oldest);
+        if (recent > 0) reports.count(f, counted.values, recent);
       }
     }
     for (const live of this.#d.scheduler.pending()) {
-      if (select(live.filter, live.values))
-        addActions(entry(report, live.filter, live.values), live.pending);
+      const test = selection.get(live.filter);
+      if (test === undefined || (test !== null && !test(live.values))) continue;
+      for (const [name, due] of live.pending) reports.action(live.filter, live.values, name, due);
     }
-    return report;
+    return reports.list(this.#d.filters);
   }
 
-  #flush(select: Select): Report {
-    const report: Report = {};
+  /**
+   * Forgets counts and runs pending actions now. Each flushed action is stored as due now
+   * before the answer: a crash before it finishes runs it once more at restart (an unban
+   * again), instead of bringing it back at its old time with the ban that preceded it.
+   */
+  #flush(selection: Selection): FilterReport[] {
+    const reports = new Reports();
+    const now = Date.now();
     for (const runtime of this.#d.filters) {
-      for (const counted of runtime.forget((values) => select(runtime.filter, values))) {
-        entry(report, runtime.filter, counted.values).matches = counted.times.length;
+      const f = runtime.filter;
+      const test = selection.get(f);
+      if (test === undefined) continue;
+      for (const counted of runtime.forget((values) => test === null || test(values))) {
+        // As `show` counted it: expired times that no sweep has dropped yet are not news.
+        const recent = countAfter(counted.times, now - f.retryperiod);
+        if (recent > 0) reports.count(f, counted.values, recent);
       }
     }
+    const select = (filter: Filter, values: readonly string[]) => {
+      const test = selection.get(filter);
+      return test !== undefined && (test === null || test(values));
+    };
     for (const { live, actions } of this.#d.scheduler.flush(select)) {
-      addActions(entry(report, live.filter, live.values), actions);
+      for (const [name, due] of actions) {
+        this.#d.store.setDue(live.id, name, now);
+        reports.action(live.filter, live.values, name, due);
+      }
     }
-    return report;
+    return reports.list(this.#d.filters);
+  }
+
+  #down(limit: Limit | undefined): StreamDown[] {
+    const down: StreamDown[] = [];
+    for (const s of this.#d.streams) {
+      if (limit !== undefined && s.stream.name !== limit.stream) continue;
+      const { state, lastExit } = s.status;
+      if (!DOWN.has(state)) continue;
+      down.push({ stream: s.stream.name, state, ...(lastExit === undefined ? {} : { lastExit }) });
+    }
+    return down;
   }
 
   #trigger(request: Extract<Request, { type: 'trigger' }>): string {
-    const runtime = this.#d.filters.find(
-      (f) => f.filter.stream === request.stream && f.filter.name === request.filter,
-    );
-    if (runtime === undefined) {
-      const stream = this.#d.filters.some((f) => f.filter.stream === request.stream);
-      throw new RequestError(
-        stream
-          ? `unknown filter "${request.stream}.${request.filter}"`
-          : `unknown stream "${request.stream}"`,
-      );
-    }
-    const filter = runtime.filter;
+    const filter = this.#scope({ stream: request.stream, filter: request.filter })[0]!;
+    const id = `${filter.stream}.${filter.name}`;
     const names = filter.patterns.map((p) => p.name);
     const extra = Object.keys(request.values).find((n) => !names.includes(n));
     if (extra !== undefined) {
-      throw new RequestError(
-        `filter ${request.stream}.${request.filter} has no pattern "${extra}" (its patterns: ${names.join(', ') || 'none'})`,
-      );
+      const its = names.length === 0 ? 'it has no pattern' : `its patterns: ${names.join(', ')}`;
+      throw new RequestError(`cannot trigger ${id}: it has no pattern "${extra}" (${its})`);
     }
     const values = filter.patterns.map((p) => {
       const raw = request.values[p.name];
-      if (raw === undefined)
+      if (raw === undefined) {
+        const needed = names.map((n) => `${n}=VALUE`).join(' ');
         throw new RequestError(
-          `missing ${p.name}=VALUE: filter ${request.stream}.${request.filter} needs ${names.map((n) => `${n}=…`).join(' ')}`,
+          `cannot trigger ${id}: missing ${p.name}=VALUE (it needs ${needed})`,
         );
-      const valued = p.value(raw);
-      if (valued === undefined)
-        throw new RequestError(
-          `${p.name}=${raw}: not a valid value of pattern "${p.name}" (${p.type})`,
-        );
-      if ('ignoredBy' in valued)
-        throw new RequestError(`${p.name}=${raw}: ignored by ${valued.ignoredBy}`);
-      return valued.value;
+      }
+      return this.#value(id, p, raw);
     });
     this.#d.scheduler.trigger(filter, values, Date.now());
-    return `${request.stream}.${request.filter} ${matchName(filter, values)}`;
+    return `${id} ${matchName(filter, values)}`;
+  }
+
+  /** A value given to `trigger`, checked as if a filter regex had captured it. */
+  #value(id: string, p: Pattern, raw: string): string {
+    const kind = p.type === 'regex' ? `regex ${p.regex}` : `type ${p.type}`;
+    const invalid = new RequestError(
+      `cannot trigger ${id}: ${p.name}=${raw} is not a valid value of pattern "${p.name}" (${kind})`,
+    );
+    if (p.type === 'regex') {
+      let whole = this.#whole.get(p);
+      if (whole === undefined) {
+        whole = wholeTest(p.regex);
+        this.#whole.set(p, whole);
+      }
+      if (!whole(raw)) throw invalid;
+    }
+    const valued = p.value(raw);
+    if (valued === undefined) throw invalid;
+    if ('ignoredBy' in valued) {
+      throw new RequestError(
+        `cannot trigger ${id}: ${p.name}=${raw} is ignored by ${ruleOf(p, valued.ignoredBy)}`,
+      );
+    }
+    return valued.value;
   }
 
   #status(): Status {
@@ -208,27 +263,94 @@ export class Control {
   }
 }
 
+/** A column being filled; sent as a (readonly) Column. */
+interface Filling {
+  readonly match: string[];
+  readonly value: number[];
+}
+
+/** The filter reports of one answer, filled match by match. */
+class Reports {
+  readonly #byFilter = new Map<
+    Filter,
+    FilterReport & { counts: Filling; actions: Record<string, Filling> }
+  >();
+
+  count(filter: Filter, values: readonly string[], n: number): void {
+    push(this.#of(filter).counts, matchName(filter, values), n);
+  }
+
+  action(filter: Filter, values: readonly string[], action: string, due: number): void {
+    const actions = this.#of(filter).actions;
+    actions[action] ??= { match: [], value: [] };
+    push(actions[action], matchName(filter, values), due);
+  }
+
+  /** The reports in configuration order. */
+  list(filters: readonly FilterRuntime[]): FilterReport[] {
+    return filters.flatMap((f) => this.#byFilter.get(f.filter) ?? []);
+  }
+
+  #of(filter: Filter) {
+    let report = this.#byFilter.get(filter);
+    if (report === undefined) {
+      const counts = { match: [], value: [] };
+      report = { stream: filter.stream, filter: filter.name, counts, actions: {} };
+      this.#byFilter.set(filter, report);
+    }
+    return report;
+  }
+}
+
+function push(column: Filling, match: string, value: number): void {
+  column.match.push(match);
+  column.value.push(value);
+}
+
 /** The match as `show` names it: its value, or "name=value …" when the filter has several patterns. */
-export function matchName(filter: Filter, values: readonly string[]): string {
+function matchName(filter: Filter, values: readonly string[]): string {
   if (values.length === 1) return values[0]!;
   return filter.patterns.map((p, i) => `${p.name}=${values[i]}`).join(' ');
 }
 
-function entry(report: Report, filter: Filter, values: readonly string[]): MatchReport {
-  report[filter.stream] ??= {};
-  const stream = report[filter.stream]!;
-  stream[filter.name] ??= {};
-  const byMatch = stream[filter.name]!;
-  const name = matchName(filter, values);
-  byMatch[name] ??= {};
-  return byMatch[name]!;
+function countAfter(times: readonly number[], oldest: number): number {
+  let n = 0;
+  for (let i = times.length - 1; i >= 0 && times[i]! > oldest; i--) n++;
+  return n;
 }
 
-function addActions(target: MatchReport, pending: ReadonlyMap<string, number>): void {
-  target.actions ??= {};
-  const actions = target.actions;
-  for (const [name, due] of pending) {
-    actions[name] ??= [];
-    actions[name]!.push(localIsoTime(due));
-  }
+/**
+ * Whether a whole text matches a regex of the configuration dialect, with the engine that
+ * bounds the worst case: a selector must not be able to stall the daemon.
+ */
+function wholeTest(source: string): (text: string) => boolean {
+  regex.parse(source);
+  const engine = regex.compile(regex.parse(`^(?:${source})$`));
+  return (text) => engine.exec(text) !== undefined;
+}
+
+/** `unknown filter "ssh.faildlogin", did you mean "ssh.failedlogin"? (filters of ssh: …)` */
+function unknown(
+  what: string,
+  name: string,
+  known: Iterable<string>,
+  o: { stream?: string; where?: string } = {},
+): string {
+  const list = [...known];
+  const near = closest(name, list);
+  const id = (n: string) => (o.stream === undefined ? n : `${o.stream}.${n}`);
+  const hint = near === undefined ? '' : `, did you mean "${id(near)}"?`;
+  const of = o.stream === undefined ? '' : ` of ${o.stream}`;
+  const names = list.join(', ') || 'none';
+  return `unknown ${what} "${id(name)}"${o.where ?? ''}${hint} (${what}s${of}: ${names})`;
+}
+
+/** The configuration rule behind a pattern's `ignoredBy`, with what it holds. */
+function ruleOf(p: Pattern, ignoredBy: string): string {
+  const place = `patterns.${p.name}`;
+  if (ignoredBy.startsWith('ignore: ')) return `${place}.ignore (${ignoredBy.slice(8)})`;
+  const i = /^ignoreregex\[(\d+)\]$/.exec(ignoredBy)?.[1];
+  if (i !== undefined) return `${place}.ignoreregex[${i}] (${p.ignoreregex[Number(i)]})`;
+  if (ignoredBy === 'ignorecidr') return `${place}.ignorecidr (${p.ignorecidr.join(', ')})`;
+  return `${place}: ${ignoredBy}`;
 }

@@ -1,0 +1,179 @@
+// Black-box tests of who may use the control socket (behaviour §3, §4), with real other
+// users (setpriv, no passwd entry needed): the socket of a daemon refuses every other user
+// but root, and a daemon run by a user other than root finds a socket path it may create.
+// They need root to switch users, and are skipped without it.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { type Config, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
+import { cliAs } from './clients.js';
+
+const ROOT = process.getuid?.() === 0;
+const skip = ROOT ? false : 'needs root to run commands as other users';
+/** Users that exist only as numbers: nothing else on the machine runs as them. */
+const ALICE = 4242;
+const MALLORY = 4243;
+
+/** A stream that prints nothing and never ends, and one filter. */
+function quiet(sb: Sandbox): Config {
+  return {
+    patterns: { ip: { type: 'ip' } },
+    streams: {
+      s: {
+        cmd: ['sleep', '100000'],
+        filters: { f: { regex: ['fail from <ip>'], actions: { ban: { cmd: ['true'] } } } },
+      },
+    },
+    state_directory: sb.path('state'),
+  };
+}
+
+/** The environment of a user's session: no XDG_RUNTIME_DIR unless given. */
+function envOf(sb: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { XDG_RUNTIME_DIR: _, ...env } = process.env;
+  return { ...env, RIPOSTE_TEST_SANDBOX: sb.dir, ...extra };
+}
+
+/**
+ * Starts the daemon as `uid` in a sandbox that user may read (and write its state in);
+ * resolves with its log once it has started, or fails with it.
+ */
+async function startAs(
+  t: TestContext,
+  sb: Sandbox,
+  uid: number,
+  o: { env: NodeJS.ProcessEnv; socket?: string },
+) {
+  chmodSync(sb.dir, 0o755);
+  mkdirSync(sb.path('state'), { recursive: true });
+  chownSync(sb.path('state'), uid, uid);
+  const file = sb.writeConfig(quiet(sb));
+  const args = [
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
+    '--clear-groups',
+    process.execPath,
+    MAIN,
+    'start',
+    '-c',
+    file,
+  ];
+  if (o.socket !== undefined) args.push('-s', o.socket);
+  const child = spawn('setpriv', args, {
+    cwd: sb.dir,
+    env: o.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  let exited = false;
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    log += text;
+  });
+  child.on('close', () => {
+    exited = true;
+  });
+  t.after(() => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  await until('the daemon to start or exit', undefined, () =>
+    /INFO {2}riposte \S+ started: /.test(log) || exited ? true : undefined,
+  );
+  return { log: () => log, exited: () => exited };
+}
+
+test('another user than root and the owner is refused: "permission denied"', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  // A directory anyone may enter: only the socket's own mode keeps Mallory out.
+  const directory = sb.path('alice');
+  mkdirSync(directory, { mode: 0o755 });
+  chownSync(directory, ALICE, ALICE);
+  const socket = join(directory, 'riposte.sock');
+  const daemon = await startAs(t, sb, ALICE, { env: envOf(sb), socket });
+  assert.ok(!daemon.exited(), daemon.log());
+  assert.equal(lstatSync(socket).mode & 0o777, 0o600);
+  assert.equal(lstatSync(socket).uid, ALICE);
+  const denied = `riposte: permission denied on ${socket}: run as the daemon's user or as root\n`;
+  for (const args of [['show'], ['flush'], ['status'], ['trigger', 's.f', 'ip=192.0.2.1']]) {
+    const r = await cliAs(MALLORY, [...args, '-s', socket], envOf(sb));
+    assert.deepEqual(r, { code: 1, stdout: '', stderr: denied }, args[0]);
+  }
+  assert.deepEqual(await cliAs(ALICE, ['show', '-s', socket], envOf(sb)), {
+    code: 0,
+    stdout: '{}\n',
+    stderr: '',
+  });
+  assert.deepEqual(await cliAs(0, ['show', '-s', socket], envOf(sb)), {
+    code: 0,
+    stdout: '{}\n',
+    stderr: '',
+  });
+});
+
+test("a root daemon's socket refuses the user nobody", { skip }, async (t) => {
+  const sb = sandbox(t);
+  chmodSync(sb.dir, 0o755);
+  await sb.started(quiet(sb));
+  const r = await cliAs(65534, ['show', '-s', sb.socket], envOf(sb));
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: `riposte: permission denied on ${sb.socket}: run as the daemon's user or as root\n`,
+  });
+});
+
+test('a daemon of a user other than root listens on $XDG_RUNTIME_DIR/riposte/riposte.sock by default', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const runtime = sb.path('run');
+  mkdirSync(runtime, { mode: 0o700 });
+  chownSync(runtime, ALICE, ALICE);
+  const env = envOf(sb, { XDG_RUNTIME_DIR: runtime });
+  const daemon = await startAs(t, sb, ALICE, { env });
+  const socket = join(runtime, 'riposte', 'riposte.sock');
+  assert.match(daemon.log(), new RegExp(`control socket ${socket}\n`));
+  assert.equal(lstatSync(join(runtime, 'riposte')).mode & 0o777, 0o700);
+  assert.equal(lstatSync(socket).mode & 0o777, 0o600);
+  // The user's own client finds it without -s.
+  assert.deepEqual(await cliAs(ALICE, ['show'], env), { code: 0, stdout: '{}\n', stderr: '' });
+  assert.deepEqual(await cliAs(ALICE, ['status', '-f', 'json'], env).then((r) => r.code), 0);
+});
+
+test('without XDG_RUNTIME_DIR the default socket is /tmp/riposte-UID/riposte.sock', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const uid = 4244;
+  const directory = `/tmp/riposte-${uid}`;
+  rmSync(directory, { recursive: true, force: true });
+  t.after(() => rmSync(directory, { recursive: true, force: true }));
+  const daemon = await startAs(t, sb, uid, { env: envOf(sb) });
+  assert.match(daemon.log(), new RegExp(`control socket ${directory}/riposte.sock\n`));
+  const info = lstatSync(directory);
+  assert.deepEqual([info.uid, info.mode & 0o777], [uid, 0o700]);
+  assert.deepEqual(await cliAs(uid, ['show'], envOf(sb)), { code: 0, stdout: '{}\n', stderr: '' });
+});
+
+test('a socket directory that belongs to another user is refused: they could replace the socket', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const directory = sb.path('theirs');
+  mkdirSync(directory, { mode: 0o777 });
+  chmodSync(directory, 0o777);
+  chownSync(directory, MALLORY, MALLORY);
+  const socket = join(directory, 'riposte.sock');
+  const daemon = await startAs(t, sb, ALICE, { env: envOf(sb), socket });
+  await until('the daemon to exit', undefined, () => (daemon.exited() ? true : undefined));
+  assert.match(
+    daemon.log(),
+    new RegExp(
+      `ERROR cannot listen on ${socket}: its directory ${directory} belongs to another user \\(uid ${MALLORY}\\), who could replace the socket; choose another with -s\n$`,
+    ),
+  );
+});
