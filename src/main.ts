@@ -33,7 +33,10 @@ function program(run: (status: Promise<number>) => void): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
 
   const socketOption = () =>
-    new Option('-s, --socket <path>', 'control socket').default(defaultSocket());
+    new Option(
+      '-s, --socket <path>',
+      'control socket (for a user other than root: under $XDG_RUNTIME_DIR, else /tmp/riposte-UID)',
+    ).default(defaultSocket());
 
   cli
     .command('start')
@@ -100,7 +103,7 @@ function program(run: (status: Promise<number>) => void): Command {
     .command('trigger')
     .description('trigger a filter for a match now, without counting')
     .argument('<stream.filter>', 'the filter')
-    .argument('<values...>', 'NAME=VALUE for each pattern of the filter')
+    .argument('[values...]', 'NAME=VALUE for each pattern of the filter')
     .addOption(socketOption())
     .action((target: string, values: string[], o: { socket: string }) =>
       run(trigger(o.socket, target, values)),
