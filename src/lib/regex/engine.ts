@@ -72,7 +72,7 @@ export function compileEngine(node: RegexNode, options: EngineOptions = {}): Eng
       const m = v8.exec(line);
       return m === null ? undefined : captured(m);
     }
-    return execRe2(re2, line, prepare === undefined ? line : prepare(line), check);
+    return execRe2(re2, line, check, prepare);
   };
   return { cost, captures: js.captures, v8Limit, literal, exec };
 }
@@ -80,10 +80,10 @@ export function compileEngine(node: RegexNode, options: EngineOptions = {}): Eng
 function execRe2(
   re2: RE2,
   line: string,
-  prepared: string,
   verify: Verify | undefined,
+  prepare: Prepare | undefined,
 ): string[] | undefined {
-  let text = prepared;
+  let text = line;
   for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
     const m = re2.exec(text) as
       | (RegExpExecArray & { indices: ([number, number] | undefined)[] })
@@ -93,6 +93,11 @@ function execRe2(
     if (!indices.every((pair) => pair !== undefined)) return undefined;
     const failing = verify === undefined ? -1 : verify(line, indices);
     if (failing < 0) return indices.map(([start, end]) => line.slice(start, end));
+    if (attempt === 0 && prepare !== undefined) {
+      // Rarely needed, so done only now: rule out at once every capture verify would reject.
+      text = prepare(line);
+      continue;
+    }
     const start = indices[failing]![0];
     text = text.slice(0, start) + MASK + text.slice(start + 1);
   }

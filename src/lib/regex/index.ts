@@ -13,8 +13,6 @@ import {
   type PatternRefNode,
   type RegexNode,
 } from './ast.js';
-import { contains } from './charset.js';
-import { resolveClass } from './class-set.js';
 import { toJavaScript } from './emit.js';
 import {
   compileEngine,
@@ -154,9 +152,15 @@ function broadRepeat(node: RegexNode): string | undefined {
   const suffix = node.min === 0 ? '*' : '+';
   if (body.type === 'dot') return `.${suffix}`;
   // A negated class that still takes spaces can span the words an attacker controls.
-  if (body.type === 'class' && body.negated && contains(resolveClass(body), 0x20))
+  if (body.type === 'class' && body.negated && takesSpace(body))
     return `${body.text ?? '[^…]'}${suffix}`;
   return undefined;
+}
+
+/** Asks V8 rather than resolving the class: that would build Unicode tables for one answer. */
+function takesSpace(node: RegexNode): boolean {
+  const js = toJavaScript(node);
+  return new RegExp(`^(?:${js.source})$`, js.flags).test(' ');
 }
 
 function firstCapture(node: RegexNode): CaptureNode | undefined {
