@@ -11,6 +11,7 @@ import type { Filter } from '../concepts/filter.js';
 import { renderTemplate } from '../concepts/template.js';
 import { StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
+import type { Request, Response } from '../protocol.js';
 import { Control } from './control.js';
 import { Executor } from './executor.js';
 import { FilterRuntime } from './filter.js';
@@ -42,20 +43,42 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
     return 1;
   }
-  const directory = resolve(loaded.config.stateDirectory);
-  let store: Store;
+  // The socket before the state: a daemon started twice with one configuration is told that
+  // another daemon answers on its socket, rather than that the state is locked.
+  let daemon: Daemon | undefined;
+  let socket: ControlSocket;
+  try {
+    socket = await ControlSocket.listen(options.socket, (request) =>
+      daemon === undefined ? Promise.resolve(STARTING) : daemon.handle(request),
+    );
+  } catch (error) {
+    log('ERROR', (error as Error).message);
+    return 1;
+  }
+  const store = openStore(loaded.config.stateDirectory);
+  if (store === undefined) {
+    await socket.close();
+    return 1;
+  }
+  daemon = new Daemon(loaded.config, { store, socket, options });
+  return daemon.run();
+}
+
+const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: try again' };
+
+function openStore(stateDirectory: string): Store | undefined {
+  const directory = resolve(stateDirectory);
   try {
     mkdirSync(directory, { recursive: true });
-    store = Store.open(directory);
+    return Store.open(directory);
   } catch (error) {
     const message =
       error instanceof StateError
         ? error.message
         : `cannot create state directory ${directory}: ${(error as Error).message}`;
     log('ERROR', message);
-    return 1;
+    return undefined;
   }
-  return new Daemon(loaded.config, store, options).run();
 }
 
 class Daemon {
@@ -70,13 +93,19 @@ class Daemon {
   readonly #streams: StreamRuntime[] = [];
   readonly #virtual = new Map<string, StreamRuntime>();
   readonly #timers: NodeJS.Timeout[] = [];
-  #socket: ControlSocket | undefined;
+  readonly #socket: ControlSocket;
+  readonly #control: Control;
   #stopping: Promise<number> | undefined;
   #finish: (code: number) => void = () => undefined;
 
-  constructor(config: Config, store: Store, options: DaemonOptions) {
+  constructor(
+    config: Config,
+    deps: { store: Store; socket: ControlSocket; options: DaemonOptions },
+  ) {
+    const { store, socket, options } = deps;
     this.#config = config;
     this.#store = store;
+    this.#socket = socket;
     this.#options = options;
     this.#executor = new Executor({
       concurrency: config.concurrency,
@@ -100,30 +129,25 @@ class Daemon {
       this.#streams.push(runtime);
       if (stream.type === 'virtual') this.#virtual.set(stream.name, runtime);
     }
+    this.#control = new Control({
+      config,
+      filters: this.#filters,
+      streams: this.#streams,
+      scheduler: this.#scheduler,
+      executor: this.#executor,
+      store,
+      version: options.version,
+    });
+  }
+
+  handle(request: Request): Promise<Response> {
+    return this.#control.handle(request);
   }
 
   async run(): Promise<number> {
     const finished = new Promise<number>((done) => {
       this.#finish = done;
     });
-    const control = new Control({
-      config: this.#config,
-      filters: this.#filters,
-      streams: this.#streams,
-      scheduler: this.#scheduler,
-      executor: this.#executor,
-      store: this.#store,
-      version: this.#options.version,
-    });
-    try {
-      this.#socket = await ControlSocket.listen(this.#options.socket, (request) =>
-        control.handle(request),
-      );
-    } catch (error) {
-      log('ERROR', (error as Error).message);
-      this.#store.close();
-      return 1;
-    }
     this.#handleSignals();
     if (!(await this.#startUp())) return this.#shutdown(1);
     log(
@@ -133,6 +157,10 @@ class Daemon {
     return finished;
   }
 
+  /**
+   * Sets, start commands, restored state, streams. A signal may come at any of its awaits:
+   * once the shutdown has begun, nothing more is started (the shutdown would not stop it).
+   */
   async #startUp(): Promise<boolean> {
     try {
       if (!this.#sets.empty) await this.#sets.create();
@@ -141,6 +169,7 @@ class Daemon {
       return false;
     }
     for (const [i, argv] of this.#config.start.entries()) {
+      if (this.#stopping !== undefined) return false;
       if (!(await this.#command(argv, `start[${i}]`))) {
         log(
           'ERROR',
@@ -149,8 +178,16 @@ class Daemon {
         return false;
       }
     }
-    this.#restore();
+    if (this.#stopping !== undefined) return false;
+    try {
+      this.#restore();
+    } catch (error) {
+      if (!(error instanceof StateError)) throw error;
+      log('ERROR', `cannot start: ${error.message}`);
+      return false;
+    }
     for (const stream of this.#streams) {
+      if (this.#stopping !== undefined) return false;
       try {
         await stream.start();
       } catch (error) {
@@ -158,6 +195,7 @@ class Daemon {
         return false;
       }
     }
+    if (this.#stopping !== undefined) return false;
     this.#timers.push(setInterval(() => this.#sweep(), SWEEP_EVERY));
     const rotation = this.#config.stateRotationInterval;
     if (rotation !== null) this.#timers.push(setInterval(() => this.#compact(), rotation));
@@ -168,11 +206,12 @@ class Daemon {
   #restore(): void {
     const byId = new Map(this.#filters.map((f) => [`${f.filter.stream}\0${f.filter.name}`, f]));
     const dropped = this.#store.dropFilters((stream, filter) => byId.has(`${stream}\0${filter}`));
-    if (dropped > 0)
+    for (const { stream, filter } of dropped) {
       log(
         'INFO',
-        `state: dropped what ${dropped} filter(s) no longer in the configuration had stored`,
+        `state: dropped the state of filter ${stream}.${filter}, which is no longer in the configuration`,
       );
+    }
     const { triggers, counts } = this.#store.load();
     const now = Date.now();
     for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)?.restore(c.values, c.times, now);
@@ -255,6 +294,8 @@ class Daemon {
       }
       log('WARN', `${signal} received again: exiting now`);
       this.#executor.killAll();
+      this.#commands.killAll();
+      for (const stream of this.#streams) stream.kill();
       try {
         this.#store.commit();
       } catch {
@@ -291,7 +332,7 @@ class Daemon {
       log('ERROR', `state: cannot close ${this.#store.path}: ${(error as Error).message}`);
       status = 1;
     }
-    await this.#socket?.close();
+    await this.#socket.close();
     log('INFO', `stopped (exit status ${status})`);
     return status;
   }

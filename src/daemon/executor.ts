@@ -96,16 +96,18 @@ export class Executor {
       stderr = (stderr + text).slice(-STDERR_KEPT);
     });
     let timedOut = false;
+    let hardKill: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child, 'SIGTERM');
-      setTimeout(() => killGroup(child, 'SIGKILL'), this.#grace).unref();
+      hardKill = setTimeout(() => killGroup(child, 'SIGKILL'), this.#grace).unref();
     }, this.#timeout);
     let finished = false;
     const finish = (status: string | undefined, error?: Error): void => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      clearTimeout(hardKill);
       this.#running.delete(child);
       const outcome = this.#report(job, { status, error, stderr, timedOut });
       job.done?.(outcome);
@@ -143,8 +145,14 @@ export class Executor {
   }
 }
 
+/**
+ * Signals the action's whole process group, even when the action itself has exited: what it
+ * left behind (a `cmd &`) may still hold its stderr open, and the action is not over until
+ * that closes. A group id is not reused while the group has a member, so this never hits a
+ * stranger; `finish` disarms the timers once the action is over.
+ */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {

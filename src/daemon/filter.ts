@@ -4,7 +4,7 @@
 // `retryperiod` are dropped as they are met, and by a periodic sweep.
 
 import type { Filter } from '../concepts/filter.js';
-import { debugEnabled, log } from '../lib/log.js';
+import { log } from '../lib/log.js';
 import type { Store } from './store.js';
 
 export interface Counted {
@@ -43,7 +43,7 @@ export class FilterRuntime {
   /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
   count(values: readonly string[], now: number): void {
     this.stats.matches++;
-    if (debugEnabled()) log('DEBUG', `${this.id}: match ${JSON.stringify(values)}`);
+    log('INFO', `${this.id}: match ${values.join(' ')}`);
     const retry = this.filter.retry;
     if (retry <= 1) {
       this.#trigger(values, now);

@@ -5,8 +5,8 @@
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
-import { familyOf } from '../lib/ip.js';
 import { Heap } from '../lib/heap.js';
+import { familyOf } from '../lib/ip.js';
 import { log } from '../lib/log.js';
 import { keyOf } from './filter.js';
 import type { Store, StoredTrigger } from './store.js';
@@ -109,7 +109,7 @@ export class Scheduler {
       const action = byName.get(s.name);
       if (action === undefined) continue;
       if (s.done) {
-        if (!action.delayed && !action.oneshot) again.push(action);
+        if (runsAgain(action)) again.push(action);
       } else if (s.due <= now) {
         overdue.push(action);
       } else {
@@ -252,6 +252,17 @@ export class Scheduler {
     if (rest.length === 0) this.#byMatch.delete(key);
     else this.#byMatch.set(key, rest);
   }
+}
+
+/**
+ * Whether an immediate action that already ran is run again at start-up while its trigger
+ * still has actions pending: a reboot or the `stop` commands emptied the firewall. Not a
+ * oneshot one, and not a virtual one: its line was counted by a filter whose counts were
+ * restored, and sending it again would count the same offence twice (a restart would
+ * escalate every current ban).
+ */
+function runsAgain(action: Action): boolean {
+  return !action.delayed && !action.oneshot && action.type !== 'virtual';
 }
 
 function familyAllows(action: Action, values: readonly string[]): boolean {

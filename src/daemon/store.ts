@@ -3,7 +3,7 @@
 // actions); queues them and commits them in one transaction per event-loop turn (counts at
 // least once a second), then tells waiting callers that their writes are durable.
 
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StateError } from '../lib/errors.js';
@@ -28,6 +28,11 @@ export interface StoredTrigger {
   readonly values: readonly string[];
   readonly time: number;
   readonly actions: readonly StoredAction[];
+}
+
+export interface StoredFilter {
+  readonly stream: string;
+  readonly filter: string;
 }
 
 export interface StoredCount {
@@ -91,10 +96,16 @@ export class Store {
   /** Opens (or creates) the state file of a directory; refuses foreign and corrupt files. */
   static open(directory: string): Store {
     const path = join(directory, STATE_FILE);
+    checkWritable(directory, path);
     const fresh = !existsSync(path);
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
-      db = new Database(path, { fileMustExist: false });
+      // No waiting for locks: no other process has any business with the file.
+      db = new Database(path, { fileMustExist: false, timeout: 0 });
+      // The file stays locked while riposte runs: a second daemon on the same state directory
+      // would write over the first one's triggers.
+      db.pragma('locking_mode = EXCLUSIVE');
+      // Everything is checked before the first write: a file riposte cannot trust is left as it is.
       if (!fresh) checkIdentity(db, path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -103,13 +114,25 @@ export class Store {
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       db.exec(SCHEMA);
     } catch (error) {
+      db?.close();
       throw openError(path, error);
     }
     return new Store(path, db);
   }
 
-  /** Everything stored, for the restart of §2.5. */
+  /** Everything stored, for the restart of §2.5; a row that cannot be read is a StateError. */
   load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
+    try {
+      return this.#load();
+    } catch (error) {
+      throw new StateError(
+        `cannot read state file ${this.path}: ${(error as Error).message}; riposte will not overwrite it: move it away`,
+        { cause: error },
+      );
+    }
+  }
+
+  #load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
     const rows = this.#db
       .prepare('SELECT id, stream, filter, match, time FROM triggers ORDER BY id')
       .all() as {
@@ -137,7 +160,7 @@ export class Store {
       id: r.id,
       stream: r.stream,
       filter: r.filter,
-      values: JSON.parse(r.match) as string[],
+      values: parseList(r.match, 'triggers.match') as string[],
       time: r.time,
       actions: byTrigger.get(r.id) ?? [],
     }));
@@ -151,8 +174,8 @@ export class Store {
     ).map((r) => ({
       stream: r.stream,
       filter: r.filter,
-      values: JSON.parse(r.match) as string[],
-      times: JSON.parse(r.times) as number[],
+      values: parseList(r.match, 'counts.match') as string[],
+      times: parseList(r.times, 'counts.times') as number[],
     }));
     return { triggers, counts };
   }
@@ -214,8 +237,19 @@ export class Store {
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
-  /** Drops the triggers and counts of filters that are no longer in the configuration. */
-  dropFilters(isLive: (stream: string, filter: string) => boolean): number {
+  /** Drops the state of filters that are no longer in the configuration; returns those filters. */
+  dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
+    try {
+      return this.#dropFilters(isLive);
+    } catch (error) {
+      throw new StateError(
+        `cannot drop the state of removed filters in ${this.path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  #dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
     const gone = (
       this.#db
         .prepare(
@@ -242,7 +276,7 @@ export class Store {
       }
     });
     drop();
-    return gone.length;
+    return gone;
   }
 
   close(): void {
@@ -308,6 +342,34 @@ export class Store {
   }
 }
 
+/** SQLite's own errors on a read-only directory are vague ("disk I/O error"): say it first. */
+function checkWritable(directory: string, path: string): void {
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+      EROFS: `the file system of ${directory} is read-only`,
+      EACCES: `${directory} is not writable by this user`,
+      ENOENT: `${directory} does not exist`,
+    };
+    const reason = (code === undefined ? undefined : reasons[code]) ?? (error as Error).message;
+    throw new StateError(`cannot open state file ${path}: ${reason}`, { cause: error });
+  }
+}
+
+/** A JSON list stored in a column; anything else means the file was damaged or edited. */
+function parseList(text: string, column: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value)) throw new Error(`${column} holds ${JSON.stringify(text)}, not a list`);
+  return value;
+}
+
 function checkIdentity(db: Database.Database, path: string): void {
   const id = db.pragma('application_id', { simple: true }) as number;
   const tables = db
@@ -320,6 +382,9 @@ function checkIdentity(db: Database.Database, path: string): void {
         `cannot open state file ${path}: it was written by a newer riposte (schema ${version}); upgrade riposte or move the file away`,
       );
     }
+    // A damaged page would fail later, after riposte had begun to write to the file.
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new StateError(`cannot open state file ${path}: ${CORRUPT}`);
     return;
   }
   if (id !== 0 || tables.n > 0) {
@@ -329,18 +394,21 @@ function checkIdentity(db: Database.Database, path: string): void {
   }
 }
 
+const CORRUPT =
+  'the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)';
+
 function openError(path: string, error: unknown): StateError {
   if (error instanceof StateError) return error;
   const e = error as { code?: string; message: string };
   const reasons: Record<string, string> = {
     SQLITE_NOTADB:
       "it is not an SQLite database (corrupt, or another program's file); riposte will not overwrite it: move it away",
-    SQLITE_CORRUPT:
-      'the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)',
+    SQLITE_CORRUPT: CORRUPT,
     SQLITE_CANTOPEN: 'the directory does not exist or is not writable',
     SQLITE_READONLY: 'the file or its directory is read-only',
     SQLITE_FULL: 'the disk is full',
     SQLITE_IOERR: 'input/output error',
+    SQLITE_BUSY: 'another process holds it: is riposte already running with this state_directory?',
   };
   const code = Object.keys(reasons).find((c) => e.code?.startsWith(c));
   const reason = code === undefined ? e.message : reasons[code]!;

@@ -62,6 +62,7 @@ export class StreamRuntime {
 
   /** Starts the command; rejects when it cannot be started at all (start-up stops then). */
   start(): Promise<void> {
+    if (this.#state === 'stopped') return Promise.resolve();
     if (this.stream.type === 'virtual') {
       this.#state = 'running';
       return Promise.resolve();
@@ -87,16 +88,24 @@ export class StreamRuntime {
   /** Stops the command (its whole process group) and waits for it to exit. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
-    const wasRunning = this.#state === 'running' || this.#state === 'starting';
     this.#state = 'stopped';
     clearTimeout(this.#restartTimer);
+    // The child may be a restart spawned a moment ago, not yet reported as running.
     const child = this.#child;
-    if (!wasRunning || child === undefined || child.exitCode !== null || child.signalCode !== null)
-      return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     signalGroup(child, 'SIGTERM');
     const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE);
     await this.#exited;
     clearTimeout(kill);
+  }
+
+  /** Kills the command's process group at once (second signal: the daemon exits now). */
+  kill(): void {
+    this.#state = 'stopped';
+    clearTimeout(this.#restartTimer);
+    const child = this.#child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null)
+      signalGroup(child, 'SIGKILL');
   }
 
   #spawn(): ChildProcess {
@@ -115,17 +124,21 @@ export class StreamRuntime {
         `stream ${this.stream.name}: started ${JSON.stringify(this.stream.cmd)} (pid ${child.pid})`,
       );
     });
+    // A command that cannot be started emits 'error' and then 'close': its end is handled
+    // once, or every failed attempt would arm two restarts.
+    let ended = false;
     this.#exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
+      const end = (code: number | null, signal: NodeJS.Signals | null, failure?: string) => {
+        if (ended) return;
+        ended = true;
         out.end();
         err.end();
-        this.#exit(code, signal, Date.now() - startedAt);
+        this.#exit(code, signal, Date.now() - startedAt, failure);
         resolve();
-      });
+      };
+      child.once('close', (code, signal) => end(code, signal));
       child.once('error', (error) => {
-        if (child.pid !== undefined) return;
-        this.#exit(null, null, 0, spawnReason(error));
-        resolve();
+        if (child.pid === undefined) end(null, null, spawnReason(error));
       });
     });
     return child;

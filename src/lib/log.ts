@@ -30,9 +30,21 @@ export function debugEnabled(): boolean {
   return threshold === RANK.DEBUG;
 }
 
+/** The last stamp written, reused within its millisecond: a burst of matches logs many. */
+let stampedAt = Number.NaN;
+let stamp = '';
+
 export function log(level: Level, message: string): void {
   if (RANK[level] < threshold) return;
-  const prefix = stamped ? `${localIsoTime(Date.now())} ` : '';
+  let prefix = '';
+  if (stamped) {
+    const now = Date.now();
+    if (now !== stampedAt) {
+      stampedAt = now;
+      stamp = `${localIsoTime(now)} `;
+    }
+    prefix = stamp;
+  }
   write(`${prefix}${level.padEnd(5)} ${message}\n`);
 }
 

@@ -1,0 +1,319 @@
+// Black-box tests of triggering (behaviour §2.3): delayed actions, the order of a trigger's
+// actions, concurrency, address families, <pattern> substitution, and actions that fail,
+// hang or do not exist.
+
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import {
+  alive,
+  type Config,
+  inTime,
+  PATTERNS,
+  patiently,
+  type Sandbox,
+  sandbox,
+  until,
+} from './harness.js';
+
+/** One stream reading `in.fifo`, the filter `f` on "fail from <ip>" with `actions`, and the marker filter. */
+function config(sb: Sandbox, actions: Config, extra: Config = {}): Config {
+  return {
+    concurrency: 1,
+    patterns: PATTERNS,
+    streams: {
+      s: {
+        cmd: ['cat', sb.path('in.fifo')],
+        filters: {
+          f: { regex: ['fail from <ip>'], actions },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+    ...extra,
+  };
+}
+
+test('an action with "after" runs at the due time that show lists, not before', async (t) => {
+  await patiently(t, 2000, async (sb, delay) => {
+    const input = sb.fifo();
+    const daemon = await sb.started(
+      config(sb, {
+        ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+        unban: { cmd: sb.cmd('stamp', 'actions.log', 'unban', '<ip>'), after: `${delay}ms` },
+      }),
+    );
+    const start = Date.now();
+    input.write('fail from 192.0.2.1');
+    await daemon.waitFile('actions.log', 1);
+    const report = await sb.show();
+    inTime(start, delay);
+    const due = report['s']?.['f']?.['192.0.2.1']?.actions?.['unban'];
+    assert.equal(due?.length, 1, JSON.stringify(report));
+    const lines = await daemon.waitFile('actions.log', 2);
+    assert.equal(lines[0], 'ban 192.0.2.1');
+    const [word, ip, at] = lines[1]!.split(' ');
+    assert.deepEqual([word, ip], ['unban', '192.0.2.1']);
+    assert.ok(Number(at) >= due![0]!, `unban ran at ${at}, before its due time ${due![0]}`);
+    assert.deepEqual(await sb.show(), {});
+  });
+});
+
+test("a trigger's actions start in the alphabetical order of their names", async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(
+      sb,
+      {
+        zeta: { cmd: sb.cmd('record', 'actions.log', 'zeta') },
+        alpha: { cmd: sb.cmd('record', 'actions.log', 'alpha') },
+        mid: { cmd: sb.cmd('record', 'actions.log', 'mid') },
+      },
+      { concurrency: -1 },
+    ),
+  );
+  input.write('fail from 192.0.2.1');
+  await daemon.waitFile('actions.log', 3);
+  const started = daemon.logLines(/INFO {2}s\.f\.\w+: run /).map((l) => /s\.f\.(\w+):/.exec(l)![1]);
+  assert.deepEqual(started, ['alpha', 'mid', 'zeta']);
+});
+
+test('with concurrency 1 actions never overlap, and wait in the order of their triggers', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(sb, {
+      a: { cmd: sb.cmd('slow', 'slow.log', 'a-<ip>') },
+      b: { cmd: sb.cmd('slow', 'slow.log', 'b-<ip>') },
+    }),
+  );
+  input.write('fail from 192.0.2.1', 'fail from 192.0.2.2', 'fail from 192.0.2.3');
+  const lines = await daemon.waitFile('slow.log', 12);
+  // Each action writes "start NAME ns" and "end NAME ns" itself: one at a time means that
+  // every start follows the end of the action before it.
+  const events = lines.map((l) => l.split(' '));
+  const names = events.filter(([e]) => e === 'start').map(([, n]) => n);
+  assert.deepEqual(names, [
+    'a-192.0.2.1',
+    'b-192.0.2.1',
+    'a-192.0.2.2',
+    'b-192.0.2.2',
+    'a-192.0.2.3',
+    'b-192.0.2.3',
+  ]);
+  for (let i = 0; i < events.length; i += 2) {
+    const [start, name, startedAt] = events[i]!;
+    const [end, endName, endedAt] = events[i + 1]!;
+    assert.deepEqual([start, end, endName], ['start', 'end', name]);
+    assert.ok(BigInt(endedAt!) >= BigInt(startedAt!));
+    if (i > 0) assert.ok(BigInt(startedAt!) >= BigInt(events[i - 1]![2]!), `${name} overlaps`);
+  }
+});
+
+test('with concurrency 2 two actions run at once', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(
+      sb,
+      {
+        // "a" ends only once "b" has started: they can only both end if they run together.
+        a: { cmd: sb.cmd('wait-for', 'actions.log', 'a', sb.path('b.started')) },
+        b: { cmd: ['sh', '-c', ': > "$0"', sb.path('b.started')] },
+      },
+      { concurrency: 2 },
+    ),
+  );
+  input.write('fail from 192.0.2.1');
+  await daemon.waitFile('actions.log', (lines) => lines.includes('a done'));
+  assert.deepEqual(sb.lines('actions.log'), ['a', 'a done']);
+  assert.deepEqual(daemon.logLines('failed'), []);
+});
+
+test('ipv4only and ipv6only actions run only for matches of their family', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(sb, {
+      any: { cmd: sb.cmd('record', 'actions.log', 'any', '<ip>') },
+      v4: { cmd: sb.cmd('record', 'actions.log', 'v4', '<ip>'), ipv4only: true },
+      v6: { cmd: sb.cmd('record', 'actions.log', 'v6', '<ip>'), ipv6only: true },
+    }),
+  );
+  input.write('fail from 192.0.2.1', 'fail from 2001:DB8:0:0::1');
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), [
+    'any 192.0.2.1',
+    'v4 192.0.2.1',
+    'any 2001:db8::1',
+    'v6 2001:db8::1',
+    'marker 1',
+  ]);
+});
+
+test('<pattern> is replaced in every argv element, the program too, and passed without a shell', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  sb.script(
+    'bin-alice',
+    `printf "%s|" "$@" >> "${sb.path('actions.log')}"; echo >> "${sb.path('actions.log')}"`,
+  );
+  sb.script(
+    'bin-$(touch>pwned)',
+    `printf "%s|" "$@" >> "${sb.path('actions.log')}"; echo >> "${sb.path('actions.log')}"`,
+  );
+  const daemon = await sb.started({
+    concurrency: 1,
+    patterns: { ...PATTERNS, user: { regex: '\\S+' } },
+    streams: {
+      s: {
+        cmd: ['cat', input.path],
+        filters: {
+          f: {
+            regex: ['user <user> from <ip>'],
+            actions: {
+              ban: {
+                cmd: [
+                  sb.path('bin-<user>'),
+                  '<ip>',
+                  'user=<user>',
+                  '<ip>/<user>/<ip>',
+                  'x<ip>y',
+                  '<unknown>',
+                ],
+              },
+            },
+          },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+  });
+  input.write('user alice from 192.0.2.1', 'user $(touch>pwned) from 192.0.2.2');
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), [
+    '192.0.2.1|user=alice|192.0.2.1/alice/192.0.2.1|x192.0.2.1y|<unknown>|',
+    '192.0.2.2|user=$(touch>pwned)|192.0.2.2/$(touch>pwned)/192.0.2.2|x192.0.2.2y|<unknown>|',
+    'marker 1',
+  ]);
+  assert.equal(existsSync(sb.path('pwned')), false);
+});
+
+test('a failing action is logged with its argv, exit status and stderr, and is not retried', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(sb, { ban: { cmd: sb.cmd('fail', 'actions.log', 'ban', '<ip>') } }),
+  );
+  input.write('fail from 192.0.2.1');
+  const argv = JSON.stringify([sb.path('fail'), sb.path('actions.log'), 'ban', '192.0.2.1']);
+  await daemon.waitLog(`ERROR s.f.ban: ${argv} failed: exit status 3; stderr: boom ban 192.0.2.1`);
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), ['ban 192.0.2.1', 'marker 1']);
+});
+
+test('an action whose program does not exist, or cannot be run, is logged with the reason', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  writeFileSync(sb.path('not-executable'), '#!/bin/sh\n');
+  const daemon = await sb.started(
+    config(sb, {
+      a: { cmd: [sb.path('no-such-program'), '<ip>'] },
+      b: { cmd: [sb.path('not-executable'), '<ip>'] },
+      c: { cmd: sb.cmd('record', 'actions.log', 'c', '<ip>') },
+    }),
+  );
+  input.write('fail from 192.0.2.1');
+  const a = JSON.stringify([sb.path('no-such-program'), '192.0.2.1']);
+  await daemon.waitLog(`ERROR s.f.a: ${a} failed: program not found (check PATH)`);
+  const b = JSON.stringify([sb.path('not-executable'), '192.0.2.1']);
+  await daemon.waitLog(`ERROR s.f.b: ${b} failed: permission denied (is the program executable?)`);
+  await sb.mark(input, daemon);
+  // The other action of the trigger still ran.
+  assert.deepEqual(sb.lines('actions.log'), ['c 192.0.2.1', 'marker 1']);
+});
+
+test('an action running longer than --action-timeout is killed and logged, and the queue goes on', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    config(sb, { ban: { cmd: sb.cmd('hang', 'hang.log', 'ban', '<ip>') } }),
+    { actionTimeout: '1s' },
+  );
+  input.write('fail from 192.0.2.1');
+  const argv = JSON.stringify([sb.path('hang'), sb.path('hang.log'), 'ban', '192.0.2.1']);
+  await daemon.waitLog(`ERROR s.f.ban: ${argv} killed after running 1s`);
+  const pid = Number(sb.lines('hang.log')[0]!.split(' ')[2]);
+  await until(`the hung action (pid ${pid}) to be gone`, daemon, () =>
+    alive(pid) ? undefined : true,
+  );
+  await sb.mark(input, daemon);
+});
+
+test('an action that ignores SIGTERM past its timeout is killed with SIGKILL', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  // An ignored signal stays ignored across exec: the sleep ignores SIGTERM too.
+  sb.script('stubborn', `trap '' TERM\necho "$$" >> "$1"\nexec sleep 100000`);
+  const argv = [sb.path('stubborn'), sb.path('stubborn.log')];
+  const daemon = await sb.started(config(sb, { ban: { cmd: argv } }), { actionTimeout: '1s' });
+  input.write('fail from 192.0.2.1');
+  const pid = Number((await daemon.waitFile('stubborn.log', 1))[0]);
+  await daemon.waitLog(`ERROR s.f.ban: ${JSON.stringify(argv)} killed after running 1s`);
+  assert.equal(alive(pid), false);
+  await sb.mark(input, daemon);
+});
+
+test('an action that exits but leaves a process holding its output is killed at the timeout', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  // The action's shell exits at once; the sleep it leaves behind keeps its stderr open.
+  sb.script('leave', 'sleep 100000 & echo "$!" >> "$1"');
+  const daemon = await sb.started(
+    config(sb, { ban: { cmd: [sb.path('leave'), sb.path('left.log')] } }),
+    { actionTimeout: '1s' },
+  );
+  input.write('fail from 192.0.2.1');
+  const pid = Number((await daemon.waitFile('left.log', 1))[0]);
+  await until(`the process left by the action (pid ${pid}) to be killed`, daemon, () =>
+    alive(pid) ? undefined : true,
+  );
+  await daemon.waitLog(
+    `ERROR s.f.ban: ${JSON.stringify([sb.path('leave'), sb.path('left.log')])} killed after running 1s`,
+  );
+  // Its slot is free again: the next action runs.
+  await sb.mark(input, daemon);
+});
+
+test('riposte trigger runs the actions of a filter for a match at once, without counting', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started({
+    concurrency: 1,
+    patterns: PATTERNS,
+    streams: {
+      s: {
+        cmd: ['cat', input.path],
+        filters: {
+          f: {
+            regex: ['fail from <ip>'],
+            retry: 3,
+            retryperiod: '1h',
+            actions: {
+              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h' },
+            },
+          },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+  });
+  const r = await sb.cli('trigger', 's.f', 'ip=2001:DB8::0:1');
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'triggered s.f 2001:db8::1\n', '']);
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), ['ban 2001:db8::1', 'marker 1']);
+  const report = await sb.show();
+  assert.deepEqual(Object.keys(report['s']?.['f']?.['2001:db8::1']?.actions ?? {}), ['unban']);
+});

@@ -1,0 +1,219 @@
+// Black-box tests of the state directory's faults (behaviour §2.5): read-only, full, a
+// corrupt state file, another program's SQLite database. riposte never overwrites a file it
+// cannot trust, and keeps banning when it cannot write.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { type Config, PATTERNS, ROOT, type Sandbox, sandbox } from './harness.js';
+
+const ROOT_ONLY = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false;
+
+function config(sb: Sandbox, state: string): Config {
+  return {
+    concurrency: 1,
+    state_directory: state,
+    patterns: PATTERNS,
+    streams: {
+      s: {
+        cmd: ['cat', sb.path('in.fifo')],
+        filters: {
+          f: {
+            regex: ['fail from <ip>'],
+            actions: {
+              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h' },
+            },
+          },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+  };
+}
+
+/** Starts the daemon on a state directory it must refuse; checks the exit and the message. */
+async function refused(sb: Sandbox, state: string, message: string): Promise<void> {
+  const daemon = sb.start(config(sb, state));
+  assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+  assert.ok(daemon.log.includes(`ERROR ${message}\n`), daemon.log);
+  assert.equal(daemon.logLines('stream s: started').length, 0);
+}
+
+test('a read-only state directory stops start-up with a clear error', {
+  skip: ROOT_ONLY,
+}, async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const state = sb.mountTmpfs('state', 'ro,size=1m');
+  assert.ok(state !== undefined, 'cannot mount a tmpfs');
+  await refused(
+    sb,
+    state,
+    `cannot open state file ${state}/riposte.db: the file system of ${state} is read-only`,
+  );
+});
+
+test('a state file on a file system made read-only stops start-up and is left unchanged', {
+  skip: ROOT_ONLY,
+}, async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const state = sb.mountTmpfs('state', 'size=1m');
+  assert.ok(state !== undefined, 'cannot mount a tmpfs');
+  const daemon = await sb.started(config(sb, state));
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+  const before = readFileSync(`${state}/riposte.db`);
+  assert.equal(spawnSync('mount', ['-o', 'remount,ro', state]).status, 0);
+  const file = `${state}/riposte.db`;
+  const again = sb.start(config(sb, state));
+  assert.deepEqual(await again.waitExit(), { code: 1, signal: null });
+  assert.ok(
+    again.log.includes(
+      `ERROR cannot open state file ${file}: the file system of ${state} is read-only\n`,
+    ),
+    again.log,
+  );
+  assert.deepEqual(readFileSync(file), before);
+});
+
+test('a full state directory: riposte says it cannot write, keeps banning, and writes once there is room', {
+  skip: ROOT_ONLY,
+}, async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const state = sb.mountTmpfs('state', 'size=1m');
+  assert.ok(state !== undefined, 'cannot mount a tmpfs');
+  const cfg = config(sb, state);
+  const daemon = await sb.started(cfg);
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  fill(`${state}/filler`);
+  input.write('fail from 192.0.2.2');
+  await daemon.waitLog(
+    `ERROR state: cannot write ${state}/riposte.db: database or disk is full; bans and unbans go on in memory`,
+  );
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), [
+    'ban 192.0.2.1',
+    'marker 1',
+    'ban 192.0.2.2',
+    'marker 2',
+  ]);
+  rmSync(`${state}/filler`);
+  await daemon.waitLog(`INFO  state: writing to ${state}/riposte.db works again`);
+  // What could not be written then is durable now: it survives a crash.
+  await sb.settle(daemon);
+  await daemon.crash();
+  await sb.started(cfg);
+  const report = await sb.show();
+  assert.deepEqual(Object.keys(report['s']?.['f'] ?? {}).sort(), ['192.0.2.1', '192.0.2.2']);
+});
+
+test('a second daemon on the same state directory is refused while the first one runs', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const cfg = config(sb, sb.path('state'));
+  const first = await sb.started(cfg);
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, first);
+  const second = sb.start(cfg, { socket: sb.path('second.sock') });
+  assert.deepEqual(await second.waitExit(), { code: 1, signal: null });
+  const file = sb.path('state', 'riposte.db');
+  assert.ok(
+    second.log.includes(
+      `ERROR cannot open state file ${file}: another process holds it: is riposte already running with this state_directory?\n`,
+    ),
+    second.log,
+  );
+  // The first one goes on, its state intact.
+  input.write('fail from 192.0.2.2');
+  await sb.mark(input, first);
+  const report = await sb.show();
+  assert.deepEqual(Object.keys(report['s']?.['f'] ?? {}), ['192.0.2.1', '192.0.2.2']);
+  assert.deepEqual(await first.stop(), { code: 0, signal: null });
+});
+
+test('a corrupt state file stops start-up with a clear error and is left unchanged', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const file = sb.path('state', 'riposte.db');
+  spawnSync('mkdir', [sb.path('state')]);
+  const garbage = Buffer.from('this is not a database\n'.repeat(400));
+  writeFileSync(file, garbage);
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot open state file ${file}: it is not an SQLite database (corrupt, or another program's file); riposte will not overwrite it: move it away`,
+  );
+  assert.deepEqual(readFileSync(file), garbage);
+});
+
+test('a state file with corrupt pages stops start-up with a clear error and is left unchanged', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(config(sb, sb.path('state')));
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+  const file = sb.path('state', 'riposte.db');
+  const bytes = readFileSync(file);
+  // Pages 2 and after hold the tables; the header and the schema (page 1) stay intact.
+  bytes.fill(0xa5, 4096);
+  writeFileSync(file, bytes);
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot open state file ${file}: the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)`,
+  );
+  assert.deepEqual(readFileSync(file), bytes);
+});
+
+test("another program's SQLite database in the state directory is refused and left unchanged", async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const file = sb.path('state', 'riposte.db');
+  spawnSync('mkdir', [sb.path('state')]);
+  sqlite(file, `db.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('alice')")`);
+  const before = readFileSync(file);
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot open state file ${file}: it is an SQLite database that riposte did not write; riposte will not overwrite it: move it away or set another state_directory`,
+  );
+  assert.deepEqual(readFileSync(file), before);
+  assert.equal(existsSync(`${file}-wal`), false);
+});
+
+test('a state file with a row that cannot be read stops start-up with a clear error', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(config(sb, sb.path('state')));
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+  const file = sb.path('state', 'riposte.db');
+  sqlite(file, `db.exec("UPDATE triggers SET match = 'oops'");`);
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot start: cannot read state file ${file}: triggers.match holds "oops", not a list; riposte will not overwrite it: move it away`,
+  );
+  assert.deepEqual(sb.lines('actions.log'), ['ban 192.0.2.1', 'marker 1']);
+});
+
+/** Runs `code` with `db`, the SQLite database `file` opened by the binding riposte uses. */
+function sqlite(file: string, code: string): void {
+  const script = `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)}); ${code}; db.close();`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+/** Writes zeros to `path` until the file system is full. */
+function fill(path: string): void {
+  const r = spawnSync('sh', ['-c', 'cat /dev/zero > "$0" 2>/dev/null; :', path]);
+  assert.equal(r.status, 0);
+}
