@@ -55,8 +55,8 @@ async function measureRiposte(ctx: Context): Promise<Measured> {
   const samples = await repeat(ctx.runs.short, () =>
     timed([process.execPath, replay, config, ctx.input]),
   );
-  const out = JSON.parse(samples[0]!.stdout) as { lines: number; matches: number };
-  return { samples, count: out.matches, lines: out.lines };
+  const out = JSON.parse(samples[0]!.stdout) as { bytes: number; matches: number };
+  return { samples, count: out.matches, lines: ctx.expected.lines };
 }
 
 function riposteRow(ctx: Context, m: Measured): Row {

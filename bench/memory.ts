@@ -13,16 +13,16 @@ import { Daemon } from './riposte.js';
 const NAME = 'memory';
 const IDLE_AFTER_MS = 5000;
 
-async function idleOnce(): Promise<{ rss: number; lines: number; killed: boolean }> {
+async function idleOnce(): Promise<{ rss: number; bytes: number; killed: boolean }> {
   const dir = scratch('memory-idle');
   try {
     cpSync(join(ROOT, 'examples/demo'), join(dir, 'examples/demo'), { recursive: true });
     const d = new Daemon(join(dir, 'examples/demo/riposte.yml'), dir, { cwd: dir });
     await sleep(IDLE_AFTER_MS);
     const rss = d.memory().rss;
-    const lines = (await d.status())?.streams['ssh']?.lines ?? Number.NaN;
+    const bytes = (await d.status())?.streams['ssh']?.bytes ?? Number.NaN;
     const { killed } = await d.stop();
-    return { rss, lines, killed };
+    return { rss, bytes, killed };
   } finally {
     remove(dir);
   }
@@ -108,7 +108,7 @@ export async function memory(ctx: Context): Promise<Row[]> {
       value: idleRss,
       target: '≤ 60 MB',
       met: idleRss.median <= 60,
-      note: `${IDLE_AFTER_MS / 1000} s after start; ${number(idle[0]!.lines)} lines read by then${stopNote(idle)}`,
+      note: `${IDLE_AFTER_MS / 1000} s after start; ${number(idle[0]!.bytes)} bytes read by then${stopNote(idle)}`,
     },
     {
       benchmark: NAME,

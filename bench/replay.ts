@@ -1,8 +1,9 @@
 // riposte's matching path without the daemon, as a process of its own so that it is timed
 // like the other tools: loads a configuration with riposte's own loader, reads a file in
 // 64 KiB chunks (as a stream's pipe delivers them) through the daemon's line splitter and
-// gives every line to every filter's match(). Counting, scheduling and the store are left out.
-// Run: node dist/bench/replay.js CONFIG FILE; prints {"lines", "matches", "ms"} as JSON.
+// gives every block of lines to every filter's scan(), as a stream does. Counting,
+// scheduling and the store are left out.
+// Run: node dist/bench/replay.js CONFIG FILE; prints {"bytes", "matches", "ms"} as JSON.
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { loadConfig } from '../src/concepts/config.js';
@@ -20,17 +21,16 @@ async function filtersOf(path: string): Promise<Filter[]> {
   return loaded.config.streams.flatMap((s) => [...s.filters]);
 }
 
-function replay(file: string, filters: readonly Filter[]): { lines: number; matches: number } {
-  const counted = { lines: 0, matches: 0 };
-  const matchers = filters.map((f) => f.match);
+function replay(file: string, filters: readonly Filter[]): { bytes: number; matches: number } {
+  const counted = { bytes: 0, matches: 0 };
+  const onMatch = (): void => {
+    counted.matches++;
+  };
   const splitter = new LineSplitter({
-    lines: (batch) => {
-      counted.lines += batch.length;
-      for (const match of matchers) {
-        for (let i = 0; i < batch.length; i++) {
-          if (match(batch[i]!) !== undefined) counted.matches++;
-        }
-      }
+    lines: () => undefined,
+    block: (text) => {
+      counted.bytes += text.length + 1;
+      for (const filter of filters) filter.scan(text, onMatch);
     },
     overflow: () => undefined,
   });

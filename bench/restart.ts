@@ -52,7 +52,7 @@ async function buildState(dir: string, n: number, regex: readonly string[]): Pro
   const file = addresses(dir, n);
   const cmd = ['sh', '-c', `cat '${file}'; exec sleep 100000`];
   const d = new Daemon(config(dir, cmd, regex), dir);
-  const s = await d.waitFor((x) => x.pending >= n && (x.streams['ssh']?.lines ?? 0) >= n, {
+  const s = await d.waitFor((x) => x.pending >= n && x.matches + x.pending >= n, {
     timeout: 900,
     every: 500,
   });

@@ -4,18 +4,27 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { show } from './client/show.js';
-import { status } from './client/status.js';
-import { testConfig } from './client/test-config.js';
-import { testRegex } from './client/test-regex.js';
-import { trigger } from './client/trigger.js';
-import { runDaemon } from './daemon/daemon.js';
 import { parseDuration } from './lib/duration.js';
 import { UsageError } from './lib/errors.js';
 import { configureLog, LEVELS, type Level } from './lib/log.js';
 import { defaultSocket } from './protocol.js';
 
 const FORMATS = ['yaml', 'json'] as const;
+
+// Each command loads only what it uses: a client command need not load SQLite, RE2 or the
+// Jsonnet engine, and answers faster.
+const show = async (...a: Parameters<typeof import('./client/show.js').show>) =>
+  (await import('./client/show.js')).show(...a);
+const status = async (...a: Parameters<typeof import('./client/status.js').status>) =>
+  (await import('./client/status.js')).status(...a);
+const testConfig = async (...a: Parameters<typeof import('./client/test-config.js').testConfig>) =>
+  (await import('./client/test-config.js')).testConfig(...a);
+const testRegex = async (...a: Parameters<typeof import('./client/test-regex.js').testRegex>) =>
+  (await import('./client/test-regex.js')).testRegex(...a);
+const trigger = async (...a: Parameters<typeof import('./client/trigger.js').trigger>) =>
+  (await import('./client/trigger.js')).trigger(...a);
+const runDaemon = async (...a: Parameters<typeof import('./daemon/daemon.js').runDaemon>) =>
+  (await import('./daemon/daemon.js')).runDaemon(...a);
 
 function version(): string {
   const manifest = new URL('../../package.json', import.meta.url);

@@ -73,7 +73,7 @@ export interface Status {
   readonly version: string;
   readonly streams: Record<
     string,
-    { state: string; restarts: number; lines: number; lastExit?: string }
+    { state: string; restarts: number; bytes: number; dropped: number; lastExit?: string }
   >;
   readonly matches: number;
   readonly pending: number;

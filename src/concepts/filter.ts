@@ -6,6 +6,7 @@ import { type Action, buildAction } from './action.js';
 import type { Checker, Path } from './check.js';
 import { type CompiledRegex, compileRegex } from './matcher.js';
 import type { Pattern } from './pattern.js';
+import { eachCandidate, eachLine, literalsOf } from './scan.js';
 import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
@@ -47,6 +48,8 @@ export interface Filter {
   readonly actions: readonly Action[];
   /** The match of a line (values in `patterns` order), or undefined. */
   match(line: string): readonly string[] | undefined;
+  /** Every match of a block of lines, in order: only the lines that can match are looked at. */
+  scan(block: string, each: (values: readonly string[]) => void): void;
   /** Every regex's hit on a line, in order, up to the first that counts. */
   explain(line: string): Hit[];
 }
@@ -95,6 +98,10 @@ export function buildFilter(
   const { regexes, struct } = found;
   const order =
     struct === undefined ? regexes.map((r) => r.patterns.map((p) => patterns.indexOf(p))) : [];
+  const match =
+    struct === undefined
+      ? (line: string) => firstMatch(regexes, order, line)
+      : (line: string) => struct.match(line);
   return Object.freeze({
     stream: id.stream,
     name: id.name,
@@ -106,12 +113,36 @@ export function buildFilter(
     retryperiod,
     duplicates,
     actions,
-    match:
-      struct === undefined
-        ? (line: string) => firstMatch(regexes, order, line)
-        : (line: string) => struct.match(line),
+    match,
+    scan: scanner(
+      regexes,
+      order,
+      match,
+      struct === undefined ? literalsOf(regexes.map((r) => r.engine.literal)) : null,
+    ),
     explain: (line: string) => explain(regexes, order, line),
   });
+}
+
+function scanner(
+  regexes: readonly CompiledRegex[],
+  order: readonly (readonly number[])[],
+  match: (line: string) => readonly string[] | undefined,
+  literals: { search: string[]; bits: number[] } | null,
+) {
+  return (block: string, each: (values: readonly string[]) => void): void => {
+    if (literals === null) {
+      eachLine(block, (line) => {
+        const values = match(line);
+        if (values !== undefined) each(values);
+      });
+      return;
+    }
+    eachCandidate(block, literals.search, (line, present) => {
+      const values = firstMatch(regexes, order, line, present, literals.bits);
+      if (values !== undefined) each(values);
+    });
+  };
 }
 
 /** The first regex whose captures are all values, none ignored; see behaviour §2.1. */
@@ -119,8 +150,12 @@ function firstMatch(
   regexes: readonly CompiledRegex[],
   order: readonly (readonly number[])[],
   line: string,
+  present = -1,
+  bits: readonly number[] = [],
 ): string[] | undefined {
   for (let r = 0; r < regexes.length; r++) {
+    // A regex whose literal the line lacks cannot match: skipped without running it.
+    if (present !== -1 && (present & bits[r]!) === 0) continue;
     const regex = regexes[r]!;
     const captured = regex.exec(line);
     if (captured === undefined) continue;

@@ -7,8 +7,6 @@ import { extname, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../lib/errors.js';
 import type { Document } from './document.js';
 import { explainJsonnetError } from './jsonnet-hint.js';
-import { readJsonnet } from './jsonnet.js';
-import { readJson, readYaml } from './yaml.js';
 
 const FORMATS = new Set(['.json', '.jsonnet', '.yml', '.yaml']);
 
@@ -62,12 +60,15 @@ async function configFiles(path: string): Promise<string[]> {
   return names.map((name) => join(path, name));
 }
 
+/** The format readers are loaded only when a file of their format is read. */
 async function readDocument(path: string): Promise<Document> {
   const file = displayName(path);
-  if (extname(path) === '.jsonnet') return readJsonnet(file, resolve(path));
+  if (extname(path) === '.jsonnet')
+    return (await import('./jsonnet.js')).readJsonnet(file, resolve(path));
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(file, `cannot read configuration: ${systemReason(error)}`);
   });
+  const { readJson, readYaml } = await import('./yaml.js');
   return extname(path) === '.json' ? readJson(file, text) : readYaml(file, text);
 }
 

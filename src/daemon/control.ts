@@ -247,7 +247,8 @@ export class Control {
       streams[s.stream.name] = {
         state: st.state,
         restarts: st.restarts,
-        lines: st.lines,
+        bytes: st.bytes,
+        dropped: st.dropped,
         ...(st.lastExit === undefined ? {} : { lastExit: st.lastExit }),
       };
     }

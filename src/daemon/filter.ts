@@ -1,5 +1,5 @@
 // A filter at run time: owns the recent match times of each match (the counts). Receives
-// batches of lines from its stream and restored counts from the store; sends triggers to
+// blocks of lines from its stream and restored counts from the store; sends triggers to
 // the scheduler and count changes to the store. Memory stays bounded: times older than
 // `retryperiod` are dropped as they are met, and by a periodic sweep.
 
@@ -21,7 +21,7 @@ export class FilterRuntime {
   readonly #counts = new Map<string, Counted>();
   readonly #store: Store;
   readonly #onTrigger: OnTrigger;
-  readonly stats = { lines: 0, matches: 0, triggers: 0 };
+  readonly stats = { matches: 0, triggers: 0 };
 
   constructor(filter: Filter, deps: { store: Store; onTrigger: OnTrigger }) {
     this.filter = filter;
@@ -30,14 +30,9 @@ export class FilterRuntime {
     this.#onTrigger = deps.onTrigger;
   }
 
-  /** The hot path: every line of a batch read at `now`. */
-  lines(batch: readonly string[], now: number): void {
-    const match = this.filter.match;
-    this.stats.lines += batch.length;
-    for (let i = 0; i < batch.length; i++) {
-      const values = match(batch[i]!);
-      if (values !== undefined) this.count(values, now);
-    }
+  /** The hot path: a block of lines read at `now` (see LineSplitter). */
+  block(text: string, now: number): void {
+    this.filter.scan(text, (values) => this.count(values, now));
   }
 
   /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Stream } from '../concepts/stream.js';
 import { formatDuration } from '../lib/duration.js';
-import { LineSplitter } from '../lib/lines.js';
+import { LineSplitter, linesOf, stripCr } from '../lib/lines.js';
 import { debugEnabled, log } from '../lib/log.js';
 import { spawnReason } from './executor.js';
 import type { FilterRuntime } from './filter.js';
@@ -24,7 +24,8 @@ export interface StreamStatus {
   readonly pid: number | undefined;
   readonly restarts: number;
   readonly lastExit: string | undefined;
-  readonly lines: number;
+  /** Characters read (lines and their newlines). */
+  readonly bytes: number;
   readonly dropped: number;
 }
 
@@ -39,7 +40,7 @@ export class StreamRuntime {
   #restarts = 0;
   #lastExit: string | undefined;
   #lastStderr = '';
-  #lines = 0;
+  #bytes = 0;
   #dropped = 0;
   #exited: Promise<void> = Promise.resolve();
 
@@ -55,7 +56,7 @@ export class StreamRuntime {
       pid: this.#child?.pid,
       restarts: this.#restarts,
       lastExit: this.#lastExit,
-      lines: this.#lines,
+      bytes: this.#bytes,
       dropped: this.#dropped,
     };
   }
@@ -82,7 +83,7 @@ export class StreamRuntime {
 
   /** A line sent by a virtual action. */
   feed(line: string): void {
-    this.#deliver([line]);
+    this.#deliver(line);
   }
 
   /** Stops the command (its whole process group) and waits for it to exit. */
@@ -146,10 +147,8 @@ export class StreamRuntime {
 
   #splitter(stderr: boolean): LineSplitter {
     return new LineSplitter({
-      lines: (batch) => {
-        if (stderr) this.#lastStderr = batch[batch.length - 1] ?? this.#lastStderr;
-        this.#deliver(batch);
-      },
+      lines: (batch) => this.#deliver(batch.join('\n'), stderr),
+      block: (text) => this.#deliver(text, stderr),
       overflow: (dropped) => {
         this.#dropped += dropped;
         log(
@@ -160,12 +159,14 @@ export class StreamRuntime {
     });
   }
 
-  #deliver(batch: string[]): void {
-    this.#lines += batch.length;
+  /** A block of lines read now (see LineSplitter): to every filter of the stream. */
+  #deliver(block: string, stderr = false): void {
+    this.#bytes += block.length + 1;
+    if (stderr) this.#lastStderr = stripCr(block.slice(block.lastIndexOf('\n') + 1));
     if (debugEnabled())
-      for (const line of batch) log('DEBUG', `stream ${this.stream.name}: ${line}`);
+      for (const line of linesOf(block)) log('DEBUG', `stream ${this.stream.name}: ${line}`);
     const now = Date.now();
-    for (const filter of this.#filters) filter.lines(batch, now);
+    for (const filter of this.#filters) filter.block(block, now);
   }
 
   #exit(

@@ -1,6 +1,8 @@
 // Cuts a byte stream into lines, a batch per chunk, with bounded memory. Receives chunks
-// of bytes; sends arrays of lines (UTF-8 decoded, invalid bytes replaced by U+FFFD, a
-// trailing "\r" removed) and reports the characters it dropped from lines over the limit.
+// of bytes; sends the complete lines of each chunk (UTF-8 decoded, invalid bytes replaced by
+// U+FFFD, none longer than the limit), either as an array (a trailing "\r" removed) or as
+// one block of text for consumers that search it whole, and reports the characters it
+// dropped from lines over the limit.
 
 import { StringDecoder } from 'node:string_decoder';
 
@@ -8,6 +10,11 @@ export const DEFAULT_MAX_LINE = 65_536;
 
 export interface LineSink {
   lines(batch: string[]): void;
+  /**
+   * When present, receives each batch instead of `lines`: the lines joined by "\n" (a line
+   * may still end with "\r": see linesOf). Nothing is done per line to build it.
+   */
+  block?(text: string): void;
   /** A line was cut at the limit; `dropped` characters after the cut were thrown away. */
   overflow(dropped: number): void;
 }
@@ -37,7 +44,7 @@ export class LineSplitter {
     if (this.#dropping >= 0) {
       if (this.#droppedCr) this.#dropping--;
       this.#endDrop();
-    } else if (this.#pending !== '') this.#sink.lines([stripCr(this.#pending)]);
+    } else if (this.#pending !== '') this.#emit(this.#pending);
     this.#pending = '';
   }
 
@@ -60,14 +67,34 @@ export class LineSplitter {
     } else {
       const block = this.#pending + text.slice(0, last);
       this.#pending = text.slice(last + 1);
-      this.#sink.lines(this.#cut(block.split('\n'), block.length));
+      this.#emit(block);
     }
     if (this.#pending.length > this.#max) {
-      this.#sink.lines([this.#pending.slice(0, this.#max)]);
+      this.#emit(this.#pending.slice(0, this.#max));
       this.#dropping = this.#pending.length - this.#max;
       this.#droppedCr = this.#pending.charCodeAt(this.#pending.length - 1) === 13;
       this.#pending = '';
     }
+  }
+
+  #emit(block: string): void {
+    if (this.#sink.block === undefined) {
+      this.#sink.lines(this.#cut(block.split('\n'), block.length));
+      return;
+    }
+    const long = block.length > this.#max && this.#hasLongLine(block);
+    this.#sink.block(long ? this.#cut(block.split('\n'), block.length).join('\n') : block);
+  }
+
+  /** Jumps from line to line by at most the limit: a few searches per block, not one per line. */
+  #hasLongLine(block: string): boolean {
+    let start = 0;
+    while (block.length - start > this.#max) {
+      const newline = block.lastIndexOf('\n', start + this.#max);
+      if (newline < start) return true;
+      start = newline + 1;
+    }
+    return false;
   }
 
   #cut(lines: string[], total: number): string[] {
@@ -91,6 +118,13 @@ export class LineSplitter {
   }
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** The lines of a block, each without its trailing "\r". */
+export function linesOf(block: string): string[] {
+  const lines = block.split('\n');
+  for (let i = 0; i < lines.length; i++) lines[i] = stripCr(lines[i]!);
+  return lines;
+}
+
+export function stripCr(line: string): string {
+  return line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
 }

@@ -1,6 +1,7 @@
 // The daemon's log: one event per line on stderr, filtered by level. Receives events from
 // every part of riposte; sends lines to stderr, with a local timestamp unless journald
-// (which stamps lines itself) is reading them.
+// (which stamps lines itself) is reading them. Lines of one event-loop turn are written
+// together (a burst of matches logs thousands), and whatever is left at exit is flushed.
 
 export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -10,8 +11,26 @@ const RANK: Readonly<Record<Level, number>> = { DEBUG: 0, INFO: 1, WARN: 2, ERRO
 
 let threshold = RANK.INFO;
 let stamped = process.env['JOURNAL_STREAM'] === undefined;
+let pending: string[] = [];
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const text = pending.join('');
+  pending = [];
+  process.stderr.write(text);
+}
+
+process.on('exit', flush);
+
 let write = (line: string): void => {
-  process.stderr.write(line);
+  pending.push(line);
+  if (pending.length >= 1024) flush();
+  else if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
 };
 
 /** Sets the lowest level written, and where lines go (tests capture them). */

@@ -36,6 +36,12 @@ const MAX_UNROLL = 3;
 const NOT_NEWLINE = complement(normalise([[10, 10]]));
 
 export function pathsOf(node: RegexNode): Path[] {
+  if (node.type !== 'literal' && node.type !== 'class' && node.type !== 'dot' && isBounded(node)) {
+    // A part that can only match a bounded length (an IP address, say) costs a constant per
+    // attempt: one coarse token, instead of enumerating its alternatives, is enough.
+    const chars = leafChars(node);
+    return [[{ ...token(chars, minimum(node), printNode(node)), variable: true }]];
+  }
   switch (node.type) {
     case 'literal': {
       const chars = node.caseInsensitive
@@ -89,6 +95,77 @@ export function pathsOf(node: RegexNode): Path[] {
       return alternationPaths(node.alternatives.map(pathsOf));
     case 'repeat':
       return repeatPaths(node);
+  }
+}
+
+/** Whether a sub-tree matches at most a bounded number of characters, with no anchor. */
+function isBounded(node: RegexNode): boolean {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef':
+    case 'empty':
+      return true;
+    case 'assertion':
+      return false;
+    case 'repeat':
+      return node.max !== Number.POSITIVE_INFINITY && isBounded(node.body);
+    case 'group':
+    case 'capture':
+    case 'look':
+      return isBounded(node.body);
+    case 'concat':
+      return node.items.every(isBounded);
+    case 'alternation':
+      return node.alternatives.every(isBounded);
+  }
+}
+
+/** Every character a sub-tree can consume. */
+function leafChars(node: RegexNode): CharSet {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef': {
+      const step = pathsOf(node)[0]![0]!;
+      return step.type === 'token' ? step.chars : [];
+    }
+    case 'look':
+    case 'assertion':
+    case 'empty':
+      return [];
+    case 'repeat':
+    case 'group':
+    case 'capture':
+      return leafChars(node.body);
+    case 'concat':
+      return node.items.reduce((all: CharSet, item) => union(all, leafChars(item)), []);
+    case 'alternation':
+      return node.alternatives.reduce((all: CharSet, item) => union(all, leafChars(item)), []);
+  }
+}
+
+/** Fewest characters a bounded sub-tree consumes. */
+function minimum(node: RegexNode): number {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef':
+      return 1;
+    case 'repeat':
+      return node.min * minimum(node.body);
+    case 'group':
+    case 'capture':
+      return minimum(node.body);
+    case 'concat':
+      return node.items.reduce((n, item) => n + minimum(item), 0);
+    case 'alternation':
+      return Math.min(...node.alternatives.map(minimum));
+    default:
+      return 0;
   }
 }
 
