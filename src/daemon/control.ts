@@ -58,7 +58,7 @@ export class Control {
       switch (request.type) {
         case 'show': {
           const report = this.#show(this.#selection(request.limit, request.selectors));
-          return { v: 1, ok: true, report, down: this.#down(request.limit) };
+          return this.#durable({ v: 1, ok: true, report, down: this.#down(request.limit) });
         }
         case 'flush': {
           const report = this.#flush(this.#selection(request.limit, request.selectors));
@@ -75,8 +75,11 @@ export class Control {
     }
   }
 
+  /** Answers once everything the answer tells, counts included, is on disk. */
   #durable(response: Response): Promise<Response> {
-    return new Promise((resolve) => this.#d.store.afterCommit(() => resolve(response)));
+    return new Promise((resolve) =>
+      this.#d.store.afterCommit(() => resolve(response), { counts: true }),
+    );
   }
 
   #selection(limit: Limit | undefined, selectors: readonly Selector[]): Selection {

@@ -111,7 +111,11 @@ class Daemon {
       concurrency: config.concurrency,
       timeout: options.actionTimeout,
     });
-    this.#commands = new Executor({ concurrency: 1, timeout: options.actionTimeout });
+    this.#commands = new Executor({
+      concurrency: 1,
+      timeout: options.actionTimeout,
+      nodeSpawn: true,
+    });
     this.#sets = new KernelSets(config);
     this.#scheduler = new Scheduler({
       store,
@@ -319,8 +323,11 @@ class Daemon {
   async #stop(code: number): Promise<number> {
     for (const timer of this.#timers) clearInterval(timer);
     await Promise.all(this.#streams.map((s) => s.stop()));
+    // Triggers of the last lines start their actions once stored: let them, before onexit.
+    this.#store.commit();
     this.#scheduler.stop();
-    await this.#executor.idle();
+    await this.#scheduler.idle();
+    await this.#executor.close();
     let status = code;
     for (const [i, argv] of this.#config.stop.entries()) {
       if (!(await this.#command(argv, `stop[${i}]`))) status = 1;

@@ -1,11 +1,19 @@
-// Runs action commands: owns the running processes and the queue of those waiting for a
+// Runs action commands: owns the running actions and the queue of those waiting for a
 // free slot. Receives argv lists with a label and a completion callback; sends each
 // outcome to its callback and to the log (argv, exit status, stderr of a failure).
+// Actions start through the native spawner when it is built, else with Node's spawn.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { formatDuration } from '../lib/duration.js';
 import { log } from '../lib/log.js';
+import {
+  type Launch,
+  nodeLaunch,
+  type SpawnResult,
+  type Started,
+  spawnerLaunch,
+} from './launch.js';
+import { Spawner } from './spawner.js';
 
 export type Outcome = 'ok' | 'failed' | 'timeout';
 
@@ -22,9 +30,9 @@ export interface ExecutorOptions {
   readonly timeout: number;
   /** Time between SIGTERM and SIGKILL for an action past its timeout. */
   readonly grace?: number;
+  /** Start actions with Node's spawn even when the native spawner is there. */
+  readonly nodeSpawn?: boolean;
 }
-
-const STDERR_KEPT = 2048;
 
 export class Executor {
   readonly #limit: number;
@@ -32,7 +40,10 @@ export class Executor {
   readonly #grace: number;
   readonly #queue: Job[] = [];
   #head = 0;
-  readonly #running = new Set<ChildProcess>();
+  readonly #running = new Set<Started>();
+  #spawner: Spawner | undefined;
+  #launch: Launch | undefined;
+  readonly #nodeSpawn: boolean;
   #idle: (() => void)[] = [];
   readonly stats = { started: 0, failed: 0, timedOut: 0 };
 
@@ -41,6 +52,7 @@ export class Executor {
     this.#limit = c > 0 ? c : c === 0 ? availableParallelism() : Number.POSITIVE_INFINITY;
     this.#timeout = options.timeout;
     this.#grace = options.grace ?? 5000;
+    this.#nodeSpawn = options.nodeSpawn ?? false;
   }
 
   get running(): number {
@@ -64,7 +76,22 @@ export class Executor {
 
   /** Kills every running action (second signal at shutdown). */
   killAll(): void {
-    for (const child of this.#running) killGroup(child, 'SIGKILL');
+    for (const started of this.#running) started.kill('SIGKILL');
+  }
+
+  /** Lets the spawner finish with the actions still running, then stops it. */
+  async close(): Promise<void> {
+    await this.#spawner?.close();
+  }
+
+  /** The spawner on first use; Node's spawn without it, or once it died. */
+  #launcher(): Launch {
+    if (this.#launch !== undefined && !this.#spawner?.dead) return this.#launch;
+    if (this.#spawner?.dead)
+      log('ERROR', 'executor: the action spawner died; starting actions with Node from now on');
+    this.#spawner = this.#nodeSpawn || this.#spawner !== undefined ? undefined : Spawner.start();
+    this.#launch = this.#spawner === undefined ? nodeLaunch : spawnerLaunch(this.#spawner);
+    return this.#launch;
   }
 
   #pump(): void {
@@ -86,47 +113,33 @@ export class Executor {
   #start(job: Job): void {
     this.stats.started++;
     log('INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
-    const child = spawn(job.argv[0]!, job.argv.slice(1), {
-      stdio: ['ignore', 'inherit', 'pipe'],
-      detached: true,
-    });
-    this.#running.add(child);
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      stderr = (stderr + text).slice(-STDERR_KEPT);
-    });
     let timedOut = false;
     let hardKill: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child, 'SIGTERM');
-      hardKill = setTimeout(() => killGroup(child, 'SIGKILL'), this.#grace).unref();
-    }, this.#timeout);
-    let finished = false;
-    const finish = (status: string | undefined, error?: Error): void => {
-      if (finished) return;
-      finished = true;
+    const started = this.#launcher()(job.argv, (result) => {
       clearTimeout(timer);
       clearTimeout(hardKill);
-      this.#running.delete(child);
-      const outcome = this.#report(job, { status, error, stderr, timedOut });
-      job.done?.(outcome);
+      this.#running.delete(started);
+      if (result.error === 'spawner exited') {
+        // It may or may not have run: run it again, a ban applied twice rather than lost.
+        this.#start(job);
+        return;
+      }
+      job.done?.(this.#report(job, result, timedOut));
       this.#pump();
-    };
-    child.once('error', (error) => finish(undefined, error));
-    child.once('close', (code, signal) =>
-      finish(code === 0 ? undefined : signal === null ? `exit status ${code}` : `signal ${signal}`),
-    );
+    });
+    this.#running.add(started);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      started.kill('SIGTERM');
+      hardKill = setTimeout(() => started.kill('SIGKILL'), this.#grace).unref();
+    }, this.#timeout);
   }
 
-  #report(
-    job: Job,
-    r: { status: string | undefined; error: Error | undefined; stderr: string; timedOut: boolean },
-  ): Outcome {
+  #report(job: Job, r: SpawnResult, timedOut: boolean): Outcome {
     const argv = JSON.stringify(job.argv);
     const said =
       r.stderr.trim() === '' ? '' : `; stderr: ${r.stderr.trim().replaceAll('\n', ' | ')}`;
-    if (r.timedOut) {
+    if (timedOut) {
       this.stats.timedOut++;
       log(
         'ERROR',
@@ -134,10 +147,10 @@ export class Executor {
       );
       return 'timeout';
     }
-    if (r.error !== undefined || r.status !== undefined) {
+    const failure = failureOf(r);
+    if (failure !== undefined) {
       this.stats.failed++;
-      const why = r.error === undefined ? r.status : spawnReason(r.error);
-      log('ERROR', `${job.label}: ${argv} failed: ${why}${said}`);
+      log('ERROR', `${job.label}: ${argv} failed: ${failure}${said}`);
       return 'failed';
     }
     if (said !== '') log('WARN', `${job.label}: ${argv} succeeded${said}`);
@@ -145,19 +158,15 @@ export class Executor {
   }
 }
 
-/**
- * Signals the action's whole process group, even when the action itself has exited: what it
- * left behind (a `cmd &`) may still hold its stderr open, and the action is not over until
- * that closes. A group id is not reused while the group has a member, so this never hits a
- * stranger; `finish` disarms the timers once the action is over.
- */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+const HINTS: Readonly<Record<string, string>> = {
+  'program not found': 'program not found (check PATH)',
+  'permission denied': 'permission denied (is the program executable?)',
+};
+
+function failureOf(r: SpawnResult): string | undefined {
+  if (r.error !== undefined) return HINTS[r.error] ?? r.error;
+  if (r.signal !== undefined) return `signal ${r.signal}`;
+  return r.status === 0 ? undefined : `exit status ${r.status}`;
 }
 
 export function spawnReason(error: Error): string {

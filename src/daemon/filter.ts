@@ -5,7 +5,7 @@
 
 import type { Filter } from '../concepts/filter.js';
 import { log } from '../lib/log.js';
-import type { Store } from './store.js';
+import type { FilterCounts, Store } from './store.js';
 
 export interface Counted {
   readonly values: readonly string[];
@@ -19,14 +19,18 @@ export class FilterRuntime {
   readonly filter: Filter;
   readonly id: string;
   readonly #counts = new Map<string, Counted>();
-  readonly #store: Store;
+  readonly #stored: FilterCounts;
   readonly #onTrigger: OnTrigger;
   readonly stats = { matches: 0, triggers: 0 };
 
   constructor(filter: Filter, deps: { store: Store; onTrigger: OnTrigger }) {
     this.filter = filter;
     this.id = `${filter.stream}.${filter.name}`;
-    this.#store = deps.store;
+    this.#stored = deps.store.countsOf(
+      filter.stream,
+      filter.name,
+      (key) => this.#counts.get(key)?.times,
+    );
     this.#onTrigger = deps.onTrigger;
   }
 
@@ -55,21 +59,22 @@ export class FilterRuntime {
     dropExpired(times, now - this.filter.retryperiod);
     if (times.length >= retry) {
       this.#counts.delete(key);
-      this.#store.setCount(this.filter.stream, this.filter.name, values, []);
+      this.#stored.changed(key, values);
       this.#trigger(values, now);
     } else {
-      this.#store.setCount(this.filter.stream, this.filter.name, values, times);
+      this.#stored.changed(key, values);
     }
   }
 
   /** Puts back counts read from the store, without their expired times. */
   restore(values: readonly string[], times: readonly number[], now: number): void {
     const kept = times.filter((t) => t > now - this.filter.retryperiod).sort((a, b) => a - b);
+    const key = keyOf(values);
     if (kept.length === 0 || this.filter.retry <= 1) {
-      this.#store.setCount(this.filter.stream, this.filter.name, values, []);
+      this.#stored.changed(key, values);
       return;
     }
-    this.#counts.set(keyOf(values), { values, times: kept });
+    this.#counts.set(key, { values, times: kept });
   }
 
   /** Drops every match whose times all expired. */
@@ -79,7 +84,7 @@ export class FilterRuntime {
       dropExpired(entry.times, oldest);
       if (entry.times.length > 0) continue;
       this.#counts.delete(key);
-      this.#store.setCount(this.filter.stream, this.filter.name, entry.values, []);
+      this.#stored.changed(key, entry.values);
     }
   }
 
@@ -89,7 +94,7 @@ export class FilterRuntime {
     for (const [key, entry] of this.#counts) {
       if (!select(entry.values)) continue;
       this.#counts.delete(key);
-      this.#store.setCount(this.filter.stream, this.filter.name, entry.values, []);
+      this.#stored.changed(key, entry.values);
       forgotten.push(entry);
     }
     return forgotten;

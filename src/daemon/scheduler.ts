@@ -48,6 +48,9 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
   #nextId = 1;
+  /** Actions started and not yet done, of every type. */
+  #running = 0;
+  readonly #idle: (() => void)[] = [];
   #stopped = false;
 
   constructor(deps: { store: Store; run: RunAction }) {
@@ -229,11 +232,20 @@ export class Scheduler {
 
   #start(live: Live, action: Action, record: boolean): void {
     live.running++;
+    this.#running++;
     this.#run(live.filter, action, live.values, () => {
       live.running--;
+      this.#running--;
       if (record) this.#store.setDone(live.id, action.name);
       this.#settle(live);
+      if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
+  }
+
+  /** Resolves once no action of any type is running. */
+  idle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Forgets a trigger once nothing of it is pending or running. */

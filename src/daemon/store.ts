@@ -1,7 +1,8 @@
 // The persistent state, in one SQLite file: the only user of the SQLite binding. Owns the
 // database. Receives writes from the filters (counts) and the scheduler (triggers and their
-// actions); queues them and commits them in one transaction per event-loop turn (counts at
-// least once a second), then tells waiting callers that their writes are durable.
+// actions); queues them and commits them in one transaction: at the end of the event-loop
+// turn when someone waits for them (a new trigger's actions, a client's answer), else within
+// a second (counts, actions done, moved due times). Then tells the waiting callers.
 
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ export const STATE_FILE = 'riposte.db';
 /** "RPST": tells a riposte state file from any other SQLite file. */
 const APPLICATION_ID = 0x52505354;
 const SCHEMA_VERSION = 1;
-const COUNT_DELAY = 1000;
+/** Longest a write nobody waits for stays in memory. */
+const LAZY_DELAY = 1000;
 
 export interface StoredAction {
   readonly name: string;
@@ -35,6 +37,17 @@ export interface StoredFilter {
   readonly filter: string;
 }
 
+/**
+ * A filter's counts as the store sees them: the filter says which match changed, and the
+ * store reads its times (none: the match is forgotten) when it writes, once per commit.
+ */
+export interface FilterCounts {
+  readonly stream: string;
+  readonly filter: string;
+  readonly timesOf: (key: string) => readonly number[] | undefined;
+  changed(key: string, values: readonly string[]): void;
+}
+
 export interface StoredCount {
   readonly stream: string;
   readonly filter: string;
@@ -42,19 +55,24 @@ export interface StoredCount {
   readonly times: readonly number[];
 }
 
-type Write =
-  | { readonly op: 'trigger'; readonly trigger: StoredTrigger }
-  | { readonly op: 'due'; readonly trigger: number; readonly action: string; readonly due: number }
-  | { readonly op: 'done'; readonly trigger: number; readonly action: string }
-  | { readonly op: 'forget'; readonly trigger: number };
+/**
+ * What is still to be written about one trigger, merged as writes arrive: a trigger that is
+ * forgotten before its row was written never reaches the file, and updates to one row go in
+ * one statement each.
+ */
+interface TriggerWrite {
+  /** The whole trigger, when its row is yet to be written. */
+  insert: StoredTrigger | undefined;
+  /** Action name → [due, done], for a row already written. */
+  readonly updates: Map<string, [number | undefined, boolean]>;
+  forget: boolean;
+}
 
+/** A trigger is one row; its actions a JSON object of name → [due, done (0 or 1)]. */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS triggers (
     id INTEGER PRIMARY KEY, stream TEXT NOT NULL, filter TEXT NOT NULL,
-    match TEXT NOT NULL, time INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS actions (
-    trigger INTEGER NOT NULL, name TEXT NOT NULL, due INTEGER NOT NULL, done INTEGER NOT NULL,
-    PRIMARY KEY (trigger, name)) WITHOUT ROWID;
+    match TEXT NOT NULL, time INTEGER NOT NULL, actions TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS counts (
     stream TEXT NOT NULL, filter TEXT NOT NULL, match TEXT NOT NULL, times TEXT NOT NULL,
     PRIMARY KEY (stream, filter, match)) WITHOUT ROWID;
@@ -63,9 +81,12 @@ const SCHEMA = `
 export class Store {
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #writes: Write[] = [];
-  /** Latest times per count key ("stream\0filter\0match"); empty times delete the row. */
-  readonly #counts = new Map<string, readonly number[]>();
+  readonly #writes = new Map<number, TriggerWrite>();
+  /** The matches whose counts changed, per filter: key → values; times are read at commit. */
+  readonly #counts = new Map<FilterCounts, Map<string, readonly string[]>>();
+  #countsQueued = 0;
+  /** A waiting caller reports counts: the next commit writes them too. */
+  #countsWanted = false;
   #waiting: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -77,15 +98,15 @@ export class Store {
     this.#db = db;
     this.#statements = {
       trigger: db.prepare(
-        'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time, actions) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      action: db.prepare(
-        'INSERT OR REPLACE INTO actions (trigger, name, due, done) VALUES (?, ?, ?, ?)',
+      due: db.prepare(
+        "UPDATE triggers SET actions = json_set(actions, '$.' || json_quote(?) || '[0]', ?) WHERE id = ?",
       ),
-      due: db.prepare('UPDATE actions SET due = ? WHERE trigger = ? AND name = ?'),
-      done: db.prepare('UPDATE actions SET done = 1 WHERE trigger = ? AND name = ?'),
-      forgetTrigger: db.prepare('DELETE FROM triggers WHERE id = ?'),
-      forgetActions: db.prepare('DELETE FROM actions WHERE trigger = ?'),
+      done: db.prepare(
+        "UPDATE triggers SET actions = json_set(actions, '$.' || json_quote(?) || '[1]', 1) WHERE id = ?",
+      ),
+      forget: db.prepare('DELETE FROM triggers WHERE id = ?'),
       putCount: db.prepare(
         'INSERT OR REPLACE INTO counts (stream, filter, match, times) VALUES (?, ?, ?, ?)',
       ),
@@ -134,35 +155,22 @@ export class Store {
 
   #load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
     const rows = this.#db
-      .prepare('SELECT id, stream, filter, match, time FROM triggers ORDER BY id')
+      .prepare('SELECT id, stream, filter, match, time, actions FROM triggers ORDER BY id')
       .all() as {
       id: number;
       stream: string;
       filter: string;
       match: string;
       time: number;
+      actions: string;
     }[];
-    const actions = this.#db
-      .prepare('SELECT trigger, name, due, done FROM actions ORDER BY trigger, name')
-      .all() as {
-      trigger: number;
-      name: string;
-      due: number;
-      done: number;
-    }[];
-    const byTrigger = new Map<number, StoredAction[]>();
-    for (const a of actions) {
-      const list = byTrigger.get(a.trigger) ?? [];
-      list.push({ name: a.name, due: a.due, done: a.done === 1 });
-      byTrigger.set(a.trigger, list);
-    }
     const triggers = rows.map((r) => ({
       id: r.id,
       stream: r.stream,
       filter: r.filter,
       values: parseList(r.match, 'triggers.match') as string[],
       time: r.time,
-      actions: byTrigger.get(r.id) ?? [],
+      actions: parseActions(r.actions),
     }));
     const counts = (
       this.#db.prepare('SELECT stream, filter, match, times FROM counts').all() as {
@@ -180,46 +188,106 @@ export class Store {
     return { triggers, counts };
   }
 
+  /** A new trigger: written at the end of this event-loop turn, before its actions start. */
   addTrigger(trigger: StoredTrigger): void {
-    this.#urgent({ op: 'trigger', trigger });
+    this.#entry(trigger.id).insert = {
+      ...trigger,
+      actions: trigger.actions.map((a) => ({ ...a })),
+    };
+    this.#immediate ??= setImmediate(() => this.commit(this.#countsWanted));
   }
 
   setDue(trigger: number, action: string, due: number): void {
-    this.#urgent({ op: 'due', trigger, action, due });
+    this.#update(trigger, action, due, false);
   }
 
+  /** An action that ended; a crash before this is written makes it run again at restart. */
   setDone(trigger: number, action: string): void {
-    this.#urgent({ op: 'done', trigger, action });
+    this.#update(trigger, action, undefined, true);
   }
 
   forgetTrigger(trigger: number): void {
-    this.#urgent({ op: 'forget', trigger });
+    const entry = this.#entry(trigger);
+    if (entry.insert !== undefined) this.#writes.delete(trigger);
+    else {
+      entry.forget = true;
+      entry.updates.clear();
+    }
+    this.#lazily();
   }
 
-  /** Records the recent match times of a match; an empty list forgets it. Written within a second. */
-  setCount(
+  #entry(trigger: number): TriggerWrite {
+    let entry = this.#writes.get(trigger);
+    if (entry === undefined) {
+      entry = { insert: undefined, updates: new Map(), forget: false };
+      this.#writes.set(trigger, entry);
+    }
+    return entry;
+  }
+
+  #update(trigger: number, action: string, due: number | undefined, done: boolean): void {
+    const entry = this.#entry(trigger);
+    const inserted = entry.insert?.actions.find((a) => a.name === action) as
+      | { due: number; done: boolean }
+      | undefined;
+    if (inserted !== undefined) {
+      if (due !== undefined) inserted.due = due;
+      if (done) inserted.done = true;
+    } else if (!entry.forget) {
+      const [earlierDue, earlierDone] = entry.updates.get(action) ?? [undefined, false];
+      entry.updates.set(action, [due ?? earlierDue, done || earlierDone]);
+    }
+    this.#lazily();
+  }
+
+  #lazily(): void {
+    this.#timer ??= setTimeout(() => this.commit(), LAZY_DELAY);
+  }
+
+  /**
+   * Where a filter records the recent match times of its matches (an empty list forgets a
+   * match); written within a second. `key` is any string unique to the match in the filter.
+   */
+  countsOf(
     stream: string,
     filter: string,
-    values: readonly string[],
-    times: readonly number[],
-  ): void {
-    this.#counts.set(`${stream}\0${filter}\0${JSON.stringify(values)}`, times);
-    this.#timer ??= setTimeout(() => this.commit(), COUNT_DELAY);
+    timesOf: (key: string) => readonly number[] | undefined,
+  ): FilterCounts {
+    const queued = new Map<string, readonly string[]>();
+    const counts: FilterCounts = {
+      stream,
+      filter,
+      timesOf,
+      changed: (key, values) => {
+        if (queued.size === 0) this.#counts.set(counts, queued);
+        queued.set(key, values);
+        if (this.#countsQueued++ === 0) this.#lazily();
+      },
+    };
+    return counts;
   }
 
   /** Runs `callback` once every write queued so far is durable (or failed and was logged). */
-  afterCommit(callback: () => void): void {
+  afterCommit(callback: () => void, options: { counts?: boolean } = {}): void {
     this.#waiting.push(callback);
-    this.#immediate ??= setImmediate(() => this.commit());
+    if (options.counts === true) this.#countsWanted = true;
+    this.#immediate ??= setImmediate(() => this.commit(this.#countsWanted));
   }
 
-  /** Commits every queued write now, in one transaction, then calls the waiting callbacks. */
-  commit(): void {
-    clearTimeout(this.#timer);
+  /**
+   * Commits the queued writes now, in one transaction, then calls the waiting callbacks.
+   * Counts wait for the timer (`all`): a burst of matches then writes each match once a
+   * second, not once per event-loop turn.
+   */
+  commit(all = true): void {
     clearImmediate(this.#immediate);
-    this.#timer = undefined;
     this.#immediate = undefined;
-    if (this.#writes.length > 0 || this.#counts.size > 0) this.#write();
+    if (all) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#countsWanted = false;
+    }
+    if (this.#writes.size > 0 || (all && this.#countsQueued > 0)) this.#write(all);
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const callback of waiting) callback();
@@ -232,7 +300,6 @@ export class Store {
    */
   compact(): void {
     this.commit();
-    this.#db.exec('DELETE FROM actions WHERE trigger NOT IN (SELECT id FROM triggers)');
     this.#db.pragma('incremental_vacuum');
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
@@ -263,11 +330,6 @@ export class Store {
     const drop = this.#db.transaction(() => {
       for (const f of gone) {
         this.#db
-          .prepare(
-            'DELETE FROM actions WHERE trigger IN (SELECT id FROM triggers WHERE stream = ? AND filter = ?)',
-          )
-          .run(f.stream, f.filter);
-        this.#db
           .prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?')
           .run(f.stream, f.filter);
         this.#db
@@ -285,22 +347,16 @@ export class Store {
     this.#db.close();
   }
 
-  #urgent(write: Write): void {
-    this.#writes.push(write);
-    this.#immediate ??= setImmediate(() => this.commit());
-  }
-
-  #write(): void {
-    const writes = this.#writes.splice(0);
-    const counts = [...this.#counts];
-    this.#counts.clear();
+  #write(all: boolean): void {
+    const writes = [...this.#writes.entries()];
+    this.#writes.clear();
+    const counts = all ? this.#takeCounts() : [];
     try {
       this.#db.transaction(() => this.#apply(writes, counts))();
       if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
       this.#failing = false;
     } catch (error) {
-      this.#writes.unshift(...writes);
-      for (const [key, times] of counts) if (!this.#counts.has(key)) this.#counts.set(key, times);
+      this.#requeue(writes, counts);
       if (!this.#failing) {
         log(
           'ERROR',
@@ -308,38 +364,105 @@ export class Store {
         );
       }
       this.#failing = true;
-      this.#timer ??= setTimeout(() => this.commit(), COUNT_DELAY);
+      this.#lazily();
     }
   }
 
-  #apply(writes: readonly Write[], counts: readonly [string, readonly number[]][]): void {
+  /** The counts to write, with their times as they are now. */
+  #takeCounts(): [FilterCounts, [string, readonly string[], readonly number[]][]][] {
+    const taken: [FilterCounts, [string, readonly string[], readonly number[]][]][] = [];
+    for (const [filter, queued] of this.#counts) {
+      taken.push([
+        filter,
+        [...queued].map(([key, values]) => [key, values, filter.timesOf(key) ?? []]),
+      ]);
+      queued.clear();
+    }
+    this.#counts.clear();
+    this.#countsQueued = 0;
+    return taken;
+  }
+
+  /** Puts back what a failed transaction held, with what arrived since applied on top. */
+  #requeue(
+    writes: [number, TriggerWrite][],
+    counts: [FilterCounts, [string, readonly string[], readonly number[]][]][],
+  ): void {
+    const later = new Map(this.#writes);
+    this.#writes.clear();
+    for (const [id, entry] of writes) this.#writes.set(id, entry);
+    for (const [id, entry] of later) {
+      if (entry.insert !== undefined) this.addTrigger(entry.insert);
+      for (const [name, [due, done]] of entry.updates) this.#update(id, name, due, done);
+      if (entry.forget) this.forgetTrigger(id);
+    }
+    for (const [filter, earlier] of counts)
+      for (const [key, values] of earlier) filter.changed(key, values);
+  }
+
+  #apply(
+    writes: readonly [number, TriggerWrite][],
+    counts: readonly [FilterCounts, [string, readonly string[], readonly number[]][]][],
+  ): void {
     const s = this.#statements;
-    for (const w of writes) {
-      switch (w.op) {
-        case 'trigger': {
-          const t = w.trigger;
-          s.trigger.run(t.id, t.stream, t.filter, JSON.stringify(t.values), t.time);
-          for (const a of t.actions) s.action.run(t.id, a.name, a.due, a.done ? 1 : 0);
-          break;
-        }
-        case 'due':
-          s.due.run(w.due, w.trigger, w.action);
-          break;
-        case 'done':
-          s.done.run(w.trigger, w.action);
-          break;
-        case 'forget':
-          s.forgetActions.run(w.trigger);
-          s.forgetTrigger.run(w.trigger);
-          break;
+    for (const [id, w] of writes) {
+      if (w.forget) {
+        s.forget.run(id);
+        continue;
+      }
+      const t = w.insert;
+      if (t !== undefined) {
+        s.trigger.run(
+          id,
+          t.stream,
+          t.filter,
+          JSON.stringify(t.values),
+          t.time,
+          actionsJson(t.actions),
+        );
+      }
+      for (const [name, [due, done]] of w.updates) {
+        if (due !== undefined) s.due.run(name, due, id);
+        if (done) s.done.run(name, id);
       }
     }
-    for (const [key, times] of counts) {
-      const [stream = '', filter = '', match = ''] = key.split('\0');
-      if (times.length === 0) s.deleteCount.run(stream, filter, match);
-      else s.putCount.run(stream, filter, match, JSON.stringify(times));
+    for (const [{ stream, filter }, queued] of counts) {
+      for (const [, values, times] of queued) {
+        const match = JSON.stringify(values);
+        if (times.length === 0) s.deleteCount.run(stream, filter, match);
+        else s.putCount.run(stream, filter, match, JSON.stringify(times));
+      }
     }
   }
+}
+
+function actionsJson(actions: readonly StoredAction[]): string {
+  const object: Record<string, [number, number]> = {};
+  for (const a of actions) object[a.name] = [a.due, a.done ? 1 : 0];
+  return JSON.stringify(object);
+}
+
+function parseActions(text: string): StoredAction[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const entries =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.entries(value)
+      : undefined;
+  const valid = entries?.every(
+    ([, v]) => Array.isArray(v) && typeof v[0] === 'number' && (v[1] === 0 || v[1] === 1),
+  );
+  if (entries === undefined || !valid)
+    throw new Error(`triggers.actions holds ${JSON.stringify(text)}, not a map of actions`);
+  return entries.map(([name, v]) => ({
+    name,
+    due: (v as number[])[0]!,
+    done: (v as number[])[1] === 1,
+  }));
 }
 
 /** SQLite's own errors on a read-only directory are vague ("disk I/O error"): say it first. */

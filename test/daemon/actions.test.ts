@@ -265,25 +265,28 @@ test('an action that ignores SIGTERM past its timeout is killed with SIGKILL', a
   await sb.mark(input, daemon);
 });
 
-test('an action that exits but leaves a process holding its output is killed at the timeout', async (t) => {
+test('an action that exits but leaves a process holding its output does not hold its slot', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
-  // The action's shell exits at once; the sleep it leaves behind keeps its stderr open.
+  // The action's shell exits at once; the sleep it leaves behind keeps its stderr open. The
+  // action is over when it exits (its stderr is read for a short while more): the queue, one
+  // slot wide here, goes on long before the action timeout, and what it left is not killed.
   sb.script('leave', 'sleep 100000 & echo "$!" >> "$1"');
   const daemon = await sb.started(
-    config(sb, { ban: { cmd: [sb.path('leave'), sb.path('left.log')] } }),
-    { actionTimeout: '1s' },
+    {
+      ...config(sb, { ban: { cmd: [sb.path('leave'), sb.path('left.log')] } }),
+      concurrency: 1,
+    },
+    { actionTimeout: '1h' },
   );
   input.write('fail from 192.0.2.1');
   const pid = Number((await daemon.waitFile('left.log', 1))[0]);
-  await until(`the process left by the action (pid ${pid}) to be killed`, daemon, () =>
-    alive(pid) ? undefined : true,
-  );
-  await daemon.waitLog(
-    `ERROR s.f.ban: ${JSON.stringify([sb.path('leave'), sb.path('left.log')])} killed after running 1s`,
-  );
-  // Its slot is free again: the next action runs.
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
   await sb.mark(input, daemon);
+  assert.ok(alive(pid), 'the process the action left is still running');
+  assert.doesNotMatch(daemon.log, /ERROR s\.f\.ban/);
 });
 
 test('riposte trigger runs the actions of a filter for a match at once, without counting', async (t) => {
