@@ -77,6 +77,8 @@ export interface Status {
   >;
   readonly matches: number;
   readonly pending: number;
+  /** Megabytes. */
+  readonly memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
   readonly actions: {
     started: number;
     failed: number;

@@ -263,6 +263,7 @@ export class Control {
       matches: this.#d.filters.reduce((n, f) => n + f.size, 0),
       pending: this.#d.scheduler.size,
       actions: { ...e.stats, running: e.running, waiting: e.waiting },
+      memory: memoryOf(process.memoryUsage()),
     };
   }
 }
@@ -357,4 +358,20 @@ function ruleOf(p: Pattern, ignoredBy: string): string {
   if (i !== undefined) return `${place}.ignoreregex[${i}] (${p.ignoreregex[Number(i)]})`;
   if (ignoredBy === 'ignorecidr') return `${place}.ignorecidr (${p.ignorecidr.join(', ')})`;
   return `${place}: ${ignoredBy}`;
+}
+
+/** Megabytes, for `status`: what the process holds, and what of it is the JavaScript heap. */
+function memoryOf(m: NodeJS.MemoryUsage): {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+} {
+  const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+  return {
+    rss: mb(m.rss),
+    heapUsed: mb(m.heapUsed),
+    heapTotal: mb(m.heapTotal),
+    external: mb(m.external),
+  };
 }

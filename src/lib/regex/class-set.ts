@@ -158,3 +158,16 @@ export function isClosedUnderFolding(node: ClassNode): boolean {
   const set = resolveClass(node);
   return equals(caseFold(set), set);
 }
+
+/** Whether knowing the class exactly needs Unicode tables (properties, case folding). */
+export function needsTables(node: ClassNode): boolean {
+  return (
+    node.caseInsensitive ||
+    node.items.some(
+      (item) =>
+        item.kind === 'property' ||
+        (item.kind === 'class' && needsTables(item.class)) ||
+        (item.kind === 'setOperation' && (needsTables(item.left) || needsTables(item.right))),
+    )
+  );
+}

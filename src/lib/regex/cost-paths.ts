@@ -4,10 +4,18 @@
 // and markers (start anchors, checks that can fail), or the reason it is exponential.
 
 import type { AssertionKind, RegexNode, RepeatNode } from './ast.js';
-import { ANY_SET, type CharSet, complement, normalise, overlaps, union } from './charset.js';
-import { resolveClass } from './class-set.js';
+import {
+  ANY_SET,
+  type CharSet,
+  complement,
+  normalise,
+  overlaps,
+  subtract,
+  union,
+} from './charset.js';
+import { needsTables, resolveClass } from './class-set.js';
+import { toJavaScript } from './emit.js';
 import { printNode } from './print.js';
-import { caseOrbit } from './unicode-sets.js';
 
 export interface Token {
   readonly type: 'token';
@@ -44,9 +52,7 @@ export function pathsOf(node: RegexNode): Path[] {
   }
   switch (node.type) {
     case 'literal': {
-      const chars = node.caseInsensitive
-        ? caseOrbit(node.codePoint).map((cp): [number, number] => [cp, cp])
-        : [];
+      const chars = node.caseInsensitive ? foldedChars(node.codePoint) : [];
       return [
         [
           token(
@@ -58,7 +64,7 @@ export function pathsOf(node: RegexNode): Path[] {
       ];
     }
     case 'class':
-      return [[token(resolveClass(node), 1, printNode(node))]];
+      return [[token(classChars(node), 1, printNode(node))]];
     case 'dot':
       return [
         [
@@ -97,6 +103,50 @@ export function pathsOf(node: RegexNode): Path[] {
       return repeatPaths(node);
   }
 }
+
+/** A case-insensitive letter for the cost: its ASCII cases, or all non-ASCII (errs high). */
+function foldedChars(codePoint: number): [number, number][] {
+  const char = String.fromCodePoint(codePoint);
+  const cases = [char.toLowerCase(), char.toUpperCase()].map((c) => c.codePointAt(0)!);
+  const ascii = [codePoint, ...cases].filter((c) => c < 0x80).map((c): [number, number] => [c, c]);
+  return [...ascii, [0x80, 0x10ffff]];
+}
+
+/**
+ * The characters of a class, for the cost only: exactly when that is cheap, else ASCII
+ * exactly and all of the rest. Overlaps can only grow, so the estimate errs high, and the
+ * Unicode tables (megabytes, tens of milliseconds) are not built just to analyse `\S+`.
+ */
+function classChars(node: RegexNode & { type: 'class' }): CharSet {
+  if (!needsTables(node)) return resolveClass(node);
+  const js = toJavaScript(node);
+  const one = new RegExp(`^(?:${js.source})$`, js.flags);
+  const takes = (cp: number): boolean => one.test(String.fromCodePoint(cp));
+  const exact: [number, number][] = [];
+  // ASCII and the white space beyond it exactly (so that \s and \w stay apart), and the
+  // rest of Unicode wholesale when the class takes any of a few letters and digits.
+  for (let c = 0; c < 0x80; c++) if (takes(c)) exact.push([c, c]);
+  for (const c of WIDE_SPACE) if (takes(c)) exact.push([c, c]);
+  const rest = OTHERS.some(takes)
+    ? subtract([[0x80, 0x10ffff]], normalise(WIDE_SPACE.map((c) => [c, c])))
+    : [];
+  return union(normalise(exact), rest);
+}
+
+/** Unicode White_Space beyond ASCII. */
+const WIDE_SPACE = [
+  0x85,
+  0xa0,
+  0x1680,
+  ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  0x2028,
+  0x2029,
+  0x202f,
+  0x205f,
+  0x3000,
+];
+/** Letters, digits and symbols beyond ASCII: é, α, ٣, 中, ™, 😀. */
+const OTHERS = [0xe9, 0x3b1, 0x663, 0x4e2d, 0x2122, 0x1f600];
 
 /** Whether a sub-tree matches at most a bounded number of characters, with no anchor. */
 function isBounded(node: RegexNode): boolean {

@@ -2,7 +2,6 @@
 // Receives nodes from the tree emitter, and whether one "i" flag covers the whole regex.
 // Sends RE2 source; look-arounds are dropped and counted, since RE2 has none.
 
-import RE2 from 're2';
 import type {
   AssertionNode,
   ClassNode,
@@ -15,6 +14,7 @@ import { type CharSet, soleMember } from './charset.js';
 import { flatten, resolveClass } from './class-set.js';
 import { escapeCodePoint, rangesText, setText } from './emit-common.js';
 import { atom, type Dialect, type Fragment } from './emit-tree.js';
+import { re2Compiles } from './re2.js';
 
 const SYNTAX = '\\.+*?()|[]{}^$';
 
@@ -23,10 +23,13 @@ export class Re2Dialect implements Dialect {
   droppedLooks = 0;
   private readonly globalI: boolean;
   private readonly fail: (message: string) => never;
+  /** False to only check a regex: classes that need Unicode tables are not spelled out. */
+  private readonly resolve: boolean;
 
-  constructor(globalI: boolean, fail: (message: string) => never) {
+  constructor(globalI: boolean, fail: (message: string) => never, resolve = true) {
     this.globalI = globalI;
     this.fail = fail;
+    this.resolve = resolve;
   }
 
   /** Case-insensitive runs keep their letters and get a scoped "(?i:…)", which RE2 has. */
@@ -47,6 +50,8 @@ export class Re2Dialect implements Dialect {
   }
 
   charClass(node: ClassNode): Fragment {
+    // Checking only: no class can make RE2 refuse a regex, and spelling one may need tables.
+    if (!this.resolve) return atom('[^\\n]');
     const flat = flatten(node);
     const names = flat?.properties.map(re2Property) ?? [null];
     if (flat === null || names.some((name) => name === null))
@@ -133,17 +138,8 @@ function re2Property(property: UnicodeProperty): string | null {
   else return null;
   let ok = supported.get(name);
   if (ok === undefined) {
-    ok = compiles(name);
+    ok = re2Compiles(name);
     supported.set(name, ok);
   }
   return ok ? name : null;
-}
-
-function compiles(source: string): boolean {
-  try {
-    new RE2(source, 'u');
-    return true;
-  } catch {
-    return false;
-  }
 }

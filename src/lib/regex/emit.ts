@@ -25,16 +25,25 @@ export function toJavaScript(node: RegexNode): Emitted {
 }
 
 /**
- * For `new RE2(source, flags)` of the `re2` package. Look-arounds are dropped, and
+ * For `new RE2(source, flags)` of the `re2` package. With `resolve: false`, only checks that
+ * RE2 can take the regex (classes needing Unicode tables are not spelled out, and the source
+ * is not for compiling). Look-arounds are dropped, and
  * \b{start}-like assertions loosened, both counted in `droppedLooks`: the caller must
  * then confirm RE2's matches another way.
  */
-export function toRe2(node: RegexNode): Emitted & { readonly droppedLooks: number } {
+export function toRe2(
+  node: RegexNode,
+  options: { resolve?: boolean } = {},
+): Emitted & { readonly droppedLooks: number } {
   checkRepeatProduct(node);
   const globalI = wholeCaseInsensitive(node);
-  const dialect = new Re2Dialect(globalI, (message) => {
-    throw new RegexError(message, 0);
-  });
+  const dialect = new Re2Dialect(
+    globalI,
+    (message) => {
+      throw new RegexError(message, 0);
+    },
+    options.resolve ?? true,
+  );
   const emitter = new TreeEmitter(dialect);
   const source = emitter.emit(node).source;
   return {

@@ -3,10 +3,10 @@
 // beyond it. Receives a RegexNode with its captures; sends the captured texts of a line.
 // The only user of the `re2` package.
 
-import RE2 from 're2';
 import { anchorLeadingDotStar, type Cost, requiredLiteral, worstCase } from './analyse.js';
 import type { RegexNode } from './ast.js';
 import { toJavaScript, toRe2 } from './emit.js';
+import { compileRe2, type Re2 } from './re2.js';
 
 export type { Cost };
 
@@ -59,12 +59,20 @@ export function compileEngine(node: RegexNode, options: EngineOptions = {}): Eng
   const tree = anchorLeadingDotStar(node);
   const cost = worstCase(tree);
   const js = toJavaScript(tree);
-  const re2Source = toRe2(tree);
+  // Checked now (a regex RE2 cannot take is a configuration error), compiled at first use.
+  const re2Checked = toRe2(tree, { resolve: false });
   const v8 = new RegExp(js.source, js.flags);
-  const re2 = new RE2(re2Source.source, `${re2Source.flags}d`);
+  let re2: Re2 | undefined;
+  const linear = (): Re2 => {
+    if (re2 === undefined) {
+      const source = toRe2(tree);
+      re2 = compileRe2(source.source, `${source.flags}d`);
+    }
+    return re2;
+  };
   const v8Limit = v8LineLimit(cost);
   const literal = requiredLiteral(tree);
-  const check = re2Source.droppedLooks > 0 ? options.verify : undefined;
+  const check = re2Checked.droppedLooks > 0 ? options.verify : undefined;
   const prepare = check === undefined ? undefined : options.prepare;
   const exec = (line: string): string[] | undefined => {
     if (literal !== null && line.indexOf(literal) < 0) return undefined;
@@ -72,13 +80,13 @@ export function compileEngine(node: RegexNode, options: EngineOptions = {}): Eng
       const m = v8.exec(line);
       return m === null ? undefined : captured(m);
     }
-    return execRe2(re2, line, check, prepare);
+    return execRe2(linear(), line, check, prepare);
   };
   return { cost, captures: js.captures, v8Limit, literal, exec };
 }
 
 function execRe2(
-  re2: RE2,
+  re2: Re2,
   line: string,
   verify: Verify | undefined,
   prepare: Prepare | undefined,

@@ -56,7 +56,8 @@ function exact(text: string): Facts {
 
 /** Only a class of one code point is a literal; property classes are never that small. */
 function classFacts(node: RegexNode & { type: 'class' }): Facts {
-  if (!node.items.every((item) => item.kind === 'range')) return NOTHING;
+  // Case folding needs Unicode tables, and a folded class is never a single code point.
+  if (node.caseInsensitive || !node.items.every((item) => item.kind === 'range')) return NOTHING;
   const sole = soleMember(resolveClass(node));
   return sole === null ? NOTHING : exact(String.fromCodePoint(sole));
 }

@@ -3,7 +3,7 @@
 // Sends a table on stdout: one row per regex and line size, with worstCase()'s verdict.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import RE2 from 're2';
+import { compileRe2 } from './re2.js';
 import { capture, type RegexNode } from './ast.js';
 import { worstCase } from './cost.js';
 import { toJavaScript, toRe2 } from './emit.js';
@@ -113,7 +113,7 @@ function timeV8(source: string, flags: string, line: string): Promise<number | n
 }
 
 function timeRe2(source: string, flags: string, line: string): number {
-  const re = new RE2(source, flags);
+  const re = compileRe2(source, flags);
   return time(() => re.exec(line));
 }
 
@@ -126,7 +126,7 @@ function compileBoth(regex: string, ip: RegexNode) {
   const node = substitute(parseRegex(regex, { patternNames: new Set(['ip']) }), ip);
   const js = toJavaScript(node);
   const re2 = toRe2(node);
-  return { node, v8: new RegExp(js.source, js.flags), re2: new RE2(re2.source, re2.flags) };
+  return { node, v8: new RegExp(js.source, js.flags), re2: compileRe2(re2.source, re2.flags) };
 }
 
 function typical(ip: RegexNode): void {
