@@ -21,7 +21,7 @@ import type {
 } from '../protocol.js';
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
-import type { Scheduler } from './scheduler.js';
+import { pendingActions, type Scheduler } from './scheduler.js';
 import type { Store } from './store.js';
 import type { StreamRuntime } from './stream.js';
 
@@ -149,7 +149,8 @@ export class Control {
     for (const live of this.#d.scheduler.pending()) {
       const test = selection.get(live.filter);
       if (test === undefined || (test !== null && !test(live.values))) continue;
-      for (const [name, due] of live.pending) reports.action(live.filter, live.values, name, due);
+      for (const [name, due] of pendingActions(live))
+        reports.action(live.filter, live.values, name, due);
     }
     return reports.list(this.#d.filters);
   }

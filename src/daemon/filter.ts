@@ -18,7 +18,8 @@ export type OnTrigger = (filter: Filter, values: readonly string[], now: number)
 export class FilterRuntime {
   readonly filter: Filter;
   readonly id: string;
-  readonly #counts = new Map<string, Counted>();
+  /** Match key → times of its recent matches, oldest first (the values come from the key). */
+  readonly #counts = new Map<string, number[]>();
   readonly #stored: FilterCounts;
   readonly #onTrigger: OnTrigger;
   readonly stats = { matches: 0, triggers: 0 };
@@ -26,11 +27,7 @@ export class FilterRuntime {
   constructor(filter: Filter, deps: { store: Store; onTrigger: OnTrigger }) {
     this.filter = filter;
     this.id = `${filter.stream}.${filter.name}`;
-    this.#stored = deps.store.countsOf(
-      filter.stream,
-      filter.name,
-      (key) => this.#counts.get(key)?.times,
-    );
+    this.#stored = deps.store.countsOf(filter.stream, filter.name, (key) => this.#counts.get(key));
     this.#onTrigger = deps.onTrigger;
   }
 
@@ -49,12 +46,11 @@ export class FilterRuntime {
       return;
     }
     const key = keyOf(values);
-    let entry = this.#counts.get(key);
-    if (entry === undefined) {
-      entry = { values, times: [] };
-      this.#counts.set(key, entry);
+    let times = this.#counts.get(key);
+    if (times === undefined) {
+      times = [];
+      this.#counts.set(key, times);
     }
-    const times = entry.times;
     times.push(now);
     dropExpired(times, now - this.filter.retryperiod);
     if (times.length >= retry) {
@@ -74,35 +70,36 @@ export class FilterRuntime {
       this.#stored.changed(key, values);
       return;
     }
-    this.#counts.set(key, { values, times: kept });
+    this.#counts.set(key, kept);
   }
 
   /** Drops every match whose times all expired. */
   sweep(now: number): void {
     const oldest = now - this.filter.retryperiod;
-    for (const [key, entry] of this.#counts) {
-      dropExpired(entry.times, oldest);
-      if (entry.times.length > 0) continue;
+    for (const [key, times] of this.#counts) {
+      dropExpired(times, oldest);
+      if (times.length > 0) continue;
       this.#counts.delete(key);
-      this.#stored.changed(key, entry.values);
+      this.#stored.changed(key, valuesOf(key, this.filter));
     }
   }
 
   /** Forgets the counts of the matches `select` keeps; returns them. */
   forget(select: (values: readonly string[]) => boolean): Counted[] {
     const forgotten: Counted[] = [];
-    for (const [key, entry] of this.#counts) {
-      if (!select(entry.values)) continue;
+    for (const [key, times] of this.#counts) {
+      const values = valuesOf(key, this.filter);
+      if (!select(values)) continue;
       this.#counts.delete(key);
-      this.#stored.changed(key, entry.values);
-      forgotten.push(entry);
+      this.#stored.changed(key, values);
+      forgotten.push({ values, times });
     }
     return forgotten;
   }
 
   /** The current counts, for `show`. */
-  counts(): IterableIterator<Counted> {
-    return this.#counts.values();
+  *counts(): IterableIterator<Counted> {
+    for (const [key, times] of this.#counts) yield { values: valuesOf(key, this.filter), times };
   }
 
   get size(): number {
@@ -113,6 +110,11 @@ export class FilterRuntime {
     this.stats.triggers++;
     this.#onTrigger(this.filter, values, now);
   }
+}
+
+/** The values of a match key (see keyOf). */
+function valuesOf(key: string, filter: Filter): readonly string[] {
+  return filter.patterns.length === 1 ? [key] : (JSON.parse(key) as string[]);
 }
 
 /** One string per match: its value, or its values as JSON when the filter has several patterns. */

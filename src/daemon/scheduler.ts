@@ -1,7 +1,8 @@
 // The triggers and their pending actions: owns every trigger whose actions are not all done,
 // with one heap and one timer for all delayed actions. Receives triggers from the filters
 // and the control socket, and stored triggers at start-up; sends actions to run to the
-// action runner and every change to the store before its effect.
+// action runner and every change to the store before its effect. Kept lean: 100k pending
+// triggers are 100k small objects and one heap entry each.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -24,15 +25,13 @@ export interface Live {
   readonly filter: Filter;
   readonly values: readonly string[];
   readonly time: number;
-  /** Delayed actions not started yet: name → due time. */
-  readonly pending: Map<string, number>;
+  /** Due time of each of the filter's actions (same index) still pending; NaN otherwise. */
+  readonly due: number[];
+  pendingCount: number;
   running: number;
-}
-
-/** One heap entry per pending action; an extended action keeps its entry, moved when it surfaces. */
-interface Due {
-  readonly live: Live;
-  readonly action: Action;
+  /** The key of this trigger's entry in the heap, NaN when it has none. */
+  queuedAt: number;
+  settled: boolean;
 }
 
 /** Longest timer armed at once: far dues are re-armed, which also absorbs clock changes. */
@@ -41,13 +40,14 @@ const MAX_TIMER = 3_600_000;
 export class Scheduler {
   readonly #store: Store;
   readonly #run: RunAction;
-  readonly #live = new Map<number, Live>();
-  /** Triggers that still have pending actions, by filter and match. */
-  readonly #byMatch = new Map<string, Live[]>();
-  readonly #heap = new Heap<Due>();
+  /** Triggers with pending actions, by filter and match: one, or several under `rerun`. */
+  readonly #byMatch = new Map<Filter, Map<string, Live | Live[]>>();
+  /** One entry per trigger with pending actions, at its earliest due time. */
+  readonly #heap = new Heap<Live>();
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
   #nextId = 1;
+  #pending = 0;
   /** Actions started and not yet done, of every type. */
   #running = 0;
   readonly #idle: (() => void)[] = [];
@@ -60,8 +60,7 @@ export class Scheduler {
 
   /** A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. */
   trigger(filter: Filter, values: readonly string[], now: number): void {
-    const earlier = this.#byMatch.get(matchKey(filter, values));
-    const latest = earlier?.[earlier.length - 1];
+    const latest = this.#latest(filter, values);
     if (latest !== undefined && filter.duplicates !== 'rerun') {
       if (filter.duplicates === 'ignore') {
         log(
@@ -76,7 +75,7 @@ export class Scheduler {
     const actions = filter.actions.filter((a) => familyAllows(a, values));
     if (actions.length === 0) return;
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
-    const live = this.#create(filter, values, now);
+    const live = newLive(this.#nextId++, filter, values, now);
     this.#store.addTrigger({
       id: live.id,
       stream: filter.stream,
@@ -85,10 +84,9 @@ export class Scheduler {
       time: now,
       actions: actions.map((a) => ({ name: a.name, due: now + a.after, done: false })),
     });
-    const immediate = actions.filter((a) => !a.delayed);
     for (const a of actions) if (a.delayed) this.#schedule(live, a, now + a.after);
     this.#store.afterCommit(() => {
-      for (const a of immediate) this.#start(live, a, true);
+      for (const a of actions) if (!a.delayed) this.#start(live, a, true);
       this.#settle(live);
     });
   }
@@ -96,20 +94,11 @@ export class Scheduler {
   /** Start-up: overdue actions run once, immediate ones run again while others are pending (§2.5). */
   restore(stored: StoredTrigger, filter: Filter, now: number): void {
     this.#nextId = Math.max(this.#nextId, stored.id + 1);
-    const live: Live = {
-      id: stored.id,
-      filter,
-      values: stored.values,
-      time: stored.time,
-      pending: new Map(),
-      running: 0,
-    };
-    this.#live.set(live.id, live);
-    const byName = new Map(filter.actions.map((a) => [a.name, a]));
+    const live = newLive(stored.id, filter, stored.values, stored.time);
     const overdue: Action[] = [];
     const again: Action[] = [];
     for (const s of stored.actions) {
-      const action = byName.get(s.name);
+      const action = filter.actions.find((a) => a.name === s.name);
       if (action === undefined) continue;
       if (s.done) {
         if (runsAgain(action)) again.push(action);
@@ -119,21 +108,20 @@ export class Scheduler {
         this.#schedule(live, action, s.due);
       }
     }
-    if (live.pending.size > 0) for (const a of again) this.#start(live, a, false);
+    if (live.pendingCount > 0) for (const a of again) this.#start(live, a, false);
     for (const a of overdue) this.#start(live, a, true);
     this.#settle(live);
   }
 
-  /** Runs now the pending actions of the triggers `select` keeps; returns those triggers. */
+  /** Runs now the pending actions of the triggers `select` keeps; returns them with their due times. */
   flush(
     select: (filter: Filter, values: readonly string[]) => boolean,
   ): { live: Live; actions: Map<string, number> }[] {
     const flushed = [];
-    for (const live of this.#live.values()) {
-      if (live.pending.size === 0 || !select(live.filter, live.values)) continue;
-      const actions = new Map(live.pending);
-      live.pending.clear();
-      this.#unlink(live);
+    for (const live of this.pending()) {
+      if (!select(live.filter, live.values)) continue;
+      const actions = pendingActions(live);
+      for (const name of actions.keys()) this.#take(live, actionIndex(live.filter, name));
       log('INFO', `${idOf(live.filter)}: flush ${show(live.values)}`);
       for (const name of actions.keys()) this.#start(live, actionOf(live.filter, name), true);
       flushed.push({ live, actions });
@@ -142,62 +130,82 @@ export class Scheduler {
   }
 
   /** Triggers with pending actions, for `show`. */
-  pending(): Iterable<Live> {
-    return [...this.#byMatch.values()].flat();
+  pending(): Live[] {
+    const lives: Live[] = [];
+    for (const byValue of this.#byMatch.values()) {
+      for (const entry of byValue.values()) {
+        if (Array.isArray(entry)) lives.push(...entry);
+        else lives.push(entry);
+      }
+    }
+    return lives;
   }
 
+  /** Pending actions, all triggers together. */
   get size(): number {
-    let n = 0;
-    for (const live of this.#live.values()) n += live.pending.size;
-    return n;
+    return this.#pending;
   }
 
   /** Shutdown: stops the timer and runs the pending actions marked `onexit`. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    for (const live of this.#live.values()) {
-      for (const [name] of live.pending) {
-        const action = actionOf(live.filter, name);
-        if (!action.onexit) continue;
-        live.pending.delete(name);
+    for (const live of this.pending()) {
+      live.filter.actions.forEach((action, i) => {
+        if (!action.onexit || Number.isNaN(live.due[i]!)) return;
+        this.#take(live, i);
         this.#start(live, action, true);
-      }
+      });
     }
   }
 
-  #create(filter: Filter, values: readonly string[], now: number): Live {
-    const live: Live = {
-      id: this.#nextId++,
-      filter,
-      values,
-      time: now,
-      pending: new Map(),
-      running: 0,
-    };
-    this.#live.set(live.id, live);
-    return live;
+  /** Resolves once no action of any type is running. */
+  idle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #latest(filter: Filter, values: readonly string[]): Live | undefined {
+    const entry = this.#byMatch.get(filter)?.get(keyOf(values));
+    return Array.isArray(entry) ? entry[entry.length - 1] : entry;
   }
 
   #extend(live: Live, now: number): void {
     log('INFO', `${idOf(live.filter)}: trigger ${show(live.values)} extends its pending actions`);
-    for (const name of live.pending.keys()) {
-      const action = actionOf(live.filter, name);
-      live.pending.set(name, now + action.after);
-      this.#store.setDue(live.id, name, now + action.after);
-    }
+    live.filter.actions.forEach((action, i) => {
+      if (Number.isNaN(live.due[i]!)) return;
+      // Later than before: the heap entry stays, and moves when it surfaces.
+      live.due[i] = now + action.after;
+      this.#store.setDue(live.id, action.name, now + action.after);
+    });
   }
 
   #schedule(live: Live, action: Action, due: number): void {
-    if (live.pending.size === 0) {
-      const key = matchKey(live.filter, live.values);
-      const list = this.#byMatch.get(key);
-      if (list === undefined) this.#byMatch.set(key, [live]);
-      else if (!list.includes(live)) list.push(live);
+    if (live.pendingCount === 0) this.#link(live);
+    const i = actionIndex(live.filter, action.name);
+    if (Number.isNaN(live.due[i]!)) {
+      live.pendingCount++;
+      this.#pending++;
     }
-    live.pending.set(action.name, due);
-    this.#heap.push(due, { live, action });
+    live.due[i] = due;
+    this.#queue(live, due);
+  }
+
+  /** Gives the trigger a heap entry at `due` unless it has one that surfaces earlier. */
+  #queue(live: Live, due: number): void {
+    if (live.queuedAt <= due) return;
+    live.queuedAt = due;
+    this.#heap.push(due, live);
     if (due < this.#armedFor) this.#arm();
+  }
+
+  /** An action no longer pending: it is about to run. */
+  #take(live: Live, i: number): void {
+    if (Number.isNaN(live.due[i]!)) return;
+    live.due[i] = Number.NaN;
+    live.pendingCount--;
+    this.#pending--;
+    if (live.pendingCount === 0) this.#unlink(live);
   }
 
   #arm(): void {
@@ -215,17 +223,22 @@ export class Scheduler {
   #fire(): void {
     const now = Date.now();
     while (this.#heap.peekKey() <= now) {
-      const entry = this.#heap.pop()!;
-      const { live, action } = entry;
-      const due = live.pending.get(action.name);
-      if (due === undefined) continue;
-      if (due > now) {
-        this.#heap.push(due, entry);
-        continue;
-      }
-      live.pending.delete(action.name);
-      if (live.pending.size === 0) this.#unlink(live);
-      this.#start(live, action, true);
+      const key = this.#heap.peekKey();
+      const live = this.#heap.pop()!;
+      if (live.queuedAt !== key) continue;
+      live.queuedAt = Number.NaN;
+      let next = Number.POSITIVE_INFINITY;
+      live.filter.actions.forEach((action, i) => {
+        const due = live.due[i]!;
+        if (Number.isNaN(due)) return;
+        if (due > now) {
+          next = Math.min(next, due);
+          return;
+        }
+        this.#take(live, i);
+        this.#start(live, action, true);
+      });
+      if (next !== Number.POSITIVE_INFINITY) this.#queue(live, next);
     }
     this.#arm();
   }
@@ -242,28 +255,62 @@ export class Scheduler {
     });
   }
 
-  /** Resolves once no action of any type is running. */
-  idle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
   /** Forgets a trigger once nothing of it is pending or running. */
   #settle(live: Live): void {
-    if (live.pending.size > 0 || live.running > 0 || !this.#live.has(live.id)) return;
-    this.#live.delete(live.id);
-    this.#unlink(live);
+    if (live.pendingCount > 0 || live.running > 0 || live.settled) return;
+    live.settled = true;
     this.#store.forgetTrigger(live.id);
   }
 
-  #unlink(live: Live): void {
-    const key = matchKey(live.filter, live.values);
-    const list = this.#byMatch.get(key);
-    if (list === undefined) return;
-    const rest = list.filter((l) => l !== live);
-    if (rest.length === 0) this.#byMatch.delete(key);
-    else this.#byMatch.set(key, rest);
+  #link(live: Live): void {
+    let byValue = this.#byMatch.get(live.filter);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#byMatch.set(live.filter, byValue);
+    }
+    const key = keyOf(live.values);
+    const entry = byValue.get(key);
+    if (entry === undefined) byValue.set(key, live);
+    else if (Array.isArray(entry)) entry.push(live);
+    else byValue.set(key, [entry, live]);
   }
+
+  #unlink(live: Live): void {
+    const byValue = this.#byMatch.get(live.filter);
+    const key = keyOf(live.values);
+    const entry = byValue?.get(key);
+    if (byValue === undefined || entry === undefined) return;
+    const rest = Array.isArray(entry)
+      ? entry.filter((l) => l !== live)
+      : entry === live
+        ? []
+        : [entry];
+    if (rest.length === 0) byValue.delete(key);
+    else byValue.set(key, rest.length === 1 ? rest[0]! : rest);
+  }
+}
+
+/** A trigger's pending actions by name, with their due times (for show and flush). */
+export function pendingActions(live: Live): Map<string, number> {
+  const pending = new Map<string, number>();
+  live.filter.actions.forEach((action, i) => {
+    if (!Number.isNaN(live.due[i]!)) pending.set(action.name, live.due[i]!);
+  });
+  return pending;
+}
+
+function newLive(id: number, filter: Filter, values: readonly string[], time: number): Live {
+  return {
+    id,
+    filter,
+    values,
+    time,
+    due: filter.actions.map(() => Number.NaN),
+    pendingCount: 0,
+    running: 0,
+    queuedAt: Number.NaN,
+    settled: false,
+  };
 }
 
 /**
@@ -281,12 +328,12 @@ function familyAllows(action: Action, values: readonly string[]): boolean {
   return action.family === 'any' || familyOf(values[action.familyPattern]!) === action.family;
 }
 
-function actionOf(filter: Filter, name: string): Action {
-  return filter.actions.find((a) => a.name === name)!;
+function actionIndex(filter: Filter, name: string): number {
+  return filter.actions.findIndex((a) => a.name === name);
 }
 
-function matchKey(filter: Filter, values: readonly string[]): string {
-  return `${filter.stream}\0${filter.name}\0${keyOf(values)}`;
+function actionOf(filter: Filter, name: string): Action {
+  return filter.actions[actionIndex(filter, name)]!;
 }
 
 function idOf(filter: Filter): string {
