@@ -75,6 +75,8 @@ test("a trigger's actions start in the alphabetical order of their names", async
   );
   input.write('fail from 192.0.2.1');
   await daemon.waitFile('actions.log', 3);
+  // The log is written once per event-loop turn: wait for it too.
+  await daemon.waitLog(/INFO {2}s\.f\.\w+: run /, 3);
   const started = daemon.logLines(/INFO {2}s\.f\.\w+: run /).map((l) => /s\.f\.(\w+):/.exec(l)![1]);
   assert.deepEqual(started, ['alpha', 'mid', 'zeta']);
 });
