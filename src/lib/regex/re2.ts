@@ -7,11 +7,11 @@ import type RE2Type from 're2';
 
 type RE2Constructor = typeof RE2Type;
 
-let constructor: RE2Constructor | undefined;
+let loaded: RE2Constructor | undefined;
 
 function engine(): RE2Constructor {
-  constructor ??= createRequire(import.meta.url)('re2') as RE2Constructor;
-  return constructor;
+  loaded ??= createRequire(import.meta.url)('re2') as RE2Constructor;
+  return loaded;
 }
 
 export type Re2 = InstanceType<RE2Constructor>;
