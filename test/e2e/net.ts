@@ -59,7 +59,12 @@ const SSH_OPTIONS = [
 
 /** PATH with the sbin directories, where sshd and the firewall tools live. */
 const PATH = [
-  ...new Set([...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin']),
+  ...new Set([
+    ...(process.env['PATH'] ?? '').split(delimiter),
+    '/usr/local/sbin',
+    '/usr/sbin',
+    '/sbin',
+  ]),
 ]
   .filter((dir) => dir !== '')
   .join(delimiter);
@@ -115,7 +120,9 @@ function escapeRegex(text: string): string {
 
 /** A log line of riposte saying that the action NAME… ran for `client` (ban4, unban, …). */
 export function actionLine(name: 'ban' | 'unban', client: string): RegExp {
-  return new RegExp(`ssh\\.failedlogin\\.${name}\\w*: .*(?<![\\w.:])${escapeRegex(client)}(?![\\w:])`);
+  return new RegExp(
+    `ssh\\.failedlogin\\.${name}\\w*: .*(?<![\\w.:])${escapeRegex(client)}(?![\\w:])`,
+  );
 }
 
 /** The single pending unban of `client` in a `show` report, or undefined. */
@@ -163,7 +170,21 @@ export class Lab {
       must(['ip', 'netns', 'add', ns]);
     }
     const [rs, rc] = [links[this.server]!, links[this.client]!];
-    must(['ip', 'link', 'add', rs, 'netns', this.server, 'type', 'veth', 'peer', 'name', rc, 'netns', this.client]);
+    must([
+      'ip',
+      'link',
+      'add',
+      rs,
+      'netns',
+      this.server,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      rc,
+      'netns',
+      this.client,
+    ]);
     for (const [ns, side] of [
       [this.server, 'server'],
       [this.client, 'client'],
@@ -260,7 +281,8 @@ export class Lab {
     for (;;) {
       const report = await this.sb.show();
       if (report['ssh']?.['failedlogin']?.[client]?.matches === count) return;
-      if (Date.now() > end) assert.fail(`not ${count} matches for ${client}: ${JSON.stringify(report)}`);
+      if (Date.now() > end)
+        assert.fail(`not ${count} matches for ${client}: ${JSON.stringify(report)}`);
       await sleep(50);
     }
   }

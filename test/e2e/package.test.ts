@@ -1,0 +1,161 @@
+// Shipping: `npm pack` gives a tarball that `npm install -g` installs (compiling the native
+// modules, from the npm registry) with a working `riposte` command; the systemd unit passes
+// `systemd-analyze verify`; every configuration of examples/ is accepted by
+// `riposte test-config`.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, it, test } from 'node:test';
+import { MAIN, ROOT } from '../daemon/harness.js';
+import { which } from './net.js';
+
+/** Installing compiles libjsonnet, RE2 and SQLite when no prebuilt binary fits: minutes. */
+const INSTALL_TIMEOUT = 20 * 60_000;
+const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(
+  argv: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<Ran> {
+  return new Promise((done) => {
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      {
+        cwd: options.cwd ?? ROOT,
+        env: options.env ?? process.env,
+        timeout: options.timeout ?? 60_000,
+        maxBuffer: 64 << 20,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** `riposte test-config` exited 0, printed a configuration, and reported no error. */
+function accepted(r: Ran, what: string): void {
+  assert.equal(r.code, 0, `${what}:\n${r.stderr}`);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith('error:')),
+    [],
+    what,
+  );
+  assert.match(r.stdout, /^streams:/m, what);
+}
+
+/**
+ * The configurations of examples/: each directory is one configuration made of its files,
+ * except seeds/, which holds several (reaction's README examples, and the second seed's
+ * server.jsonnet, which imports the other files of its directory).
+ */
+function exampleConfigs(): string[] {
+  const configs: string[] = [];
+  for (const entry of readdirSync(join(ROOT, 'examples'), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    if (entry.name !== 'seeds') {
+      configs.push(`examples/${entry.name}/`);
+      continue;
+    }
+    for (const file of readdirSync(join(ROOT, 'examples/seeds'))) {
+      if (/\.(ya?ml|json|jsonnet)$/.test(file)) configs.push(`examples/seeds/${file}`);
+    }
+    configs.push('examples/seeds/server/server.jsonnet');
+  }
+  return configs;
+}
+
+for (const config of exampleConfigs()) {
+  test(`riposte test-config accepts ${config}`, async () => {
+    accepted(await run([process.execPath, MAIN, 'test-config', '-c', config]), config);
+  });
+}
+
+/** The environment of a user's shell: without what `npm test` adds for its own project. */
+function userEnv(path: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^npm_(package_|lifecycle_|config_(local_prefix|prefix|global_prefix)$)/.test(key))
+      continue;
+    env[key] = value;
+  }
+  env['PATH'] = path;
+  return env;
+}
+
+describe('the npm package', {
+  skip: which('npm') === undefined ? 'npm is not installed' : false,
+}, () => {
+  let dir = '';
+  let prefix = '';
+  let bin = '';
+  let env: NodeJS.ProcessEnv = {};
+
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'riposte-pack-'));
+      prefix = join(dir, 'prefix');
+      bin = join(prefix, 'bin');
+      env = userEnv([bin, process.env['PATH'] ?? ''].join(delimiter));
+      // No prepack script: dist/ was built before the tests ran, and rebuilding it now would
+      // rewrite the files the other tests are running.
+      const packed = await run(
+        ['npm', 'pack', '--ignore-scripts', '--json', '--pack-destination', dir],
+        { env },
+      );
+      assert.equal(packed.code, 0, packed.stderr);
+      const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+      const tarball = join(dir, filename);
+      assert.ok(existsSync(tarball), `${tarball} is missing: ${packed.stdout}`);
+      const installed = await run(
+        ['npm', 'install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
+        { cwd: dir, env, timeout: INSTALL_TIMEOUT },
+      );
+      assert.equal(
+        installed.code,
+        0,
+        `npm install -g failed:\n${installed.stdout}\n${installed.stderr}`,
+      );
+    },
+    { timeout: INSTALL_TIMEOUT },
+  );
+
+  after(() => {
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('installs a riposte command that prints its version', async () => {
+    const r = await run([join(bin, 'riposte'), '--version'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), VERSION);
+  });
+
+  it('installs a riposte command that accepts the nftables examples it ships', async () => {
+    const shipped = join(prefix, 'lib/node_modules/riposte/examples/nftables/');
+    accepted(await run([join(bin, 'riposte'), 'test-config', '-c', shipped], { env }), shipped);
+  });
+
+  it('has a systemd unit that systemd-analyze verify accepts, riposte in PATH', {
+    skip: which('systemd-analyze') === undefined ? 'systemd-analyze is not installed' : false,
+  }, async () => {
+    const unit = join(ROOT, 'packaging/riposte.service');
+    const r = await run(['systemd-analyze', 'verify', unit], { env });
+    assert.equal(r.code, 0, r.stderr);
+    // verify exits 0 after unknown keys and values it cannot parse: it only says so.
+    const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('riposte.service'));
+    assert.deepEqual(said, []);
+  });
+});
