@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type Config, PATTERNS, ROOT, type Sandbox, sandbox } from './harness.js';
+import { type Config, PATTERNS, ROOT, type Sandbox, sandbox, sleep } from './harness.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false;
 
@@ -217,3 +217,63 @@ function fill(path: string): void {
   const r = spawnSync('sh', ['-c', 'cat /dev/zero > "$0" 2>/dev/null; :', path]);
   assert.equal(r.status, 0);
 }
+
+/** The size in bytes of a file, 0 when it does not exist. */
+function sizeOf(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+/** Waits until the daemon has no pending action left and what they wrote is durable. */
+async function drained(sb: Sandbox, daemon: Parameters<Sandbox['settle']>[0]): Promise<void> {
+  for (const end = Date.now() + 60_000; ; await sleep(100)) {
+    const r = await sb.cli('status', '-f', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    if ((JSON.parse(r.stdout) as { pending: number }).pending === 0) break;
+    assert.ok(Date.now() < end, `actions still pending: ${r.stdout}`);
+  }
+  await sb.settle(daemon);
+}
+
+test('under a steady load of triggers that come and go, the state file stops growing', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const state = sb.path('state');
+  const cfg: Config = {
+    state_directory: state,
+    patterns: PATTERNS,
+    streams: {
+      s: {
+        cmd: ['cat', sb.path('in.fifo')],
+        filters: {
+          f: {
+            regex: ['fail from <ip>'],
+            actions: { unban: { cmd: ['true', '<ip>'], after: '50ms' } },
+          },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+  };
+  // Each wave brings 1,000 addresses never seen before: kept, their rows would grow the file
+  // by the same amount each time. A clean stop moves the write-ahead log into the file.
+  let wave = 0;
+  const run = async (waves: number): Promise<number> => {
+    const daemon = await sb.started(cfg);
+    for (const end = wave + waves; wave < end; ) {
+      wave++;
+      input.write(
+        ...Array.from({ length: 1000 }, (_, i) => `fail from 10.${wave}.${i >> 8}.${i & 255}`),
+      );
+      await sb.mark(input, daemon);
+      await drained(sb, daemon);
+    }
+    assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+    assert.equal(sizeOf(`${state}/riposte.db-wal`), 0, 'a clean stop empties the write-ahead log');
+    return sizeOf(`${state}/riposte.db`);
+  };
+  const early = await run(2);
+  const late = await run(6);
+  assert.ok(late <= early * 1.25, `the file grew from ${early} to ${late} bytes`);
+  await sb.started(cfg);
+  assert.deepEqual(await sb.show(), {});
+});
