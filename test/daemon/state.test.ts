@@ -10,7 +10,8 @@ import { type Config, PATTERNS, ROOT, type Sandbox, sandbox, sleep } from './har
 
 const ROOT_ONLY = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false;
 
-function config(sb: Sandbox, state: string): Config {
+/** `fail from <ip>` bans (recorded in actions.log) and unbans an hour later, or runs `actions`. */
+function config(sb: Sandbox, state: string, actions?: Config): Config {
   return {
     concurrency: 1,
     state_directory: state,
@@ -21,7 +22,7 @@ function config(sb: Sandbox, state: string): Config {
         filters: {
           f: {
             regex: ['fail from <ip>'],
-            actions: {
+            actions: actions ?? {
               ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
               unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h' },
             },
@@ -238,22 +239,7 @@ test('under a steady load of triggers that come and go, the state file stops gro
   const sb = sandbox(t);
   const input = sb.fifo();
   const state = sb.path('state');
-  const cfg: Config = {
-    state_directory: state,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', sb.path('in.fifo')],
-        filters: {
-          f: {
-            regex: ['fail from <ip>'],
-            actions: { unban: { cmd: ['true', '<ip>'], after: '50ms' } },
-          },
-          marker: sb.markerFilter(),
-        },
-      },
-    },
-  };
+  const cfg = config(sb, state, { unban: { cmd: ['true', '<ip>'], after: '50ms' } });
   // Each wave brings 1,000 addresses never seen before: kept, their rows would grow the file
   // by the same amount each time. A clean stop moves the write-ahead log into the file.
   let wave = 0;
