@@ -88,18 +88,28 @@ export function cannotRun(tools: readonly string[]): string | false {
   return missing.length === 0 ? false : `not installed: ${missing.join(', ')}`;
 }
 
-interface Ran {
+export interface Ran {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+/** Runs a command to its end (killed after `timeout` ms); never throws. */
+export function run(
+  argv: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<Ran> {
   return new Promise((done) => {
     execFile(
       argv[0]!,
       argv.slice(1),
-      { env, timeout: DEADLINE, killSignal: 'SIGKILL' },
+      {
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        env: options.env ?? process.env,
+        timeout: options.timeout ?? DEADLINE,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 << 20,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         done({ code, stdout, stderr });
@@ -377,11 +387,11 @@ export class Lab {
   }
 
   inClient(argv: readonly string[]): Promise<Ran> {
-    return run(['ip', 'netns', 'exec', this.client, ...argv], this.#env);
+    return run(['ip', 'netns', 'exec', this.client, ...argv], { env: this.#env });
   }
 
   inServer(argv: readonly string[]): Promise<Ran> {
-    return run(['ip', 'netns', 'exec', this.server, ...argv], this.#env);
+    return run(['ip', 'netns', 'exec', this.server, ...argv], { env: this.#env });
   }
 
   /** What went on, for a failure message: riposte's logs, sshd's log, the firewall. */

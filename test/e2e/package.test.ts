@@ -4,13 +4,12 @@
 // `riposte test-config`.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import { MAIN, ROOT } from '../daemon/harness.js';
-import { which } from './net.js';
+import { type Ran, run, which } from './net.js';
 
 /** Installing compiles libjsonnet, RE2 and SQLite when no prebuilt binary fits: minutes. */
 const INSTALL_TIMEOUT = 20 * 60_000;
@@ -18,32 +17,12 @@ const VERSION = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(
+/** A command run in the repository, 60 s at most unless told. */
+function inRoot(
   argv: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
 ): Promise<Ran> {
-  return new Promise((done) => {
-    execFile(
-      argv[0]!,
-      argv.slice(1),
-      {
-        cwd: options.cwd ?? ROOT,
-        env: options.env ?? process.env,
-        timeout: options.timeout ?? 60_000,
-        maxBuffer: 64 << 20,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  return run(argv, { cwd: ROOT, timeout: 60_000, ...options });
 }
 
 /** `riposte test-config` exited 0, printed a configuration, and reported no error. */
@@ -80,7 +59,7 @@ function exampleConfigs(): string[] {
 
 for (const config of exampleConfigs()) {
   test(`riposte test-config accepts ${config}`, async () => {
-    accepted(await run([process.execPath, MAIN, 'test-config', '-c', config]), config);
+    accepted(await inRoot([process.execPath, MAIN, 'test-config', '-c', config]), config);
   });
 }
 
@@ -112,7 +91,7 @@ describe('the npm package', {
       env = userEnv([bin, process.env['PATH'] ?? ''].join(delimiter));
       // No prepack script: dist/ was built before the tests ran, and rebuilding it now would
       // rewrite the files the other tests are running.
-      const packed = await run(
+      const packed = await inRoot(
         ['npm', 'pack', '--ignore-scripts', '--json', '--pack-destination', dir],
         { env },
       );
@@ -120,7 +99,7 @@ describe('the npm package', {
       const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
       const tarball = join(dir, filename);
       assert.ok(existsSync(tarball), `${tarball} is missing: ${packed.stdout}`);
-      const installed = await run(
+      const installed = await inRoot(
         ['npm', 'install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
         { cwd: dir, env, timeout: INSTALL_TIMEOUT },
       );
@@ -138,21 +117,21 @@ describe('the npm package', {
   });
 
   it('installs a riposte command that prints its version', async () => {
-    const r = await run([join(bin, 'riposte'), '--version'], { env });
+    const r = await inRoot([join(bin, 'riposte'), '--version'], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), VERSION);
   });
 
   it('installs a riposte command that accepts the nftables examples it ships', async () => {
     const shipped = join(prefix, 'lib/node_modules/riposte/examples/nftables/');
-    accepted(await run([join(bin, 'riposte'), 'test-config', '-c', shipped], { env }), shipped);
+    accepted(await inRoot([join(bin, 'riposte'), 'test-config', '-c', shipped], { env }), shipped);
   });
 
   it('has a systemd unit that systemd-analyze verify accepts, riposte in PATH', {
     skip: which('systemd-analyze') === undefined ? 'systemd-analyze is not installed' : false,
   }, async () => {
     const unit = join(ROOT, 'packaging/riposte.service');
-    const r = await run(['systemd-analyze', 'verify', unit], { env });
+    const r = await inRoot(['systemd-analyze', 'verify', unit], { env });
     assert.equal(r.code, 0, r.stderr);
     // verify exits 0 after unknown keys and values it cannot parse: it only says so.
     const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('riposte.service'));
