@@ -16,22 +16,9 @@ import {
   until,
 } from './harness.js';
 
-/** One stream reading `in.fifo`, the filter `f` on "fail from <ip>" with `actions`, and the marker filter. */
+/** The filter `f` on "fail from <ip>" with `actions`, beside the marker filter. */
 function config(sb: Sandbox, actions: Config, extra: Config = {}): Config {
-  return {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', sb.path('in.fifo')],
-        filters: {
-          f: { regex: ['fail from <ip>'], actions },
-          marker: sb.markerFilter(),
-        },
-      },
-    },
-    ...extra,
-  };
+  return sb.fifoConfig({ f: { regex: ['fail from <ip>'], actions } }, extra);
 }
 
 test('an action with "after" runs at the due time that show lists, not before', async (t) => {

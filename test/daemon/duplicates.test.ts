@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import {
   type Config,
   inTime,
-  PATTERNS,
   patiently,
   type Report,
   type Sandbox,
@@ -16,26 +15,16 @@ import {
 
 /** A ban now and an unban `after` later, with the given `duplicates` rule. */
 function config(sb: Sandbox, duplicates: string, after: string): Config {
-  return {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', sb.path('in.fifo')],
-        filters: {
-          f: {
-            regex: ['fail from <ip>'],
-            duplicates,
-            actions: {
-              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
-              unban: { cmd: sb.cmd('stamp', 'actions.log', 'unban', '<ip>'), after },
-            },
-          },
-          marker: sb.markerFilter(),
-        },
+  return sb.fifoConfig({
+    f: {
+      regex: ['fail from <ip>'],
+      duplicates,
+      actions: {
+        ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+        unban: { cmd: sb.cmd('stamp', 'actions.log', 'unban', '<ip>'), after },
       },
     },
-  };
+  });
 }
 
 function unbanDue(report: Report, ip: string): number[] {

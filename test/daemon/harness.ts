@@ -140,6 +140,25 @@ export class Sandbox {
     };
   }
 
+  /**
+   * The configuration most tests run: stream `s` reads `in.fifo` (see fifo()) through
+   * `filters` and the marker filter, one action at a time, with PATTERNS; `extra` adds
+   * top-level keys.
+   */
+  fifoConfig(filters: Config, extra: Config = {}): Config {
+    return {
+      concurrency: 1,
+      patterns: PATTERNS,
+      streams: {
+        s: {
+          cmd: ['cat', this.path('in.fifo')],
+          filters: { ...filters, marker: this.markerFilter() },
+        },
+      },
+      ...extra,
+    };
+  }
+
   /** Sends a marker line and waits until its action has recorded it. */
   async mark(fifo: Fifo, daemon: Daemon, file = 'actions.log', deadline = DEADLINE): Promise<void> {
     const n = ++this.#markers;

@@ -36,22 +36,17 @@ test('a line goes to every filter of its stream, and to no filter of another str
 test('a filter takes the first regex whose values are not ignored, and one match per line', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
-  const daemon = await sb.started({
-    concurrency: 1,
-    patterns: { ...PATTERNS, ip: { type: 'ip', ignore: ['192.0.2.99'] } },
-    streams: {
-      s: {
-        cmd: ['cat', input.path],
-        filters: {
-          f: {
-            regex: ['first <ip> ', 'second <ip>$'],
-            actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
-          },
-          marker: sb.markerFilter(),
+  const daemon = await sb.started(
+    sb.fifoConfig(
+      {
+        f: {
+          regex: ['first <ip> ', 'second <ip>$'],
+          actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
         },
       },
-    },
-  });
+      { patterns: { ...PATTERNS, ip: { type: 'ip', ignore: ['192.0.2.99'] } } },
+    ),
+  );
   input.write(
     // Both regexes hit: the first one wins, the line yields one match.
     'first 192.0.2.1 second 192.0.2.2',
@@ -74,24 +69,16 @@ test('a filter takes the first regex whose values are not ignored, and one match
 test('with retry 3 a match triggers at its third occurrence, counted per match, then from zero', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
-  const daemon = await sb.started({
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', input.path],
-        filters: {
-          f: {
-            regex: ['fail from <ip>'],
-            retry: 3,
-            retryperiod: '1h',
-            actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
-          },
-          marker: sb.markerFilter(),
-        },
+  const daemon = await sb.started(
+    sb.fifoConfig({
+      f: {
+        regex: ['fail from <ip>'],
+        retry: 3,
+        retryperiod: '1h',
+        actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
       },
-    },
-  });
+    }),
+  );
   input.write('fail from 192.0.2.1', 'fail from 192.0.2.2', 'fail from 192.0.2.1');
   await sb.mark(input, daemon);
   assert.deepEqual(sb.lines('actions.log'), ['marker 1']);
@@ -113,24 +100,16 @@ test('with retry 3 a match triggers at its third occurrence, counted per match, 
 test('a match older than retryperiod no longer counts (sliding window)', async (t) => {
   await patiently(t, 4000, async (sb, period) => {
     const input = sb.fifo();
-    const daemon = await sb.started({
-      concurrency: 1,
-      patterns: PATTERNS,
-      streams: {
-        s: {
-          cmd: ['cat', input.path],
-          filters: {
-            f: {
-              regex: ['fail from <ip>'],
-              retry: 3,
-              retryperiod: `${period}ms`,
-              actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
-            },
-            marker: sb.markerFilter(),
-          },
+    const daemon = await sb.started(
+      sb.fifoConfig({
+        f: {
+          regex: ['fail from <ip>'],
+          retry: 3,
+          retryperiod: `${period}ms`,
+          actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
         },
-      },
-    });
+      }),
+    );
     input.write('fail from 192.0.2.1', 'fail from 192.0.2.1');
     const read = logTime(await daemon.waitLog('INFO  s.f: match 192.0.2.1', 2));
     // Two matches more once the first two are older than retryperiod: 2 in the window, not 4.
@@ -177,24 +156,14 @@ test('with retry 1 every match triggers at once', async (t) => {
 test('the log shows matches, triggers and action runs at INFO, and every line read at DEBUG', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
-  const config = {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', input.path],
-        filters: {
-          f: {
-            regex: ['fail from <ip>'],
-            retry: 2,
-            retryperiod: '1h',
-            actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
-          },
-          marker: sb.markerFilter(),
-        },
-      },
+  const config = sb.fifoConfig({
+    f: {
+      regex: ['fail from <ip>'],
+      retry: 2,
+      retryperiod: '1h',
+      actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
     },
-  };
+  });
   const info = await sb.started(config);
   input.write('sshd: fail from 192.0.2.1', 'sshd: fail from 192.0.2.1', 'no match here');
   await sb.mark(input, info);

@@ -4,24 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  type Config,
-  inTime,
-  PATTERNS,
-  patiently,
-  type Sandbox,
-  sandbox,
-  sleepUntil,
-} from './harness.js';
+import { type Config, inTime, patiently, type Sandbox, sandbox, sleepUntil } from './harness.js';
 
 function config(sb: Sandbox, filters: Config): Config {
-  return {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      s: { cmd: ['cat', sb.path('in.fifo')], filters: { ...filters, marker: sb.markerFilter() } },
-    },
-  };
+  return sb.fifoConfig(filters);
 }
 
 function record(sb: Sandbox, word: string, extra: Config = {}): Config {

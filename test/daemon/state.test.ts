@@ -6,32 +6,20 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type Config, PATTERNS, ROOT, type Sandbox, sandbox, sleep } from './harness.js';
+import { type Config, ROOT, type Sandbox, sandbox, sleep } from './harness.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : false;
 
 /** `fail from <ip>` bans (recorded in actions.log) and unbans an hour later, or runs `actions`. */
 function config(sb: Sandbox, state: string, actions?: Config): Config {
-  return {
-    concurrency: 1,
-    state_directory: state,
-    patterns: PATTERNS,
-    streams: {
-      s: {
-        cmd: ['cat', sb.path('in.fifo')],
-        filters: {
-          f: {
-            regex: ['fail from <ip>'],
-            actions: actions ?? {
-              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
-              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h' },
-            },
-          },
-          marker: sb.markerFilter(),
-        },
-      },
+  const f = {
+    regex: ['fail from <ip>'],
+    actions: actions ?? {
+      ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+      unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h' },
     },
   };
+  return sb.fifoConfig({ f }, { state_directory: state });
 }
 
 /** Starts the daemon on a state directory it must refuse; checks the exit and the message. */
