@@ -22,7 +22,7 @@ import type {
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
 import { pendingActions, type Scheduler } from './scheduler.js';
-import type { Store } from './store.js';
+import type { StateWrites } from './state/records.js';
 import type { StreamRuntime } from './stream.js';
 
 export interface ControlDeps {
@@ -31,7 +31,7 @@ export interface ControlDeps {
   readonly streams: readonly StreamRuntime[];
   readonly scheduler: Scheduler;
   readonly executor: Executor;
-  readonly store: Store;
+  readonly store: StateWrites;
   readonly version: string;
 }
 

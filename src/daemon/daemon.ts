@@ -18,7 +18,7 @@ import { FilterRuntime } from './filter.js';
 import { Scheduler } from './scheduler.js';
 import { KernelSets } from './sets.js';
 import { ControlSocket } from './socket.js';
-import { Store } from './store.js';
+import { Store } from './state/store.js';
 import { StreamRuntime } from './stream.js';
 
 export interface DaemonOptions {

@@ -5,7 +5,7 @@
 
 import type { Filter } from '../concepts/filter.js';
 import { log } from '../lib/log.js';
-import type { FilterCounts, Store } from './store.js';
+import type { FilterCounts, StateWrites } from './state/records.js';
 
 export interface Counted {
   readonly values: readonly string[];
@@ -24,7 +24,7 @@ export class FilterRuntime {
   readonly #onTrigger: OnTrigger;
   readonly stats = { matches: 0, triggers: 0 };
 
-  constructor(filter: Filter, deps: { store: Store; onTrigger: OnTrigger }) {
+  constructor(filter: Filter, deps: { store: StateWrites; onTrigger: OnTrigger }) {
     this.filter = filter;
     this.id = `${filter.stream}.${filter.name}`;
     this.#stored = deps.store.countsOf(filter.stream, filter.name, (key) => this.#counts.get(key));

@@ -6,11 +6,12 @@
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { Heap } from '../lib/heap.js';
 import { familyOf } from '../lib/ip.js';
 import { log } from '../lib/log.js';
 import { keyOf } from './filter.js';
-import type { Store, StoredTrigger } from './store.js';
+import type { StateWrites, StoredTrigger } from './state/records.js';
 
 /** Starts one action for a match and calls `done` when it has finished, whatever its outcome. */
 export type RunAction = (
@@ -38,13 +39,14 @@ export interface Live {
 const MAX_TIMER = 3_600_000;
 
 export class Scheduler {
-  readonly #store: Store;
+  readonly #store: StateWrites;
   readonly #run: RunAction;
+  readonly #clock: Clock;
   /** Triggers with pending actions, by filter and match: one, or several under `rerun`. */
   readonly #byMatch = new Map<Filter, Map<string, Live | Live[]>>();
   /** One entry per trigger with pending actions, at its earliest due time. */
   readonly #heap = new Heap<Live>();
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
   #nextId = 1;
   #pending = 0;
@@ -53,9 +55,10 @@ export class Scheduler {
   readonly #idle: (() => void)[] = [];
   #stopped = false;
 
-  constructor(deps: { store: Store; run: RunAction }) {
+  constructor(deps: { store: StateWrites; run: RunAction; clock?: Clock }) {
     this.#store = deps.store;
     this.#run = deps.run;
+    this.#clock = deps.clock ?? systemClock;
   }
 
   /** A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. */
@@ -149,7 +152,7 @@ export class Scheduler {
   /** Shutdown: stops the timer and runs the pending actions marked `onexit`. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     for (const live of this.pending()) {
       live.filter.actions.forEach((action, i) => {
         if (!action.onexit || Number.isNaN(live.due[i]!)) return;
@@ -209,19 +212,20 @@ export class Scheduler {
   }
 
   #arm(): void {
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     if (this.#stopped || this.#heap.size === 0) {
       this.#armedFor = Number.POSITIVE_INFINITY;
       return;
     }
     const next = this.#heap.peekKey();
     this.#armedFor = next;
-    const delay = Math.min(Math.max(0, next - Date.now()), MAX_TIMER);
-    this.#timer = setTimeout(() => this.#fire(), delay);
+    const delay = Math.min(Math.max(0, next - this.#clock.now()), MAX_TIMER);
+    this.#cancelTimer = this.#clock.timer(() => this.#fire(), delay);
   }
 
   #fire(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     while (this.#heap.peekKey() <= now) {
       const key = this.#heap.peekKey();
       const live = this.#heap.pop()!;

@@ -1,0 +1,228 @@
+// The persistent state, in one SQLite file (`riposte.db`): owns the database and decides
+// when queued writes are committed — at the end of the event-loop turn when someone waits
+// for them (a new trigger's actions, a client's answer), else within a second (counts,
+// actions done, moved due times). Receives the StateWrites of the scheduler, the filters
+// and the control answers; tells the waiting callers once their writes are durable.
+
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateError } from '../../lib/errors.js';
+import { log } from '../../lib/log.js';
+import type {
+  FilterCounts,
+  StateWrites,
+  StoredCount,
+  StoredFilter,
+  StoredTrigger,
+  TimesOf,
+} from './records.js';
+import { readRows } from './rows.js';
+import { prepareSchema } from './schema.js';
+import { type Db, openDatabase, openError } from './sqlite.js';
+import { applyBatch, PendingWrites, writeStatements } from './writes.js';
+
+export const STATE_FILE = 'riposte.db';
+/** Shortest time between two commits that someone waits for, in ms. */
+const GROUP_DELAY = 5;
+/** Longest a write nobody waits for stays in memory. */
+const LAZY_DELAY = 1000;
+
+export class Store implements StateWrites {
+  readonly path: string;
+  readonly #db: Db;
+  readonly #pending = new PendingWrites({
+    soon: () => this.#commitSoon(),
+    lazily: () => this.#lazily(),
+  });
+  readonly #statements;
+  /** A waiting caller reports counts: the next commit writes them too. */
+  #countsWanted = false;
+  #waiting: (() => void)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** The commit that someone waits for, at the end of this turn or soon after. */
+  #soon: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
+  #lastCommit = 0;
+  #failing = false;
+
+  private constructor(path: string, db: Db) {
+    this.path = path;
+    this.#db = db;
+    this.#statements = writeStatements(db);
+  }
+
+  /** Opens (or creates) the state file of a directory; refuses foreign and corrupt files. */
+  static open(directory: string): Store {
+    const path = join(directory, STATE_FILE);
+    checkWritable(directory, path);
+    const fresh = !existsSync(path);
+    const db = openDatabase(path);
+    try {
+      prepareSchema(db, path, fresh);
+    } catch (error) {
+      db.close();
+      throw openError(path, error);
+    }
+    return new Store(path, db);
+  }
+
+  /** Everything stored, for the restart of §2.5; a row that cannot be read is a StateError. */
+  load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
+    try {
+      return readRows(this.#db);
+    } catch (error) {
+      throw new StateError(
+        `cannot read state file ${this.path}: ${(error as Error).message}; riposte will not overwrite it: move it away`,
+        { cause: error },
+      );
+    }
+  }
+
+  addTrigger(trigger: StoredTrigger): void {
+    this.#pending.addTrigger(trigger);
+  }
+
+  setDue(trigger: number, action: string, due: number): void {
+    this.#pending.update(trigger, action, due, false);
+  }
+
+  setDone(trigger: number, action: string): void {
+    this.#pending.update(trigger, action, undefined, true);
+  }
+
+  forgetTrigger(trigger: number): void {
+    this.#pending.forget(trigger);
+  }
+
+  countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts {
+    return this.#pending.countsOf(stream, filter, timesOf);
+  }
+
+  afterCommit(callback: () => void, options: { counts?: boolean } = {}): void {
+    this.#waiting.push(callback);
+    if (options.counts === true) this.#countsWanted = true;
+    this.#commitSoon();
+  }
+
+  /**
+   * Commits the queued writes now, in one transaction, then calls the waiting callbacks.
+   * Counts wait for the timer (`all`): a burst of matches then writes each match once a
+   * second, not once per event-loop turn.
+   */
+  commit(all = true): void {
+    if (this.#soon !== undefined) {
+      if ('immediate' in this.#soon) clearImmediate(this.#soon.immediate);
+      else clearTimeout(this.#soon.timeout);
+      this.#soon = undefined;
+    }
+    this.#lastCommit = performance.now();
+    if (all) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#countsWanted = false;
+    }
+    if (this.#pending.hasTriggers || (all && this.#pending.hasCounts)) this.#write(all);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const callback of waiting) callback();
+  }
+
+  /**
+   * Gives the pages of forgotten rows back to the file system and empties the write-ahead
+   * log: the filters and the scheduler forget expired entries as they go, so the file stays
+   * as large as the live state.
+   */
+  compact(): void {
+    this.commit();
+    this.#db.pragma('incremental_vacuum');
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Drops the state of filters that are no longer in the configuration; returns those filters. */
+  dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
+    try {
+      return this.#dropFilters(isLive);
+    } catch (error) {
+      throw new StateError(
+        `cannot drop the state of removed filters in ${this.path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  close(): void {
+    this.commit();
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.close();
+  }
+
+  #dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
+    const gone = (
+      this.#db
+        .prepare(
+          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts',
+        )
+        .all() as StoredFilter[]
+    ).filter((f) => !isLive(f.stream, f.filter));
+    const triggers = this.#db.prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?');
+    const counts = this.#db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ?');
+    this.#db.transaction(() => {
+      for (const f of gone) {
+        triggers.run(f.stream, f.filter);
+        counts.run(f.stream, f.filter);
+      }
+    });
+    return gone;
+  }
+
+  /**
+   * Group commit: at the end of this event-loop turn, but no sooner than GROUP_DELAY after
+   * the last commit, so that a burst of triggers pays for a few syncs of the disk, not one
+   * per 64 KiB of log read. Their actions wait that much more, at most.
+   */
+  #commitSoon(): void {
+    if (this.#soon !== undefined) return;
+    const wait = this.#lastCommit + GROUP_DELAY - performance.now();
+    const commit = (): void => this.commit(this.#countsWanted);
+    this.#soon =
+      wait <= 0 ? { immediate: setImmediate(commit) } : { timeout: setTimeout(commit, wait) };
+  }
+
+  #lazily(): void {
+    this.#timer ??= setTimeout(() => this.commit(), LAZY_DELAY);
+  }
+
+  #write(all: boolean): void {
+    const batch = this.#pending.take(all);
+    try {
+      this.#db.transaction(() => applyBatch(this.#statements, batch));
+      if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
+      this.#failing = false;
+    } catch (error) {
+      this.#pending.requeue(batch);
+      if (!this.#failing) {
+        log(
+          'ERROR',
+          `state: cannot write ${this.path}: ${(error as Error).message}; bans and unbans go on in memory and the writes are kept to retry, but a restart now would lose them`,
+        );
+      }
+      this.#failing = true;
+      this.#lazily();
+    }
+  }
+}
+
+/** SQLite's own errors on a read-only directory are vague ("disk I/O error"): say it first. */
+function checkWritable(directory: string, path: string): void {
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+      EROFS: `the file system of ${directory} is read-only`,
+      EACCES: `${directory} is not writable by this user`,
+      ENOENT: `${directory} does not exist`,
+    };
+    const reason = (code === undefined ? undefined : reasons[code]) ?? (error as Error).message;
+    throw new StateError(`cannot open state file ${path}: ${reason}`, { cause: error });
+  }
+}
