@@ -1,10 +1,7 @@
-// Which lines of the input a replay's filters look at, and the time each is counted at:
-// its own, else that of the nearest line before it that has one, never earlier than that
-// of a line counted before. As in the daemon, a block of lines is searched whole for the filters'
-// literals, and only the lines holding one are cut out; every line is, when the missed
-// lines are wanted or a regex has no literal. Owns the lines waiting for the input's
-// first time and the counts of lines without a time or whose time went back; receives
-// blocks of lines; sends lines with their times to the runtime.
+// Which lines of the input a replay's filters look at (as in the daemon, only those holding
+// one of their literals; every line when the missed ones are wanted), and the time each is
+// counted at: its own, else that of the nearest line before that has one, never back.
+// Owns the lines waiting for the input's first time; receives blocks; sends timed lines.
 
 import { eachCandidate, eachLine } from '../../concepts/scan.js';
 import { stripCr } from '../../lib/lines.js';
