@@ -23,6 +23,8 @@ const testRegex = async (...a: Parameters<typeof import('./client/test-regex.js'
   (await import('./client/test-regex.js')).testRegex(...a);
 const trigger = async (...a: Parameters<typeof import('./client/trigger.js').trigger>) =>
   (await import('./client/trigger.js')).trigger(...a);
+const replay = async (...a: Parameters<typeof import('./daemon/replay.js').replay>) =>
+  (await import('./daemon/replay.js')).replay(...a);
 const runDaemon = async (...a: Parameters<typeof import('./daemon/daemon.js').runDaemon>) =>
   (await import('./daemon/daemon.js')).runDaemon(...a);
 
@@ -127,6 +129,45 @@ function program(run: (status: Promise<number>) => void): Command {
     )
     .action((o: { socket: string; format: (typeof FORMATS)[number] }) =>
       run(status(o.socket, o.format)),
+    );
+
+  cli
+    .command('replay')
+    .description(
+      "run a configuration's filters over log files (or stdin), each line at its own time, with the daemon's counting; print what would trigger, run nothing",
+    )
+    .requiredOption('-c, --config <path>', 'configuration file or directory')
+    .argument('[files...]', 'log files, read one after the other; "-" or none for stdin')
+    .option('-l, --limit <stream[.filter]>', 'feed the lines to this stream, or this filter, only')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
+    )
+    .option('--missed', 'list the lines that no regex of a filter matched')
+    .option(
+      '--now <time>',
+      'take the log as read at this time, for the years syslog dates leave out: YYYY, YYYY-MM-DD or ISO 8601 (default: now)',
+    )
+    .action(
+      (
+        files: string[],
+        o: {
+          config: string;
+          limit?: string;
+          format: (typeof FORMATS)[number];
+          missed?: boolean;
+          now?: string;
+        },
+      ) =>
+        run(
+          replay({
+            config: o.config,
+            format: o.format,
+            missed: o.missed === true,
+            files,
+            ...(o.limit === undefined ? {} : { limit: o.limit }),
+            ...(o.now === undefined ? {} : { now: o.now }),
+          }),
+        ),
     );
 
   cli

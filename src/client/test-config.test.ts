@@ -70,6 +70,7 @@ streams:
         retry: 3
         retryperiod: 6 hours
         duplicate: rerun
+        time: syslog
         actions:
           ban: {cmd: [sh, -c, 'ban <ip>'], ipv4only: true}
           unban: {cmd: [sh, -c, 'unban <ip>'], after: 2d, onexit: true}
@@ -147,6 +148,8 @@ state_rotation_interval: 24h
     });
     assert.deepEqual(out.streams.ssh.filters.failed.retryperiod, '6h');
     assert.deepEqual(out.streams.ssh.filters.failed.duplicates, 'rerun');
+    assert.equal(out.streams.ssh.filters.failed.time, 'syslog');
+    assert.equal(out.streams.ssh.filters.json.time, undefined);
     assert.deepEqual(Object.keys(out.streams.ssh.filters.failed.actions), [
       'ban',
       'mail',

@@ -71,6 +71,7 @@ function filter(f: Filter): Record<string, unknown> {
     retry: f.retry,
     ...(f.retry > 1 ? { retryperiod: formatDuration(f.retryperiod) } : {}),
     duplicates: f.duplicates,
+    ...(f.time === undefined ? {} : { time: f.time }),
     actions: Object.fromEntries(f.actions.map((a) => [a.name, action(a)])),
   };
 }

@@ -820,6 +820,23 @@ const BROKEN: readonly Row[] = [
       'c.yml:7:51: streams.s.filters.f2.duplicate: write either "duplicates" or "duplicate", not both',
     ],
   },
+  {
+    name: 'a time format misspelt, and one that is not a name',
+    files: {
+      'c.yml': text`
+        ${IP}streams:
+          s:
+            cmd: [tail]
+            filters:
+              f1: {regex: ['x <ip>'], time: sylog, actions: {a: {cmd: [echo]}}}
+              f2: {regex: ['x <ip>'], time: 3, actions: {a: {cmd: [echo]}}}
+      `,
+    },
+    errors: [
+      'c.yml:6:37: streams.s.filters.f1.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "auto", got the string "sylog", did you mean "syslog"?',
+      'c.yml:7:37: streams.s.filters.f2.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "auto", got the integer 3',
+    ],
+  },
   // Directories.
   {
     name: 'a directory where two files define one key differently: both are named',

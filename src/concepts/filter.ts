@@ -2,8 +2,10 @@
 // into a trigger, and the actions a trigger runs. Receives a raw filter map; sends a frozen
 // Filter whose `match()` is the hot path of the daemon.
 
+import { closest } from '../lib/suggest.js';
+import { TIME_FORMATS, type TimeFormat } from '../lib/timestamp.js';
 import { type Action, buildAction } from './action.js';
-import type { Checker, Path } from './check.js';
+import { type Checker, describe, type Path } from './check.js';
 import { type CompiledRegex, compileRegex } from './matcher.js';
 import type { Pattern } from './pattern.js';
 import { eachCandidate, eachLine, literalsOf } from './scan.js';
@@ -20,6 +22,7 @@ const KEYS = [
   'actions',
   'type',
   'options',
+  'time',
 ];
 
 /** The outcome of one regex on one line, for `test-regex` and DEBUG logs. */
@@ -44,6 +47,8 @@ export interface Filter {
   /** Sliding window of `retry`, in ms; 0 when retry is 1. */
   readonly retryperiod: number;
   readonly duplicates: Duplicates;
+  /** The format of the time its lines carry; undefined: the time a line is read. */
+  readonly time: TimeFormat | undefined;
   /** In alphabetical order of names: the order a trigger starts them. */
   readonly actions: readonly Action[];
   /** The match of a line (values in `patterns` order), or undefined. */
@@ -75,6 +80,7 @@ export function buildFilter(
   const retry = map['retry'] === undefined ? 1 : c.integer(map['retry'], [...path, 'retry'], 1);
   const retryperiod = readPeriod(c, path, retry, map['retryperiod']);
   const duplicates = readDuplicates(c, path, map);
+  const time = readTime(c, [...path, 'time'], map['time']);
   const patterns =
     found === undefined
       ? undefined
@@ -91,6 +97,7 @@ export function buildFilter(
     retry === undefined ||
     retryperiod === undefined ||
     duplicates === undefined ||
+    time === undefined ||
     c.errors.length > errors
   ) {
     return undefined;
@@ -112,6 +119,7 @@ export function buildFilter(
     retry,
     retryperiod,
     duplicates,
+    time: time === null ? undefined : time,
     actions,
     match,
     scan: scanner(
@@ -315,4 +323,15 @@ function readDuplicates(
   }
   const key = map['duplicate'] === undefined ? 'duplicates' : 'duplicate';
   return map[key] === undefined ? 'extend' : c.oneOf(map[key], [...path, key], DUPLICATES);
+}
+
+/** `time`: a format name, with the closest one for a near miss; null when absent. */
+function readTime(c: Checker, path: Path, raw: unknown): TimeFormat | null | undefined {
+  if (raw === undefined) return null;
+  if (typeof raw === 'string' && (TIME_FORMATS as readonly string[]).includes(raw))
+    return raw as TimeFormat;
+  const near = typeof raw === 'string' ? closest(raw, TIME_FORMATS) : undefined;
+  const list = TIME_FORMATS.map((name) => `"${name}"`).join(', ');
+  const hint = near === undefined ? '' : `, did you mean "${near}"?`;
+  return c.fail(path, `expected one of ${list}, got ${describe(raw)}${hint}`);
 }

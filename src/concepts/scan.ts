@@ -4,10 +4,10 @@
 // a block (lines joined by "\n") and the literals; sends the candidate lines in order, each
 // with the literals it holds, so that regexes whose literal is absent are not even tried.
 
-import { linesOf, stripCr } from '../lib/lines.js';
+import { stripCr } from '../lib/lines.js';
 
-/** A candidate line and a bit mask of the literals (by index) it contains. */
-export type Candidate = (line: string, present: number) => void;
+/** A candidate line, a bit mask of the literals (by index) it contains, and where it starts in the block. */
+export type Candidate = (line: string, present: number, start: number) => void;
 
 /** Calls `each` with every line of `block` that contains one of `literals` (at most 31), in order. */
 export function eachCandidate(block: string, literals: readonly string[], each: Candidate): void {
@@ -25,13 +25,17 @@ export function eachCandidate(block: string, literals: readonly string[], each: 
       present |= 1 << i;
       next[i] = block.indexOf(literals[i]!, end);
     }
-    each(stripCr(block.slice(start, end)), present);
+    each(stripCr(block.slice(start, end)), present, start);
   }
 }
 
 /** Every line of `block`, for filters without literals: every regex may match. */
 export function eachLine(block: string, each: Candidate): void {
-  for (const line of linesOf(block)) each(line, -1);
+  let start = 0;
+  for (const line of block.split('\n')) {
+    each(stripCr(line), -1, start);
+    start += line.length + 1;
+  }
 }
 
 /**
