@@ -169,7 +169,11 @@ function buildVirtual(c: Checker, path: Path, raw: unknown, ctx: ActionContext):
   return { type: 'virtual', sendText: send, send: template(c, [...path, 'send'], send, ctx), to };
 }
 
-const SET_KEYS = ['set', 'action', 'pattern', 'version', 'chains', 'target'];
+/** reaction's option names; nftables also takes riposte's older `chains` for its `hooks`. */
+const SET_KEYS = {
+  ipset: ['set', 'action', 'pattern', 'version', 'chains', 'target'],
+  nftables: ['set', 'action', 'pattern', 'version', 'hooks', 'chains', 'target'],
+};
 const SET_DEFAULTS = {
   ipset: { chains: ['INPUT', 'FORWARD'], target: 'DROP' },
   nftables: { chains: ['input', 'forward'], target: 'drop' },
@@ -182,7 +186,7 @@ function buildSetAction(
   raw: unknown,
   ctx: ActionContext,
 ): Body | undefined {
-  const o = c.map(raw ?? {}, path, SET_KEYS);
+  const o = c.map(raw ?? {}, path, SET_KEYS[type]);
   if (o === undefined) return undefined;
   if (o['set'] === undefined) return c.fail(path, 'missing key "set"');
   const errors = c.errors.length;
@@ -207,10 +211,7 @@ function buildSetAction(
     o['version'] === undefined
       ? undefined
       : c.oneOf(o['version'], [...path, 'version'], ['ip', 'ipv4', 'ipv6'] as const);
-  const chains =
-    o['chains'] === undefined
-      ? SET_DEFAULTS[type].chains
-      : c.stringList(o['chains'], [...path, 'chains'], { nonEmpty: false });
+  const chains = readChains(c, path, type, o);
   const target =
     o['target'] === undefined
       ? SET_DEFAULTS[type].target
@@ -229,6 +230,19 @@ function buildSetAction(
   if (families.length === 0)
     return c.fail([...path, 'version'], `contradicts the pattern "${ip.name}" of type ${ip.type}`);
   return { type, set, add: op === 'add', pattern, families, chains, target, options: o };
+}
+
+function readChains(
+  c: Checker,
+  path: Path,
+  type: 'ipset' | 'nftables',
+  o: Record<string, unknown>,
+): string[] | undefined {
+  if (o['hooks'] !== undefined && o['chains'] !== undefined)
+    return c.fail([...path, 'chains'], 'write either "hooks" or "chains", not both', 'key');
+  const key = o['hooks'] === undefined ? 'chains' : 'hooks';
+  if (o[key] === undefined) return SET_DEFAULTS[type].chains;
+  return c.stringList(o[key], [...path, key], { nonEmpty: false });
 }
 
 function familiesOf(

@@ -793,14 +793,14 @@ const BROKEN: readonly Row[] = [
   },
   // plugins and duplicates.
   {
-    name: 'reaction plugins, each with the built-in equivalent',
+    name: 'a reaction plugin that riposte has no equivalent of, and malformed declarations',
     files: {
-      'c.yml': `${IP}${STREAM}plugins:\n  virtual: {path: /usr/lib/reaction/virtual}\n  ipset: {}\n  cluster: {}\n`,
+      'c.yml': `${IP}${STREAM}plugins:\n  virtual: {path: /usr/lib/reaction/virtual, systemd: no}\n  ipset: {}\n  cluster: {path: /usr/bin/reaction-plugin-cluster}\n`,
     },
     errors: [
-      'c.yml:8:3: plugins.virtual: reaction\'s external plugins cannot be loaded by riposte: use the built-in stream and action type "virtual" instead, and remove "plugins"',
-      'c.yml:9:3: plugins.ipset: reaction\'s external plugins cannot be loaded by riposte: use the built-in action type "ipset" instead, and remove "plugins"',
-      'c.yml:10:3: plugins.cluster: reaction\'s external plugins cannot be loaded by riposte: riposte has no equivalent of this plugin, and remove "plugins"',
+      'c.yml:8:55: plugins.virtual.systemd: expected true or false, got the string "no"',
+      'c.yml:9:10: plugins.ipset: missing key "path"',
+      'c.yml:10:3: plugins.cluster: riposte cannot run reaction\'s plugin "cluster" (/usr/bin/reaction-plugin-cluster): it has the types of reaction\'s nftables, ipset and virtual plugins built in, and no equivalent of this one; remove the plugin and the streams and actions of its types',
     ],
   },
   {

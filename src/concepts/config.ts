@@ -9,6 +9,7 @@ import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { buildPattern, type Pattern } from './pattern.js';
+import { type PluginDeclaration, readPlugins } from './plugin.js';
 import { buildStream, type Stream } from './stream.js';
 
 const KEYS = [
@@ -23,13 +24,6 @@ const KEYS = [
 ];
 const MIN_ROTATION = 30 * 60_000;
 
-/** reaction's plugins and what riposte offers instead. */
-const PLUGINS: Readonly<Record<string, string>> = {
-  virtual: 'use the built-in stream and action type "virtual" instead',
-  ipset: 'use the built-in action type "ipset" instead',
-  nftables: 'use the built-in action type "nftables" instead',
-};
-
 export interface Config {
   readonly files: readonly string[];
   readonly patterns: ReadonlyMap<string, Pattern>;
@@ -41,6 +35,8 @@ export interface Config {
   readonly stateDirectory: string;
   /** In ms, or null for never. */
   readonly stateRotationInterval: number | null;
+  /** reaction's plugins declared, whose types riposte runs built in. */
+  readonly plugins: readonly PluginDeclaration[];
 }
 
 export type Loaded =
@@ -79,7 +75,7 @@ function buildConfig(
 ): Config | undefined {
   const map = c.map(raw, [], KEYS);
   if (map === undefined) return undefined;
-  checkPlugins(c, map['plugins']);
+  const plugins = readPlugins(c, map['plugins']);
   const patterns = buildPatterns(c, map['patterns']);
   const streams = buildStreams(c, map['streams'], patterns);
   const start = readCommands(c, ['start'], map['start']);
@@ -114,6 +110,7 @@ function buildConfig(
     concurrency,
     stateDirectory,
     stateRotationInterval,
+    plugins,
   });
 }
 
@@ -161,18 +158,6 @@ function readRotation(c: Checker, raw: unknown): number | null | undefined {
   if (ms !== undefined && ms < MIN_ROTATION)
     return c.fail(['state_rotation_interval'], 'must be at least 30m (or null for never)');
   return ms;
-}
-
-function checkPlugins(c: Checker, raw: unknown): void {
-  if (raw === undefined) return;
-  for (const [name] of c.entries(raw, ['plugins'], 'plugins') ?? []) {
-    const instead = PLUGINS[name] ?? 'riposte has no equivalent of this plugin';
-    c.fail(
-      ['plugins', name],
-      `reaction's external plugins cannot be loaded by riposte: ${instead}, and remove "plugins"`,
-      'key',
-    );
-  }
 }
 
 function checkVirtualTargets(c: Checker, streams: readonly Stream[]): void {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Action } from '../concepts/action.js';
 import { type Config, loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
+import { pluginsLine } from '../concepts/plugin.js';
 import { renderTemplate } from '../concepts/template.js';
 import { StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
@@ -43,6 +44,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
     return 1;
   }
+  const plugins = pluginsLine(loaded.config.plugins);
+  if (plugins !== undefined) log('INFO', plugins);
   // The socket before the state: a daemon started twice with one configuration is told that
   // another daemon answers on its socket, rather than that the state is locked.
   let daemon: Daemon | undefined;
