@@ -182,7 +182,6 @@ const BROKEN: readonly Row[] = [
     },
     errors: [
       'c.yml:9:9: streams.s.filters.f.retryperiode: unknown key, did you mean "retryperiod"?',
-      'c.yml:7:9: streams.s.filters.f: missing key "retryperiod": required when retry is more than 1',
     ],
   },
   {
@@ -367,6 +366,44 @@ const BROKEN: readonly Row[] = [
       'c.yml:4:10: streams.s.cmd: must not be empty',
       'c.yml:6:40: streams.s.filters.f1.actions: a filter needs at least one action',
       'c.yml:7:19: streams.s.filters.f2.regex: must not be empty',
+    ],
+  },
+  {
+    name: 'a <pattern> in the regexes and actions of a configuration that declares no patterns',
+    files: {
+      'c.yml': text`
+        streams:
+          s:
+            cmd: [tail]
+            filters:
+              f: {regex: ['x <ip>'], actions: {a: {cmd: [echo, '<ip>']}}}
+      `,
+    },
+    errors: [
+      'c.yml:5:19: streams.s.filters.f.regex[0]: <ip> names no pattern: this configuration declares none; declare it under "patterns" (for an address: patterns: {ip: {type: ip}})',
+      'c.yml:5:56: streams.s.filters.f.actions.a.cmd[1]: <ip> names no pattern: this configuration declares none; declare it under "patterns" (for an address: patterns: {ip: {type: ip}})',
+    ],
+  },
+  {
+    name: 'an action of a filter with a broken regex, and a virtual target missing beside a broken stream',
+    files: {
+      'c.yml': text`
+        ${IP}streams:
+          s:
+            cmd: [tail]
+            filters:
+              f: {regex: ['x (<ip>'], actions: {a: {cmd: [echo, '<ip>'], after: soon}}}
+          broken:
+            cmd: tail
+            filters:
+              f: {regex: ['x <ip>'], actions: {a: {type: virtual, options: {send: '<ip>', to: nowhere}}}}
+      `,
+    },
+    errors: [
+      'c.yml:6:19: streams.s.filters.f.regex[0]: invalid regex: unclosed group (at character 3)',
+      'c.yml:6:73: streams.s.filters.f.actions.a.after: cannot parse duration "soon": expected an integer followed by a unit, such as "48h" or "30 min"',
+      "c.yml:8:10: streams.broken.cmd: expected a list of strings such as ['iptables', '-w', ...], got a string: commands are run without a shell",
+      'c.yml:10:87: streams.broken.filters.f.actions.a.options.to: "nowhere" is not a stream of type "virtual"',
     ],
   },
   {

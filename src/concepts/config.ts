@@ -10,6 +10,7 @@ import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { buildPattern, type Pattern } from './pattern.js';
 import { type PluginDeclaration, readPlugins } from './plugin.js';
+import { type Scope, scopeOf } from './scope.js';
 import { buildStream, type Stream } from './stream.js';
 
 const KEYS = [
@@ -77,7 +78,8 @@ function buildConfig(
   if (map === undefined) return undefined;
   const plugins = readPlugins(c, map['plugins']);
   const patterns = buildPatterns(c, map['patterns']);
-  const streams = buildStreams(c, map['streams'], patterns);
+  const scope = scopeOf(patterns, map['patterns'], map['streams']);
+  const streams = buildStreams(c, map['streams'], scope);
   const start = readCommands(c, ['start'], map['start']);
   const stop = readCommands(c, ['stop'], map['stop']);
   const concurrency =
@@ -89,7 +91,6 @@ function buildConfig(
       ? '.'
       : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
-  if (streams !== undefined) checkVirtualTargets(c, streams);
   if (streams !== undefined) checkSetOptions(c, streams);
   if (
     streams === undefined ||
@@ -124,18 +125,14 @@ function buildPatterns(c: Checker, raw: unknown): Map<string, Pattern> {
   return patterns;
 }
 
-function buildStreams(
-  c: Checker,
-  raw: unknown,
-  patterns: ReadonlyMap<string, Pattern>,
-): Stream[] | undefined {
+function buildStreams(c: Checker, raw: unknown, scope: Scope): Stream[] | undefined {
   if (raw === undefined)
     return c.fail([], 'missing key "streams": a configuration needs at least one stream');
   const entries = c.names(raw, ['streams'], 'streams');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(['streams'], 'a configuration needs at least one stream');
   const streams = entries.map(([name, value]) =>
-    buildStream(c, ['streams', name], name, value, patterns),
+    buildStream(c, ['streams', name], name, value, scope),
   );
   return streams.every((s) => s !== undefined) ? streams : undefined;
 }
@@ -158,28 +155,6 @@ function readRotation(c: Checker, raw: unknown): number | null | undefined {
   if (ms !== undefined && ms < MIN_ROTATION)
     return c.fail(['state_rotation_interval'], 'must be at least 30m (or null for never)');
   return ms;
-}
-
-function checkVirtualTargets(c: Checker, streams: readonly Stream[]): void {
-  const virtual = new Set(streams.filter((s) => s.type === 'virtual').map((s) => s.name));
-  for (const stream of streams) {
-    for (const filter of stream.filters) {
-      for (const action of filter.actions) {
-        if (action.type !== 'virtual' || virtual.has(action.to)) continue;
-        const path = [
-          'streams',
-          stream.name,
-          'filters',
-          filter.name,
-          'actions',
-          action.name,
-          'options',
-          'to',
-        ];
-        c.fail(path, `"${action.to}" is not a stream of type "virtual"`);
-      }
-    }
-  }
 }
 
 /** Every action of one kernel set must agree on the set's options: they describe one set. */

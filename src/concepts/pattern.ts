@@ -53,9 +53,11 @@ export function buildPattern(
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type =
+  const written =
     map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], PATTERN_TYPES);
-  if (type === undefined) return undefined;
+  // A wrong type is reported; the rest is checked as for a regex, if there is one to check.
+  if (written === undefined && map['regex'] === undefined) return undefined;
+  const type = written ?? 'regex';
   const source = patternSource(c, path, type, map['regex']);
   const body = source === undefined ? undefined : parseFragment(c, [...path, 'regex'], source);
   if (body !== undefined && type === 'regex' && regex.matchesEmpty(body)) warnEmpty(c, path, name);
