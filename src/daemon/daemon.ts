@@ -21,6 +21,7 @@ import { KernelSets } from './sets.js';
 import { ControlSocket } from './socket.js';
 import { Store } from './store.js';
 import { StreamRuntime } from './stream.js';
+import { VirtualSends } from './virtual.js';
 
 export interface DaemonOptions {
   readonly config: string;
@@ -95,6 +96,7 @@ class Daemon {
   readonly #filters: FilterRuntime[] = [];
   readonly #streams: StreamRuntime[] = [];
   readonly #virtual = new Map<string, StreamRuntime>();
+  readonly #sends = new VirtualSends(this.#virtual);
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #socket: ControlSocket;
   readonly #control: Control;
@@ -142,6 +144,8 @@ class Daemon {
       streams: this.#streams,
       scheduler: this.#scheduler,
       executor: this.#executor,
+      sets: this.#sets,
+      sends: this.#sends,
       store,
       version: options.version,
     });
@@ -244,15 +248,9 @@ class Daemon {
           done,
         });
         return;
-      case 'virtual': {
-        const line = renderTemplate(action.send, values);
-        log('INFO', `${label}: send ${JSON.stringify(line)} to ${action.to}`);
-        setImmediate(() => {
-          this.#virtual.get(action.to)?.feed(line);
-          done();
-        });
+      case 'virtual':
+        this.#sends.send(label, action.to, renderTemplate(action.send, values), done);
         return;
-      }
       case 'ipset':
       case 'nftables':
         log(
