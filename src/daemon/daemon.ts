@@ -163,7 +163,7 @@ class Daemon {
     if (!(await this.#startUp())) return this.#shutdown(1);
     log(
       'INFO',
-      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}`,
+      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}; state ${this.#store.path}`,
     );
     return finished;
   }

@@ -213,3 +213,11 @@ test('a signal during the start commands stops start-up: no stream starts, the s
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('the start line names the absolute path of the state file, in the working directory by default', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const daemon = await sb.started(config(sb, { ban: BAN(sb) }, { state_directory: '.' }));
+  assert.match(daemon.log, new RegExp(`; state ${sb.path('riposte.db')}\n`));
+  assert.ok(existsSync(sb.path('riposte.db')));
+});
