@@ -79,7 +79,7 @@ export function buildFilter(
     found === undefined
       ? undefined
       : (found.struct?.patterns.slice() ?? samePatterns(c, path, found.regexes));
-  const actions = buildActions(c, [...path, 'actions'], map['actions'], {
+  const actions = buildActions(c, [...path, 'actions'], map, {
     ...(patterns === undefined ? guessedContext(map, scope) : exactContext(patterns)),
     scope,
   });
@@ -266,11 +266,7 @@ function readPeriod(
 ): number | undefined {
   const raw = map['retryperiod'];
   if (raw === undefined) {
-    // A misspelt "retryperiod" is reported as an unknown key already: not once more as missing.
-    const misspelt = Object.keys(map).some(
-      (k) => !KEYS.includes(k) && closest(k, KEYS) === 'retryperiod',
-    );
-    if (retry !== undefined && retry > 1 && !misspelt)
+    if (retry !== undefined && retry > 1 && !misspelt(map, 'retryperiod'))
       return c.fail(path, `missing key "retryperiod": required when retry is more than 1`);
     return 0;
   }
@@ -302,14 +298,25 @@ function guessedContext(map: Record<string, unknown>, scope: Scope) {
   return { patterns, captured: names, guessed: true };
 }
 
+/** Whether `key` is missing because misspelt: the unknown key is reported already, not twice. */
+function misspelt(map: Record<string, unknown>, key: string): boolean {
+  return (
+    map[key] === undefined &&
+    Object.keys(map).some((k) => !KEYS.includes(k) && closest(k, KEYS) === key)
+  );
+}
+
 function buildActions(
   c: Checker,
   path: Path,
-  raw: unknown,
+  map: Record<string, unknown>,
   ctx: ActionContext,
 ): Action[] | undefined {
-  if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "actions"');
-  const entries = c.names(raw, path, 'actions');
+  if (map['actions'] === undefined)
+    return misspelt(map, 'actions')
+      ? undefined
+      : c.fail(path.slice(0, -1), 'missing key "actions"');
+  const entries = c.names(map['actions'], path, 'actions');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(path, 'a filter needs at least one action');
   const actions = entries
