@@ -39,6 +39,11 @@ function program(run: (status: Promise<number>) => void): Command {
       'Scans the output of long-running commands for repeated offences and acts on them.',
     )
     .version(version(), '-V, --version')
+    .addOption(new Option('-v', 'output the version number (as -V)'))
+    .on('option:v', () => {
+      process.stdout.write(`${version()}\n`);
+      process.exit(0);
+    })
     .helpCommand(true)
     .showHelpAfterError('(run "riposte help" for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
@@ -184,16 +189,25 @@ function program(run: (status: Promise<number>) => void): Command {
   cli
     .command('test-regex')
     .description(
-      'test a regex (with the <pattern>s of a configuration) on LINE, or on each line of stdin',
+      'test a regex (with the <pattern>s of a configuration) on LINE, on each line of files (-f FILE), or on each line of stdin',
     )
     .argument('<regex>', 'the regex, in the configuration syntax')
-    .argument('[line]', 'the line to test; read lines from stdin when absent')
+    .argument(
+      '[line]',
+      'the line to test (always a line, even if a file of that name exists); without it, the lines of the -f files, else of stdin',
+    )
     .option('-c, --config <path>', 'configuration whose patterns the regex may use')
-    .action((regex: string, line: string | undefined, o: { config?: string }) =>
+    .option(
+      '-f, --file <path>',
+      'test each line of this file (repeat -f for several)',
+      (path: string, previous: string[] | undefined) => [...(previous ?? []), path],
+    )
+    .action((regex: string, line: string | undefined, o: { config?: string; file?: string[] }) =>
       run(
         testRegex(regex, {
           ...(o.config === undefined ? {} : { config: o.config }),
           ...(line === undefined ? {} : { line }),
+          ...(o.file === undefined ? {} : { files: o.file }),
         }),
       ),
     );
@@ -215,7 +229,21 @@ export function parseLevel(value: string): Level {
   return level as Level;
 }
 
+/**
+ * A reader that goes away (`riposte show | head`) is not an error: the command ends quietly,
+ * with the status it has so far, instead of dying of an unhandled EPIPE.
+ */
+function endQuietlyWhenReaderLeaves(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
 function main(): void {
+  endQuietlyWhenReaderLeaves();
   const cli = program((status) => {
     status.then(
       (code) => {

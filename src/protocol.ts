@@ -79,12 +79,14 @@ export interface Status {
   readonly pending: number;
   /** Megabytes. */
   readonly memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  /** Actions of every type; commands run, wait and time out, the other types do not. */
   readonly actions: {
     started: number;
     failed: number;
     timedOut: number;
     running: number;
     waiting: number;
+    byType: { cmd: number; nftables: number; ipset: number; virtual: number };
   };
 }
 

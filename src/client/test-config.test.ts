@@ -272,7 +272,69 @@ streams:
   }
 });
 
+/** Ten mistakes of different kinds, several of which used to hide others. */
+const TEN_MISTAKES = `patterns:
+  ip:
+    type: ip
+    ignor: ['127.0.0.1']
+  user:
+    type: regexp
+    regex: '[a-z]+'
+streams:
+  ssh:
+    cmd: [tail, -F, /var/log/auth.log]
+    filters:
+      failed:
+        regex:
+          - 'Failed password for <usr> from <ip> port'
+          - 'Invalid user (\\w+ from <ip>'
+        retry: 3
+        retryperiode: 6h
+        actions:
+          ban:
+            type: nftable
+            options: {set: bans}
+          unban:
+            type: nftables
+            options: {set: bans, action: remove}
+            after: 48h
+          mail:
+            cmd: [sh, -c, 'mail <ip>']
+            onexits: true
+          again:
+            type: virtual
+            options: {send: '<ip>', to: recidiv}
+  recidive:
+    type: virtual
+    filters:
+      again:
+        regex: ['^<ip>$']
+        retry: 3
+        actions:
+          ban: {cmd: [sh, -c, 'ban <ip>']}
+`;
+
 describe('test-config errors', () => {
+  test('test-config names all ten mistakes of a configuration in one run', () => {
+    const run = riposte(['test-config', '-c', write('c.yml', TEN_MISTAKES)]);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.deepEqual(run.stderr.split('\n'), [
+      'warning: c.yml:14:13: streams.ssh.filters.failed.regex[0]: <usr> names no pattern, so it matches the text "<usr>" itself; did you mean <user>?',
+      'error: c.yml:4:5: patterns.ip.ignor: unknown key, did you mean "ignore"?',
+      'error: c.yml:6:11: patterns.user.type: expected one of "regex", "ip", "ipv4", "ipv6", got the string "regexp"',
+      'error: c.yml:17:9: streams.ssh.filters.failed.retryperiode: unknown key, did you mean "retryperiod"?',
+      'error: c.yml:15:13: streams.ssh.filters.failed.regex[1]: invalid regex: unclosed group (at character 14)',
+      'error: c.yml:31:41: streams.ssh.filters.failed.actions.again.options.to: "recidiv" is not a stream of type "virtual", did you mean "recidive"?',
+      'error: c.yml:20:19: streams.ssh.filters.failed.actions.ban.type: expected one of "cmd", "virtual", "ipset", "nftables", got the string "nftable"',
+      'error: c.yml:28:13: streams.ssh.filters.failed.actions.mail.onexits: unknown key, did you mean "onexit"?',
+      'error: c.yml:24:42: streams.ssh.filters.failed.actions.unban.options.action: expected one of "add", "del", "delete", got the string "remove"',
+      'error: c.yml:36:9: streams.recidive.filters.again: missing key "retryperiod": required when retry is more than 1',
+      '9 errors in the configuration c.yml',
+      '',
+    ]);
+  });
+
   test('test-config prints every error, a count, and exits 1', () => {
     const config = `patterns: {ip: {type: ipv4, ignore: ['::1']}}
 ${STREAM}concurrency: many

@@ -45,6 +45,9 @@ export function normalised(config: Config): Record<string, unknown> {
     state_directory: config.stateDirectory,
     state_rotation_interval:
       config.stateRotationInterval === null ? null : formatDuration(config.stateRotationInterval),
+    ...(config.plugins.length === 0
+      ? {}
+      : { plugins: Object.fromEntries(config.plugins.map((p) => [p.name, p.options])) }),
   };
 }
 

@@ -172,6 +172,38 @@ describe('test-regex on stdin', () => {
     });
   });
 
+  test('test-regex -f reads the lines of each file given, in order', () => {
+    writeFileSync(join(dir, 'a.log'), 'from 1.2.3.4\nnothing\n');
+    writeFileSync(join(dir, 'b.log'), 'from 127.0.0.1\n');
+    const run = riposte(['-c', 'c.yml', 'from <ip>', '-f', 'a.log', '-f', 'b.log']);
+    assert.deepEqual(run, {
+      status: 0,
+      stdout:
+        'match ip=1.2.3.4\tfrom 1.2.3.4\nno match\tnothing\nignored ip=127.0.0.1 (ignored by ignore: 127.0.0.1)\tfrom 127.0.0.1\n',
+      stderr: '3 lines in 2 files, 1 matched\n',
+    });
+  });
+
+  test('test-regex tests a LINE that names a file as a line, and says how to read the file', () => {
+    writeFileSync(join(dir, 'a.log'), 'from 1.2.3.4\n');
+    const run = riposte(['-c', 'c.yml', 'from <ip>', 'a.log']);
+    assert.deepEqual(run, {
+      status: 1,
+      stdout: 'no match\ta.log\n',
+      stderr: 'note: "a.log" is tested as a line; to read the lines of that file, write -f a.log\n',
+    });
+  });
+
+  test('test-regex -f on a missing file is a one-line error', () => {
+    const run = riposte(['from <ip>', '-c', 'c.yml', '-f', 'missing.log']);
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^riposte: cannot read missing\.log: ENOENT: no such file or directory/,
+    );
+  });
+
   test('test-regex exits 1 when no line of stdin matches', () => {
     assert.deepEqual(riposte(['-c', 'c.yml', 'from <ip>'], 'from 127.0.0.1\n'), {
       status: 1,

@@ -2,8 +2,10 @@
 // raw action map and the filter's patterns; sends a frozen Action whose command or options
 // are templates over the filter's pattern values.
 
+import { closest } from '../lib/suggest.js';
 import type { Checker, Path } from './check.js';
 import type { Pattern } from './pattern.js';
+import { declaredNames, type Scope } from './scope.js';
 import { compileTemplate, slotNames, type Template } from './template.js';
 
 export type Family = 'any' | 'ipv4' | 'ipv6';
@@ -56,8 +58,13 @@ export const ACTION_TYPES = ['cmd', 'virtual', 'ipset', 'nftables'] as const;
 const KEYS = ['cmd', 'after', 'onexit', 'oneshot', 'ipv4only', 'ipv6only', 'type', 'options'];
 
 export interface ActionContext {
+  /** The filter's patterns, in its order. */
   readonly patterns: readonly Pattern[];
-  readonly declared: ReadonlySet<string>;
+  /** Their names, and those of broken patterns the filter's regexes use. */
+  readonly captured: ReadonlySet<string>;
+  /** Whether the filter's regexes did not build, so that its patterns are only a guess. */
+  readonly guessed: boolean;
+  readonly scope: Scope;
 }
 
 export function buildAction(
@@ -102,7 +109,7 @@ function buildBase(
     );
   if (v4 && v6) c.fail([...path, 'ipv6only'], 'ipv4only and ipv6only cannot both be true');
   const familyPattern = ctx.patterns.findIndex((p) => p.type !== 'regex');
-  if ((v4 || v6) && familyPattern < 0) {
+  if ((v4 || v6) && familyPattern < 0 && !ctx.guessed) {
     c.fail(
       [...path, v4 ? 'ipv4only' : 'ipv6only'],
       'the filter has no pattern of type ip, ipv4 or ipv6 to tell the address family',
@@ -165,11 +172,20 @@ function buildVirtual(c: Checker, path: Path, raw: unknown, ctx: ActionContext):
   if (options['to'] === undefined) return c.fail(path, 'missing key "to"');
   const send = c.string(options['send'], [...path, 'send']);
   const to = c.string(options['to'], [...path, 'to']);
+  if (to !== undefined && !ctx.scope.virtual.has(to)) {
+    const near = closest(to, ctx.scope.virtual);
+    const hint = near === undefined ? '' : `, did you mean "${near}"?`;
+    return c.fail([...path, 'to'], `"${to}" is not a stream of type "virtual"${hint}`);
+  }
   if (send === undefined || to === undefined) return undefined;
   return { type: 'virtual', sendText: send, send: template(c, [...path, 'send'], send, ctx), to };
 }
 
-const SET_KEYS = ['set', 'action', 'pattern', 'version', 'chains', 'target'];
+/** reaction's option names; nftables also takes riposte's older `chains` for its `hooks`. */
+const SET_KEYS = {
+  ipset: ['set', 'action', 'pattern', 'version', 'chains', 'target'],
+  nftables: ['set', 'action', 'pattern', 'version', 'hooks', 'chains', 'target'],
+};
 const SET_DEFAULTS = {
   ipset: { chains: ['INPUT', 'FORWARD'], target: 'DROP' },
   nftables: { chains: ['input', 'forward'], target: 'drop' },
@@ -182,7 +198,7 @@ function buildSetAction(
   raw: unknown,
   ctx: ActionContext,
 ): Body | undefined {
-  const o = c.map(raw ?? {}, path, SET_KEYS);
+  const o = c.map(raw ?? {}, path, SET_KEYS[type]);
   if (o === undefined) return undefined;
   if (o['set'] === undefined) return c.fail(path, 'missing key "set"');
   const errors = c.errors.length;
@@ -197,7 +213,8 @@ function buildSetAction(
     o['pattern'] === undefined ? 'ip' : c.string(o['pattern'], [...path, 'pattern']);
   const pattern = ctx.patterns.findIndex((p) => p.name === patternName);
   const ip = ctx.patterns[pattern];
-  if (patternName !== undefined && (ip === undefined || ip.type === 'regex')) {
+  const unsure = ctx.guessed || (patternName !== undefined && ctx.scope.broken.has(patternName));
+  if (patternName !== undefined && (ip === undefined || ip.type === 'regex') && !unsure) {
     c.fail(
       [...path, 'pattern'],
       `the filter has no pattern "${patternName}" of type ip, ipv4 or ipv6 (a ${type} set holds addresses)`,
@@ -207,10 +224,7 @@ function buildSetAction(
     o['version'] === undefined
       ? undefined
       : c.oneOf(o['version'], [...path, 'version'], ['ip', 'ipv4', 'ipv6'] as const);
-  const chains =
-    o['chains'] === undefined
-      ? SET_DEFAULTS[type].chains
-      : c.stringList(o['chains'], [...path, 'chains'], { nonEmpty: false });
+  const chains = readChains(c, path, type, o);
   const target =
     o['target'] === undefined
       ? SET_DEFAULTS[type].target
@@ -231,6 +245,19 @@ function buildSetAction(
   return { type, set, add: op === 'add', pattern, families, chains, target, options: o };
 }
 
+function readChains(
+  c: Checker,
+  path: Path,
+  type: 'ipset' | 'nftables',
+  o: Record<string, unknown>,
+): string[] | undefined {
+  if (o['hooks'] !== undefined && o['chains'] !== undefined)
+    return c.fail([...path, 'chains'], 'write either "hooks" or "chains", not both', 'key');
+  const key = o['hooks'] === undefined ? 'chains' : 'hooks';
+  if (o[key] === undefined) return SET_DEFAULTS[type].chains;
+  return c.stringList(o[key], [...path, key], { nonEmpty: false });
+}
+
 function familiesOf(
   type: 'ip' | 'ipv4' | 'ipv6',
   version: 'ip' | 'ipv4' | 'ipv6' | undefined,
@@ -240,10 +267,20 @@ function familiesOf(
 }
 
 function template(c: Checker, path: Path, text: string, ctx: ActionContext): Template {
-  const names = ctx.patterns.map((p) => p.name);
-  for (const name of slotNames(text, ctx.declared)) {
-    if (!names.includes(name))
+  const declared = new Set(declaredNames(ctx.scope));
+  if (ctx.scope.none) {
+    for (const name of new Set([...text.matchAll(/<(\w+)>/g)].map((m) => m[1]!)))
+      c.fail(
+        path,
+        `<${name}> names no pattern: this configuration declares none; declare it under "patterns" (for an address: patterns: {${name}: {type: ip}})`,
+      );
+  }
+  for (const name of slotNames(text, declared)) {
+    if (!ctx.captured.has(name))
       c.fail(path, `<${name}> is a pattern that this filter's regexes do not capture`);
   }
-  return compileTemplate(text, names);
+  return compileTemplate(
+    text,
+    ctx.patterns.map((p) => p.name),
+  );
 }

@@ -182,7 +182,6 @@ const BROKEN: readonly Row[] = [
     },
     errors: [
       'c.yml:9:9: streams.s.filters.f.retryperiode: unknown key, did you mean "retryperiod"?',
-      'c.yml:7:9: streams.s.filters.f: missing key "retryperiod": required when retry is more than 1',
     ],
   },
   {
@@ -370,6 +369,44 @@ const BROKEN: readonly Row[] = [
     ],
   },
   {
+    name: 'a <pattern> in the regexes and actions of a configuration that declares no patterns',
+    files: {
+      'c.yml': text`
+        streams:
+          s:
+            cmd: [tail]
+            filters:
+              f: {regex: ['x <ip>'], actions: {a: {cmd: [echo, '<ip>']}}}
+      `,
+    },
+    errors: [
+      'c.yml:5:19: streams.s.filters.f.regex[0]: <ip> names no pattern: this configuration declares none; declare it under "patterns" (for an address: patterns: {ip: {type: ip}})',
+      'c.yml:5:56: streams.s.filters.f.actions.a.cmd[1]: <ip> names no pattern: this configuration declares none; declare it under "patterns" (for an address: patterns: {ip: {type: ip}})',
+    ],
+  },
+  {
+    name: 'an action of a filter with a broken regex, and a virtual target missing beside a broken stream',
+    files: {
+      'c.yml': text`
+        ${IP}streams:
+          s:
+            cmd: [tail]
+            filters:
+              f: {regex: ['x (<ip>'], actions: {a: {cmd: [echo, '<ip>'], after: soon}}}
+          broken:
+            cmd: tail
+            filters:
+              f: {regex: ['x <ip>'], actions: {a: {type: virtual, options: {send: '<ip>', to: nowhere}}}}
+      `,
+    },
+    errors: [
+      'c.yml:6:19: streams.s.filters.f.regex[0]: invalid regex: unclosed group (at character 3)',
+      'c.yml:6:73: streams.s.filters.f.actions.a.after: cannot parse duration "soon": expected an integer followed by a unit, such as "48h" or "30 min"',
+      "c.yml:8:10: streams.broken.cmd: expected a list of strings such as ['iptables', '-w', ...], got a string: commands are run without a shell",
+      'c.yml:10:87: streams.broken.filters.f.actions.a.options.to: "nowhere" is not a stream of type "virtual"',
+    ],
+  },
+  {
     name: 'patterns left empty (null)',
     files: { 'c.yml': `patterns:\n${STREAM}` },
     errors: ['c.yml:1:10: patterns: expected a map of patterns, got null'],
@@ -449,13 +486,12 @@ const BROKEN: readonly Row[] = [
   },
   // Patterns.
   {
-    name: 'a pattern regex that does not parse, and one that matches the empty string',
+    name: 'a pattern regex that does not parse',
     files: {
       'c.yml': `patterns: {ip: {type: ip}, user: {regex: '[a-z'}, id: {regex: '[0-9]*'}}\n${STREAM}`,
     },
     errors: [
       'c.yml:1:42: patterns.user.regex: invalid regex: unclosed character class (at character 1)',
-      'c.yml:1:63: patterns.id.regex: the regex matches the empty string: a value must not be empty',
     ],
   },
   {
@@ -793,14 +829,14 @@ const BROKEN: readonly Row[] = [
   },
   // plugins and duplicates.
   {
-    name: 'reaction plugins, each with the built-in equivalent',
+    name: 'a reaction plugin that riposte has no equivalent of, and malformed declarations',
     files: {
-      'c.yml': `${IP}${STREAM}plugins:\n  virtual: {path: /usr/lib/reaction/virtual}\n  ipset: {}\n  cluster: {}\n`,
+      'c.yml': `${IP}${STREAM}plugins:\n  virtual: {path: /usr/lib/reaction/virtual, systemd: no}\n  ipset: {}\n  cluster: {path: /usr/bin/reaction-plugin-cluster}\n`,
     },
     errors: [
-      'c.yml:8:3: plugins.virtual: reaction\'s external plugins cannot be loaded by riposte: use the built-in stream and action type "virtual" instead, and remove "plugins"',
-      'c.yml:9:3: plugins.ipset: reaction\'s external plugins cannot be loaded by riposte: use the built-in action type "ipset" instead, and remove "plugins"',
-      'c.yml:10:3: plugins.cluster: reaction\'s external plugins cannot be loaded by riposte: riposte has no equivalent of this plugin, and remove "plugins"',
+      'c.yml:8:55: plugins.virtual.systemd: expected true or false, got the string "no"',
+      'c.yml:9:10: plugins.ipset: missing key "path"',
+      'c.yml:10:3: plugins.cluster: riposte cannot run reaction\'s plugin "cluster" (/usr/bin/reaction-plugin-cluster): it has the types of reaction\'s nftables, ipset and virtual plugins built in, and no equivalent of this one; remove the plugin and the streams and actions of its types',
     ],
   },
   {

@@ -9,6 +9,8 @@ import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { buildPattern, type Pattern } from './pattern.js';
+import { type PluginDeclaration, readPlugins } from './plugin.js';
+import { type Scope, scopeOf } from './scope.js';
 import { buildStream, type Stream } from './stream.js';
 
 const KEYS = [
@@ -23,13 +25,6 @@ const KEYS = [
 ];
 const MIN_ROTATION = 30 * 60_000;
 
-/** reaction's plugins and what riposte offers instead. */
-const PLUGINS: Readonly<Record<string, string>> = {
-  virtual: 'use the built-in stream and action type "virtual" instead',
-  ipset: 'use the built-in action type "ipset" instead',
-  nftables: 'use the built-in action type "nftables" instead',
-};
-
 export interface Config {
   readonly files: readonly string[];
   readonly patterns: ReadonlyMap<string, Pattern>;
@@ -41,6 +36,8 @@ export interface Config {
   readonly stateDirectory: string;
   /** In ms, or null for never. */
   readonly stateRotationInterval: number | null;
+  /** reaction's plugins declared, whose types riposte runs built in. */
+  readonly plugins: readonly PluginDeclaration[];
 }
 
 export type Loaded =
@@ -79,9 +76,10 @@ function buildConfig(
 ): Config | undefined {
   const map = c.map(raw, [], KEYS);
   if (map === undefined) return undefined;
-  checkPlugins(c, map['plugins']);
+  const plugins = readPlugins(c, map['plugins']);
   const patterns = buildPatterns(c, map['patterns']);
-  const streams = buildStreams(c, map['streams'], patterns);
+  const scope = scopeOf(patterns, map['patterns'], map['streams']);
+  const streams = buildStreams(c, map['streams'], scope);
   const start = readCommands(c, ['start'], map['start']);
   const stop = readCommands(c, ['stop'], map['stop']);
   const concurrency =
@@ -93,7 +91,6 @@ function buildConfig(
       ? '.'
       : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
-  if (streams !== undefined) checkVirtualTargets(c, streams);
   if (streams !== undefined) checkSetOptions(c, streams);
   if (
     streams === undefined ||
@@ -114,6 +111,7 @@ function buildConfig(
     concurrency,
     stateDirectory,
     stateRotationInterval,
+    plugins,
   });
 }
 
@@ -127,18 +125,14 @@ function buildPatterns(c: Checker, raw: unknown): Map<string, Pattern> {
   return patterns;
 }
 
-function buildStreams(
-  c: Checker,
-  raw: unknown,
-  patterns: ReadonlyMap<string, Pattern>,
-): Stream[] | undefined {
+function buildStreams(c: Checker, raw: unknown, scope: Scope): Stream[] | undefined {
   if (raw === undefined)
     return c.fail([], 'missing key "streams": a configuration needs at least one stream');
   const entries = c.names(raw, ['streams'], 'streams');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(['streams'], 'a configuration needs at least one stream');
   const streams = entries.map(([name, value]) =>
-    buildStream(c, ['streams', name], name, value, patterns),
+    buildStream(c, ['streams', name], name, value, scope),
   );
   return streams.every((s) => s !== undefined) ? streams : undefined;
 }
@@ -161,40 +155,6 @@ function readRotation(c: Checker, raw: unknown): number | null | undefined {
   if (ms !== undefined && ms < MIN_ROTATION)
     return c.fail(['state_rotation_interval'], 'must be at least 30m (or null for never)');
   return ms;
-}
-
-function checkPlugins(c: Checker, raw: unknown): void {
-  if (raw === undefined) return;
-  for (const [name] of c.entries(raw, ['plugins'], 'plugins') ?? []) {
-    const instead = PLUGINS[name] ?? 'riposte has no equivalent of this plugin';
-    c.fail(
-      ['plugins', name],
-      `reaction's external plugins cannot be loaded by riposte: ${instead}, and remove "plugins"`,
-      'key',
-    );
-  }
-}
-
-function checkVirtualTargets(c: Checker, streams: readonly Stream[]): void {
-  const virtual = new Set(streams.filter((s) => s.type === 'virtual').map((s) => s.name));
-  for (const stream of streams) {
-    for (const filter of stream.filters) {
-      for (const action of filter.actions) {
-        if (action.type !== 'virtual' || virtual.has(action.to)) continue;
-        const path = [
-          'streams',
-          stream.name,
-          'filters',
-          filter.name,
-          'actions',
-          action.name,
-          'options',
-          'to',
-        ];
-        c.fail(path, `"${action.to}" is not a stream of type "virtual"`);
-      }
-    }
-  }
 }
 
 /** Every action of one kernel set must agree on the set's options: they describe one set. */

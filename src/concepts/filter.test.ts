@@ -41,6 +41,20 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   {
+    name: 'a pattern that can match the empty string, capturing nothing: the empty value',
+    patterns: { ip: { type: 'ip' }, user: { regex: '\\S*' } },
+    regex: ['for <user> from <ip> port'],
+    line: 'Failed password for  from 1.2.3.4 port 22',
+    match: ['', '1.2.3.4'],
+  },
+  {
+    name: 'a pattern that can match the empty string, capturing a text',
+    patterns: { ip: { type: 'ip' }, user: { regex: '\\S*' } },
+    regex: ['for <user> from <ip> port'],
+    line: 'Failed password for root from 1.2.3.4 port 22',
+    match: ['root', '1.2.3.4'],
+  },
+  {
     name: 'an IPv4 address',
     patterns: IP,
     regex: ['from <ip> port'],

@@ -4,11 +4,12 @@
 
 import { closest } from '../lib/suggest.js';
 import { TIME_FORMATS, type TimeFormat } from '../lib/timestamp.js';
-import { type Action, buildAction } from './action.js';
-import { type Checker, describe, type Path } from './check.js';
+import { type Action, type ActionContext, buildAction } from './action.js';
+import { type Checker, describe, isPlainObject, type Path } from './check.js';
 import { type CompiledRegex, compileRegex } from './matcher.js';
 import type { Pattern } from './pattern.js';
 import { eachCandidate, eachLine, literalsOf } from './scan.js';
+import { referencedNames, type Scope } from './scope.js';
 import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
@@ -64,7 +65,7 @@ export function buildFilter(
   path: Path,
   id: { stream: string; name: string },
   raw: unknown,
-  declared: ReadonlyMap<string, Pattern>,
+  scope: Scope,
 ): Filter | undefined {
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
@@ -74,21 +75,19 @@ export function buildFilter(
       ? 'regex'
       : c.oneOf(map['type'], [...path, 'type'], ['regex', 'struct'] as const);
   const found =
-    type === 'struct'
-      ? structRegexes(c, path, map, declared)
-      : plainRegexes(c, path, map, declared);
+    type === 'struct' ? structRegexes(c, path, map, scope) : plainRegexes(c, path, map, scope);
   const retry = map['retry'] === undefined ? 1 : c.integer(map['retry'], [...path, 'retry'], 1);
-  const retryperiod = readPeriod(c, path, retry, map['retryperiod']);
+  const retryperiod = readPeriod(c, path, retry, map);
   const duplicates = readDuplicates(c, path, map);
   const time = readTime(c, [...path, 'time'], map['time']);
   const patterns =
     found === undefined
       ? undefined
       : (found.struct?.patterns.slice() ?? samePatterns(c, path, found.regexes));
-  const actions =
-    patterns === undefined
-      ? undefined
-      : buildActions(c, [...path, 'actions'], map['actions'], patterns, declared);
+  const actions = buildActions(c, [...path, 'actions'], map, {
+    ...(patterns === undefined ? guessedContext(map, scope) : exactContext(patterns)),
+    scope,
+  });
   if (
     found === undefined ||
     patterns === undefined ||
@@ -216,27 +215,19 @@ function explain(
   return hits;
 }
 
-function plainRegexes(
-  c: Checker,
-  path: Path,
-  map: Record<string, unknown>,
-  declared: ReadonlyMap<string, Pattern>,
-) {
+function plainRegexes(c: Checker, path: Path, map: Record<string, unknown>, scope: Scope) {
   if (map['options'] !== undefined)
     c.fail([...path, 'options'], 'a filter of type "regex" has no options', 'key');
   if (map['regex'] === undefined) return c.fail(path, 'missing key "regex"');
   const sources = c.stringList(map['regex'], [...path, 'regex'], { nonEmpty: true });
   if (sources === undefined) return undefined;
-  const regexes = sources.map((s, i) => compileRegex(c, [...path, 'regex', i], s, declared));
+  const regexes = sources.map((s, i) =>
+    compileRegex(c, [...path, 'regex', i], s, scope.patterns, scope),
+  );
   return regexes.every((r) => r !== undefined) ? { regexes, struct: undefined } : undefined;
 }
 
-function structRegexes(
-  c: Checker,
-  path: Path,
-  map: Record<string, unknown>,
-  declared: ReadonlyMap<string, Pattern>,
-) {
+function structRegexes(c: Checker, path: Path, map: Record<string, unknown>, scope: Scope) {
   if (map['regex'] !== undefined) {
     return c.fail(
       [...path, 'regex'],
@@ -244,7 +235,7 @@ function structRegexes(
       'key',
     );
   }
-  const struct = buildStruct(c, [...path, 'options'], map['options'], declared);
+  const struct = buildStruct(c, [...path, 'options'], map['options'], scope.patterns);
   return struct === undefined ? undefined : { regexes: struct.regexes, struct };
 }
 
@@ -278,10 +269,11 @@ function readPeriod(
   c: Checker,
   path: Path,
   retry: number | undefined,
-  raw: unknown,
+  map: Record<string, unknown>,
 ): number | undefined {
+  const raw = map['retryperiod'];
   if (raw === undefined) {
-    if (retry !== undefined && retry > 1)
+    if (retry !== undefined && retry > 1 && !misspelt(map, 'retryperiod'))
       return c.fail(path, `missing key "retryperiod": required when retry is more than 1`);
     return 0;
   }
@@ -290,18 +282,50 @@ function readPeriod(
   return retry === 1 ? 0 : period;
 }
 
+/** The context of the actions of a filter whose regexes built: its patterns, exactly. */
+function exactContext(patterns: readonly Pattern[]) {
+  return { patterns, captured: new Set(patterns.map((p) => p.name)), guessed: false };
+}
+
+/**
+ * The context of the actions of a filter whose regexes did not build, so that its actions
+ * are checked all the same: the patterns its regex texts name.
+ */
+function guessedContext(map: Record<string, unknown>, scope: Scope) {
+  const texts: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') texts.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+    else if (isPlainObject(value)) Object.values(value).forEach(collect);
+  };
+  collect(map['regex']);
+  collect(map['options']);
+  const names = new Set(texts.flatMap((t) => referencedNames(t, scope)));
+  const patterns = [...names].flatMap((n) => scope.patterns.get(n) ?? []);
+  return { patterns, captured: names, guessed: true };
+}
+
+/** Whether `key` is missing because misspelt: the unknown key is reported already, not twice. */
+function misspelt(map: Record<string, unknown>, key: string): boolean {
+  return (
+    map[key] === undefined &&
+    Object.keys(map).some((k) => !KEYS.includes(k) && closest(k, KEYS) === key)
+  );
+}
+
 function buildActions(
   c: Checker,
   path: Path,
-  raw: unknown,
-  patterns: readonly Pattern[],
-  declared: ReadonlyMap<string, Pattern>,
+  map: Record<string, unknown>,
+  ctx: ActionContext,
 ): Action[] | undefined {
-  if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "actions"');
-  const entries = c.names(raw, path, 'actions');
+  if (map['actions'] === undefined)
+    return misspelt(map, 'actions')
+      ? undefined
+      : c.fail(path.slice(0, -1), 'missing key "actions"');
+  const entries = c.names(map['actions'], path, 'actions');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(path, 'a filter needs at least one action');
-  const ctx = { patterns, declared: new Set(declared.keys()) };
   const actions = entries
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => buildAction(c, [...path, name], name, value, ctx));

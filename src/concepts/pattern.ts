@@ -53,11 +53,14 @@ export function buildPattern(
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
   const errors = c.errors.length;
-  const type =
+  const written =
     map['type'] === undefined ? 'regex' : c.oneOf(map['type'], [...path, 'type'], PATTERN_TYPES);
-  if (type === undefined) return undefined;
+  // A wrong type is reported; the rest is checked as for a regex, if there is one to check.
+  if (written === undefined && map['regex'] === undefined) return undefined;
+  const type = written ?? 'regex';
   const source = patternSource(c, path, type, map['regex']);
   const body = source === undefined ? undefined : parseFragment(c, [...path, 'regex'], source);
+  if (body !== undefined && type === 'regex' && regex.matchesEmpty(body)) warnEmpty(c, path, name);
   const ip = type === 'regex' ? undefined : type;
   const masks = readMasks(c, path, ip, map);
   const ignorecidr = readCidrs(c, [...path, 'ignorecidr'], ip, map['ignorecidr']);
@@ -202,14 +205,22 @@ function patternSource(
 
 function parseFragment(c: Checker, path: Path, source: string): RegexNode | undefined {
   try {
-    const node = regex.parse(source);
-    if (regex.matchesEmpty(node))
-      return c.fail(path, 'the regex matches the empty string: a value must not be empty');
-    return node;
+    return regex.parse(source);
   } catch (error) {
     if (!(error instanceof RegexError)) throw error;
     return c.fail(path, `invalid regex: ${error.message} (at character ${error.offset + 1})`);
   }
+}
+
+/**
+ * reaction accepts a pattern that can capture nothing, and real configurations have them
+ * (`.*`, `\S*`): its empty value is a value like any other, so they load, with a warning.
+ */
+function warnEmpty(c: Checker, path: Path, name: string): void {
+  c.warn(
+    [...path, 'regex'],
+    `can match the empty string: a line where <${name}> captures nothing counts under the empty value "", and actions get "" in its place`,
+  );
 }
 
 /** `(fragment)`, and for IP types the look-arounds that make it a whole address. */

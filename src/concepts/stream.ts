@@ -3,7 +3,7 @@
 
 import type { Checker, Path } from './check.js';
 import { buildFilter, type Filter } from './filter.js';
-import type { Pattern } from './pattern.js';
+import type { Scope } from './scope.js';
 
 export const STREAM_TYPES = ['cmd', 'virtual'] as const;
 const KEYS = ['cmd', 'type', 'options', 'filters'];
@@ -21,7 +21,7 @@ export function buildStream(
   path: Path,
   name: string,
   raw: unknown,
-  declared: ReadonlyMap<string, Pattern>,
+  scope: Scope,
 ): Stream | undefined {
   const map = c.map(raw, path, KEYS);
   if (map === undefined) return undefined;
@@ -30,7 +30,7 @@ export function buildStream(
     map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], STREAM_TYPES);
   if (map['options'] !== undefined) c.map(map['options'], [...path, 'options'], []);
   const cmd = type === undefined ? undefined : readCmd(c, path, type, map['cmd']);
-  const filters = buildFilters(c, [...path, 'filters'], name, map['filters'], declared);
+  const filters = buildFilters(c, [...path, 'filters'], name, map['filters'], scope);
   if (type === undefined || cmd === undefined || filters === undefined || c.errors.length > errors)
     return undefined;
   return Object.freeze({ name, type, cmd, filters });
@@ -55,14 +55,14 @@ function buildFilters(
   path: Path,
   stream: string,
   raw: unknown,
-  declared: ReadonlyMap<string, Pattern>,
+  scope: Scope,
 ): Filter[] | undefined {
   if (raw === undefined) return c.fail(path.slice(0, -1), 'missing key "filters"');
   const entries = c.names(raw, path, 'filters');
   if (entries === undefined) return undefined;
   if (entries.length === 0) return c.fail(path, 'a stream needs at least one filter');
   const filters = entries.map(([name, value]) =>
-    buildFilter(c, [...path, name], { stream, name }, value, declared),
+    buildFilter(c, [...path, name], { stream, name }, value, scope),
   );
   return filters.every((f) => f !== undefined) ? filters : undefined;
 }

@@ -22,8 +22,10 @@ import type {
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
 import { pendingActions, type Scheduler } from './scheduler.js';
+import type { KernelSets } from './sets.js';
 import type { StateWrites } from './state/records.js';
 import type { StreamRuntime } from './stream.js';
+import type { VirtualSends } from './virtual.js';
 
 export interface ControlDeps {
   readonly config: Config;
@@ -31,6 +33,8 @@ export interface ControlDeps {
   readonly streams: readonly StreamRuntime[];
   readonly scheduler: Scheduler;
   readonly executor: Executor;
+  readonly sets: KernelSets;
+  readonly sends: VirtualSends;
   readonly store: StateWrites;
   readonly version: string;
 }
@@ -256,15 +260,33 @@ export class Control {
         ...(st.lastExit === undefined ? {} : { lastExit: st.lastExit }),
       };
     }
-    const e = this.#d.executor;
     return {
       pid: process.pid,
       version: this.#d.version,
       streams,
       matches: this.#d.filters.reduce((n, f) => n + f.size, 0),
       pending: this.#d.scheduler.size,
-      actions: { ...e.stats, running: e.running, waiting: e.waiting },
+      actions: this.#actionCounts(),
       memory: memoryOf(process.memoryUsage()),
+    };
+  }
+
+  /** Each owner's counters: the executor's commands, the kernel sets, the virtual sends. */
+  #actionCounts(): Status['actions'] {
+    const { executor: e, sets, sends } = this.#d;
+    const byType = {
+      cmd: e.stats.started,
+      nftables: sets.stats.nftables.started,
+      ipset: sets.stats.ipset.started,
+      virtual: sends.stats.started,
+    };
+    return {
+      started: Object.values(byType).reduce((a, b) => a + b, 0),
+      failed: e.stats.failed + sets.stats.nftables.failed + sets.stats.ipset.failed,
+      timedOut: e.stats.timedOut,
+      running: e.running,
+      waiting: e.waiting,
+      byType,
     };
   }
 }

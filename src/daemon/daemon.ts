@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Action } from '../concepts/action.js';
 import { type Config, loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
+import { pluginsLine } from '../concepts/plugin.js';
 import { renderTemplate } from '../concepts/template.js';
 import { StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
@@ -20,6 +21,7 @@ import { KernelSets } from './sets.js';
 import { ControlSocket } from './socket.js';
 import { Store } from './state/store.js';
 import { StreamRuntime } from './stream.js';
+import { VirtualSends } from './virtual.js';
 
 export interface DaemonOptions {
   readonly config: string;
@@ -43,6 +45,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
     return 1;
   }
+  const plugins = pluginsLine(loaded.config.plugins);
+  if (plugins !== undefined) log('INFO', plugins);
   // The socket before the state: a daemon started twice with one configuration is told that
   // another daemon answers on its socket, rather than that the state is locked.
   let daemon: Daemon | undefined;
@@ -92,6 +96,7 @@ class Daemon {
   readonly #filters: FilterRuntime[] = [];
   readonly #streams: StreamRuntime[] = [];
   readonly #virtual = new Map<string, StreamRuntime>();
+  readonly #sends = new VirtualSends(this.#virtual);
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #socket: ControlSocket;
   readonly #control: Control;
@@ -139,6 +144,8 @@ class Daemon {
       streams: this.#streams,
       scheduler: this.#scheduler,
       executor: this.#executor,
+      sets: this.#sets,
+      sends: this.#sends,
       store,
       version: options.version,
     });
@@ -156,7 +163,7 @@ class Daemon {
     if (!(await this.#startUp())) return this.#shutdown(1);
     log(
       'INFO',
-      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}`,
+      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}; state ${this.#store.path}`,
     );
     return finished;
   }
@@ -241,15 +248,9 @@ class Daemon {
           done,
         });
         return;
-      case 'virtual': {
-        const line = renderTemplate(action.send, values);
-        log('INFO', `${label}: send ${JSON.stringify(line)} to ${action.to}`);
-        setImmediate(() => {
-          this.#virtual.get(action.to)?.feed(line);
-          done();
-        });
+      case 'virtual':
+        this.#sends.send(label, action.to, renderTemplate(action.send, values), done);
         return;
-      }
       case 'ipset':
       case 'nftables':
         log(

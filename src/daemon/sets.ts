@@ -55,6 +55,8 @@ export class KernelSets {
   readonly #specs: readonly SetSpec[];
   readonly #queues = { nftables: [] as Operation[], ipset: [] as Operation[] };
   readonly #busy = { nftables: false, ipset: false };
+  /** Additions and deletions asked of each kind of set, and those the kernel refused. */
+  readonly stats = { nftables: { started: 0, failed: 0 }, ipset: { started: 0, failed: 0 } };
 
   constructor(config: Config) {
     this.#specs = setSpecs(config);
@@ -93,6 +95,7 @@ export class KernelSets {
       return;
     }
     const kernelSet = kernelSetName(action, family);
+    this.stats[action.type].started++;
     this.#queues[action.type].push({ add: action.add, kernelSet, value, done });
     if (!this.#busy[action.type]) setImmediate(() => void this.#flush(action.type));
   }
@@ -103,7 +106,12 @@ export class KernelSets {
     const batch = this.#queues[type].splice(0);
     try {
       await applyBatch(type, batch).catch(async () => {
-        for (const op of batch) await applyBatch(type, [op]).catch(logFailure);
+        for (const op of batch) {
+          await applyBatch(type, [op]).catch((error: Error) => {
+            this.stats[type].failed++;
+            logFailure(error);
+          });
+        }
       });
     } finally {
       for (const op of batch) op.done();

@@ -136,7 +136,7 @@ test('a daemon of a user other than root listens on $XDG_RUNTIME_DIR/riposte/rip
   const env = envOf(sb, { XDG_RUNTIME_DIR: runtime });
   const daemon = await startAs(t, sb, ALICE, { env });
   const socket = join(runtime, 'riposte', 'riposte.sock');
-  assert.match(daemon.log(), new RegExp(`control socket ${socket}\n`));
+  assert.match(daemon.log(), new RegExp(`control socket ${socket}; `));
   assert.equal(lstatSync(join(runtime, 'riposte')).mode & 0o777, 0o700);
   assert.equal(lstatSync(socket).mode & 0o777, 0o600);
   // The user's own client finds it without -s.
@@ -153,7 +153,7 @@ test('without XDG_RUNTIME_DIR the default socket is /tmp/riposte-UID/riposte.soc
   rmSync(directory, { recursive: true, force: true });
   t.after(() => rmSync(directory, { recursive: true, force: true }));
   const daemon = await startAs(t, sb, uid, { env: envOf(sb) });
-  assert.match(daemon.log(), new RegExp(`control socket ${directory}/riposte.sock\n`));
+  assert.match(daemon.log(), new RegExp(`control socket ${directory}/riposte.sock; `));
   const info = lstatSync(directory);
   assert.deepEqual([info.uid, info.mode & 0o777], [uid, 0o700]);
   assert.deepEqual(await cliAs(uid, ['show'], envOf(sb)), { code: 0, stdout: '{}\n', stderr: '' });

@@ -213,3 +213,23 @@ test('a signal during the start commands stops start-up: no stream starts, the s
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('the start line names the absolute path of the state file, in the working directory by default', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const daemon = await sb.started(config(sb, { ban: BAN(sb) }, { state_directory: '.' }));
+  assert.match(daemon.log, new RegExp(`; state ${sb.path('riposte.db')}\n`));
+  assert.ok(existsSync(sb.path('riposte.db')));
+});
+
+test("a configuration declaring reaction's plugins starts, and one INFO line says riposte stands for them", async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const plugins = { virtual: { path: '/usr/bin/reaction-plugin-virtual', systemd: false } };
+  const daemon = await sb.started(config(sb, { ban: BAN(sb) }, { plugins }));
+  assert.deepEqual(daemon.logLines('plugins: ').length, 1);
+  assert.match(
+    daemon.log,
+    /INFO {2}plugins: virtual \(the stream and action type "virtual"\) run built into riposte; the plugin programs are not started\n/,
+  );
+});

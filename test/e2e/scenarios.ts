@@ -77,6 +77,10 @@ async function banShowFlush(t: TestContext, v: Variant): Promise<void> {
   const report = await lab.sb.show();
   const clients = v.families.map((f) => lab.addresses[f].client);
   assert.deepEqual(Object.keys(report['ssh']?.['failedlogin'] ?? {}).sort(), [...clients].sort());
+  // Every ban is an action, counted by its owner whatever its type (commands or kernel sets).
+  const status = await lab.sb.cli('status', '-f', 'json');
+  const { started } = (JSON.parse(status.stdout) as { actions: { started: number } }).actions;
+  assert.ok(started >= v.families.length, `status counts ${started} actions: ${status.stdout}`);
   for (const client of clients) {
     const due = pendingUnban(report, client);
     assert.ok(due !== undefined && due > Date.now() + 30 * 60_000, JSON.stringify(report));
