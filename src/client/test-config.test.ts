@@ -210,6 +210,8 @@ describe('test-config warnings', () => {
     );
   });
 
+  const nested = (group: string) =>
+    `"${group}" repeats a group whose repetitions can share out the same text in many ways: a hostile line can take exponential time`;
   const greedy =
     'greedy ".*" before <ip> with no anchor at the end: the value taken is the last that fits, which may be text an attacker wrote; anchor the end of the regex or use a narrower class than ".*"';
   const rows: readonly { name: string; config: string; warnings: string[] }[] = [
@@ -258,6 +260,26 @@ streams:
         actions: {a: {cmd: [echo, <ip>]}}
 `,
       warnings: [`warning: c.yml:8:13: streams.s.filters.f.regex[0]: ${greedy}`],
+    },
+    {
+      name: 'regexes at risk wherever they run: a pattern, its ignoreregex, a struct field',
+      config: `patterns:
+  user: {regex: '(\\w+\\s?)+', ignoreregex: ['(a+)+b', 'x.*y.*z.*w']}
+  ip: {type: ip}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f: {regex: ['^login <user>$'], actions: {a: {cmd: [echo, <user>]}}}
+      j: {type: struct, options: {fields: {client: {regex: '(.*,)*<ip>$'}}}, actions: {a: {cmd: [echo, <ip>]}}}
+`,
+      warnings: [
+        `warning: c.yml:2:44: patterns.user.ignoreregex[0]: at risk: ${nested('(a+)+')}; riposte matches every value with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:2:54: patterns.user.ignoreregex[1]: at risk: three ".*" in sequence can all match the same text: about n^3 steps for a line of n characters; time can grow as the value length to the power 3, so values longer than 512 characters are matched with the linear-time engine (RE2)`,
+        `warning: c.yml:2:17: patterns.user.regex: at risk: ${nested('(\\w+\\s?)+')}; riposte matches every value with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:8:19: streams.s.filters.f.regex[0]: at risk: ${nested('(\\w+\\s?)+')}; riposte matches every line with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:9:60: streams.s.filters.j.options.fields.client.regex: at risk: ${nested('(.*,)*')}; riposte matches every line with its linear-time engine (RE2), which is slower`,
+      ],
     },
   ];
   for (const row of rows) {

@@ -39,9 +39,14 @@ export function lintConfig(c: Checker, config: Config): void {
   }
   for (const stream of config.streams) {
     for (const filter of stream.filters) {
-      const base = ['streams', stream.name, 'filters', filter.name, 'regex'];
+      const base = ['streams', stream.name, 'filters', filter.name];
+      const fields = Object.keys(filter.struct?.options.fields ?? {});
       for (const [i, regex] of filter.regexes.entries()) {
-        for (const warning of regex.engine.warnings) c.warn([...base, i], warning);
+        const path =
+          filter.struct === undefined
+            ? [...base, 'regex', i]
+            : [...base, 'options', 'fields', fields[i]!, 'regex'];
+        for (const warning of regex.engine.warnings) c.warn(path, warning);
       }
     }
   }

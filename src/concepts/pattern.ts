@@ -64,7 +64,8 @@ export function buildPattern(
   const ignoreregex = readIgnoreRegexes(c, [...path, 'ignoreregex'], map['ignoreregex']);
   if (body === undefined || source === undefined || c.errors.length > errors) return undefined;
   const node = captureNode(name, body, ip);
-  const whole = regex.wholeMatcher(body);
+  const whole = wholeMatcher(c, [...path, 'regex'], body, ip === undefined);
+  if (whole === undefined) return undefined;
   const rules: Rules = {
     whole,
     ip,
@@ -274,8 +275,30 @@ function readIgnoreRegexes(c: Checker, path: Path, raw: unknown) {
   const sources = c.stringList(raw, path, { nonEmpty: false }) ?? [];
   return sources.flatMap((source, i) => {
     const node = parseFragment(c, [...path, i], source);
-    return node === undefined ? [] : [{ source, test: regex.wholeMatcher(node) }];
+    const test = node === undefined ? undefined : wholeMatcher(c, [...path, i], node, true);
+    return test === undefined ? [] : [{ source, test }];
   });
+}
+
+/**
+ * The whole-text test of a fragment, on the engines of filter regexes: values come from log
+ * lines and clients. Its warnings are reported when the fragment is the user's.
+ */
+function wholeMatcher(
+  c: Checker,
+  path: Path,
+  node: RegexNode,
+  warn: boolean,
+): ((text: string) => boolean) | undefined {
+  try {
+    const whole = regex.wholeMatcher(node);
+    if (warn) for (const w of whole.warnings) c.warn(path, w);
+    return whole.test;
+  } catch (error) {
+    // Limits of the linear-time engine (RE2's repetition counts).
+    if (!(error instanceof RegexError)) throw error;
+    return c.fail(path, `invalid regex: ${error.message}`);
+  }
 }
 
 /** The canonical address that a pattern of type `ip` would capture from `text`, if any. */
