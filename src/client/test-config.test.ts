@@ -307,6 +307,33 @@ error: c.yml:9:14: concurrency: expected an integer, got the string "many"
     });
   });
 
+  test('test-config refuses set names, hooks, chains and targets outside the grammar of the firewall', () => {
+    const config = `patterns: {ip: {type: ip}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['from <ip>']
+        actions:
+          a: {type: nftables, options: {set: bans, chains: ['input; flush ruleset'], target: 'drop; flush ruleset'}}
+          b: {type: ipset, options: {set: other, chains: ['-F'], target: 'DROP -j ACCEPT'}}
+          c: {type: ipset, options: {set: 'x y'}}
+`;
+    const run = riposte(['test-config', '-c', write('c.yml', config)]);
+    assert.deepEqual(run, {
+      status: 1,
+      stdout: '',
+      stderr: `error: c.yml:9:61: streams.s.filters.f.actions.a.options.chains[0]: "input; flush ruleset" is not a hook of an nftables inet table: expected one of prerouting, input, forward, output, postrouting
+error: c.yml:9:94: streams.s.filters.f.actions.a.options.target: "drop; flush ruleset" is not a verdict riposte writes: expected one of drop, reject, accept
+error: c.yml:10:59: streams.s.filters.f.actions.b.options.chains[0]: "-F" is not an iptables chain name: up to 28 letters, digits, "_", "." or "-", not starting with "-"
+error: c.yml:10:74: streams.s.filters.f.actions.b.options.target: "DROP -j ACCEPT" is not an iptables target name: up to 28 letters, digits, "_", "." or "-", not starting with "-"
+error: c.yml:11:43: streams.s.filters.f.actions.c.options.set: a set name is 1 to 28 letters, digits, "_" or "-"
+5 errors in the configuration c.yml
+`,
+    });
+  });
+
   test('test-config says "1 error" for one', () => {
     const run = riposte(['test-config', '-c', 'missing.yml']);
     assert.deepEqual(run, {

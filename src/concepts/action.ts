@@ -3,6 +3,7 @@
 // are templates over the filter's pattern values.
 
 import type { Checker, Path } from './check.js';
+import { chainError, setNameError, targetError } from './kernel-names.js';
 import type { Pattern } from './pattern.js';
 import { compileTemplate, slotNames, type Template } from './template.js';
 
@@ -187,8 +188,8 @@ function buildSetAction(
   if (o['set'] === undefined) return c.fail(path, 'missing key "set"');
   const errors = c.errors.length;
   const set = c.string(o['set'], [...path, 'set']);
-  if (set !== undefined && !/^[A-Za-z0-9_-]{1,28}$/.test(set))
-    c.fail([...path, 'set'], 'a set name is 1 to 28 letters, digits, "_" or "-"');
+  const badSet = set === undefined ? undefined : setNameError(set);
+  if (badSet !== undefined) c.fail([...path, 'set'], badSet);
   const op =
     o['action'] === undefined
       ? 'add'
@@ -215,6 +216,13 @@ function buildSetAction(
     o['target'] === undefined
       ? SET_DEFAULTS[type].target
       : c.string(o['target'], [...path, 'target']);
+  // Written into the firewall's scripts and commands: a closed grammar, not free text.
+  chains?.forEach((chain, i) => {
+    const why = chainError(type, chain);
+    if (why !== undefined) c.fail([...path, 'chains', i], why);
+  });
+  const badTarget = target === undefined ? undefined : targetError(type, target);
+  if (badTarget !== undefined) c.fail([...path, 'target'], badTarget);
   if (
     set === undefined ||
     op === undefined ||

@@ -8,7 +8,7 @@ import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
 import { Heap } from '../lib/heap.js';
 import { familyOf } from '../lib/ip.js';
-import { log } from '../lib/log.js';
+import { log, quote } from '../lib/log.js';
 import { keyOf } from './filter.js';
 import type { Store, StoredTrigger } from './store.js';
 
@@ -341,5 +341,5 @@ function idOf(filter: Filter): string {
 }
 
 function show(values: readonly string[]): string {
-  return values.join(' ');
+  return values.map(quote).join(' ');
 }
