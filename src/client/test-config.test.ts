@@ -53,7 +53,7 @@ const STREAM = `streams:
     filters:
       f:
         regex: ['from <ip> port']
-        actions: {ban: {cmd: [sh, -c, 'ban <ip>']}}
+        actions: {ban: {cmd: [echo, ban, <ip>]}}
 `;
 
 /** Every key of behaviour §1 written once, and a few spellings that the output normalises. */
@@ -71,9 +71,9 @@ streams:
         retryperiod: 6 hours
         duplicate: rerun
         actions:
-          ban: {cmd: [sh, -c, 'ban <ip>'], ipv4only: true}
-          unban: {cmd: [sh, -c, 'unban <ip>'], after: 2d, onexit: true}
-          mail: {cmd: [sh, -c, 'mail <ip> <user>'], oneshot: true}
+          ban: {cmd: [echo, ban, <ip>], ipv4only: true}
+          unban: {cmd: [echo, unban, <ip>], after: 2d, onexit: true}
+          mail: {cmd: [echo, mail, <ip>, <user>], oneshot: true}
           recidive: {type: virtual, options: {send: '<ip>', to: recidive}}
       json:
         type: struct
@@ -84,7 +84,7 @@ streams:
   recidive:
     type: virtual
     filters:
-      again: {regex: ['^<ip>$'], retry: 3, retryperiod: 7d, duplicates: ignore, actions: {ban: {cmd: [sh, -c, 'ban <ip>'], after: 1500ms}}}
+      again: {regex: ['^<ip>$'], retry: 3, retryperiod: 7d, duplicates: ignore, actions: {ban: {cmd: [echo, ban, <ip>], after: 1500ms}}}
 start: [[sh, -c, 'nft add table inet t']]
 stop: [[sh, -c, 'nft delete table inet t']]
 concurrency: 4
@@ -121,7 +121,7 @@ streams:
         actions:
           ban:
             type: cmd
-            cmd: [ sh, -c, ban <ip> ]
+            cmd: [ echo, ban, <ip> ]
             oneshot: false
 start: []
 stop: []
@@ -155,7 +155,7 @@ state_rotation_interval: 24h
     ]);
     assert.deepEqual(out.streams.ssh.filters.failed.actions.unban, {
       type: 'cmd',
-      cmd: ['sh', '-c', 'unban <ip>'],
+      cmd: ['echo', 'unban', '<ip>'],
       after: '48h',
       onexit: true,
     });
@@ -281,6 +281,23 @@ streams:
         `warning: c.yml:9:60: streams.s.filters.j.options.fields.client.regex: at risk: ${nested('(.*,)*')}; riposte matches every line with its linear-time engine (RE2), which is slower`,
       ],
     },
+    {
+      name: 'an IP pattern inside the script of a shell, not when it is passed as an argument',
+      config: `patterns: {ip: {type: ip}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['from <ip>']
+        actions:
+          a: {cmd: [sh, -c, 'ban <ip>']}
+          b: {cmd: [sh, -c, 'ban "$1"', sh, <ip>]}
+`,
+      warnings: [
+        `warning: c.yml:9:29: streams.s.filters.f.actions.a.cmd[2]: <ip> is inside the code that "sh -c" runs: an IP value is checked to be an address, which carries no code, but pass the value as an argument instead, as in ['sh', '-c', 'echo "$1"', 'sh', '<ip>']`,
+      ],
+    },
   ];
   for (const row of rows) {
     test(`test-config warns about ${row.name}`, () => {
@@ -305,6 +322,46 @@ error: c.yml:9:14: concurrency: expected an integer, got the string "many"
 2 errors in the configuration c.yml
 `,
     });
+  });
+
+  test('test-config refuses a regex pattern inside code that a program runs, and says how to pass it', () => {
+    const config = `patterns: {ip: {type: ip}, user: {regex: '\\S+'}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['user <user> from <ip>']
+        actions:
+          a: {cmd: [sh, -c, 'echo <user>']}
+          b: {cmd: [/bin/bash, -ec, 'logger <ip> <user>']}
+          c: {cmd: [/usr/bin/env, -i, A=1, sh, -xc, 'echo <user>']}
+          d: {cmd: [python3, -c, 'print("<user>")']}
+          e: {cmd: [awk, -v, 'x=<user>', '{ print "<user>" }']}
+          f: {cmd: [su, nobody, -c, 'echo <user>']}
+          g: {cmd: [xargs, '-0', sh, -c, 'echo <user>']}
+          h: {cmd: [ssh, host, ban, <user>]}
+          ok: {cmd: [sh, -c, 'echo "$1"', sh, <user>]}
+`;
+    const run = riposte(['test-config', '-c', write('c.yml', config)]);
+    assert.equal(run.status, 1);
+    const shell = `a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['sh', '-c', 'echo "$1"', 'sh', '<user>']`;
+    const at = (place: string, reader: string) =>
+      `error: c.yml:${place}: <user> is inside the code that "${reader}" runs: ${shell}`;
+    assert.deepEqual(
+      run.stderr.split('\n').filter((l) => l.startsWith('error: ')),
+      [
+        at('9:29: streams.s.filters.f.actions.a.cmd[2]', 'sh -c'),
+        at('10:37: streams.s.filters.f.actions.b.cmd[2]', 'bash -c'),
+        at('11:53: streams.s.filters.f.actions.c.cmd[5]', 'sh -c'),
+        `error: c.yml:12:34: streams.s.filters.f.actions.d.cmd[2]: <user> is inside the code that "python -c" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['python3', '-c', 'import sys; print(sys.argv[1])', '<user>']`,
+        `error: c.yml:13:42: streams.s.filters.f.actions.e.cmd[3]: <user> is inside the code that "awk" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['awk', 'BEGIN { print ARGV[1] }', '<user>']`,
+        at('14:37: streams.s.filters.f.actions.f.cmd[3]', 'su -c'),
+        at('15:42: streams.s.filters.f.actions.g.cmd[4]', 'sh -c'),
+        `error: c.yml:16:37: streams.s.filters.f.actions.h.cmd[3]: <user> is inside the code that "ssh" runs: a log line chooses the value, which can then run commands; the remote shell parses every element after the host: check the value on the remote side, or send it on stdin`,
+      ],
+    );
+    assert.match(run.stderr, /\n8 errors in the configuration c.yml\n$/);
   });
 
   test('test-config refuses set names, hooks, chains and targets outside the grammar of the firewall', () => {

@@ -1,6 +1,7 @@
 // Black-box tests of values that come from outside a capture: every value that reaches an
 // action is a value of its pattern, whatever its source (the state file at restart, a
-// virtual stream), and no value can forge a line of riposte's own log.
+// virtual stream), no value can forge a line of riposte's own log, and the daemon does not
+// start on a configuration that puts a regex pattern's value inside a shell script.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -102,6 +103,29 @@ test('a value with a line break is not sent to a virtual stream, where it would 
   assert.equal(daemon.logLines(refused).length, 1, daemon.log);
   const status = JSON.parse((await sb.cli('status', '-f', 'json')).stdout);
   assert.equal(status.actions.failed, 1);
+});
+
+test('start refuses a regex pattern inside the script of sh -c, before running anything', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const f = {
+    regex: ['login <user>'],
+    actions: { greet: { cmd: ['sh', '-c', 'echo <user> >> "$0"', sb.path('actions.log')] } },
+  };
+  const daemon = sb.start({
+    ...sb.fifoConfig({ f }),
+    patterns: { ...PATTERNS, user: { regex: '\\S+' } },
+    start: [sb.cmd('record', 'started.log', 'started')],
+  });
+  assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+  assert.equal(
+    daemon.logLines(
+      /ERROR config: riposte\.json:\d+:\d+: streams\.s\.filters\.f\.actions\.greet\.cmd\[2\]: <user> is inside the code that "sh -c" runs: a log line chooses the value/,
+    ).length,
+    1,
+    daemon.log,
+  );
+  assert.deepEqual(sb.lines('started.log'), []);
 });
 
 /** Filter `j` of stream `s` reads JSON lines and captures `user` (anything but a comma). */
