@@ -298,6 +298,25 @@ streams:
         `warning: c.yml:9:29: streams.s.filters.f.actions.a.cmd[2]: <ip> is inside the code that "sh -c" runs: an IP value is checked to be an address, which carries no code, but pass the value as an argument instead, as in ['sh', '-c', 'echo "$1"', 'sh', '<ip>']`,
       ],
     },
+    {
+      name: 'a regex pattern whose value can start with "-" as a whole argument',
+      config: `patterns: {ip: {type: ip}, user: {regex: '\\S+'}, name: {regex: '[a-z]+'}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['user <user> <name> from <ip>']
+        actions:
+          a: {cmd: [echo, -n, <user>]}
+          b: {cmd: [echo, --, <user>]}
+          c: {cmd: [echo, <name>, <ip>, 'x<user>']}
+          d: {cmd: [sh, -c, 'echo "$1"', sh, <user>]}
+`,
+      warnings: [
+        `warning: c.yml:9:31: streams.s.filters.f.actions.a.cmd[2]: <user> is a whole argument of echo, and its regex lets a value start with "-": unless the argument before takes it as its value, echo would read it as an option; put "--" before it if echo takes one, or make the regex start with another character`,
+      ],
+    },
   ];
   for (const row of rows) {
     test(`test-config warns about ${row.name}`, () => {

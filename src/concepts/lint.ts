@@ -1,7 +1,8 @@
 // Warnings about configurations that are valid but probably not what their author meant,
 // and errors about those that let a log line steer a command. Receives a built Config;
 // records on the Checker: shell operators in argv, programs not found in PATH, a greedy
-// ".*" before a pattern, regexes at risk of slowness, a `<pattern>` inside inline code.
+// ".*" before a pattern, regexes at risk of slowness, a `<pattern>` inside inline code or
+// where its value could pass for an option.
 
 import { which } from '../lib/which.js';
 import type { Action } from './action.js';
@@ -94,7 +95,9 @@ function* commandsOf(config: Config): Generator<[Path, readonly string[]]> {
  */
 function lintCode(c: Checker, path: Path, filter: Filter, action: Action): void {
   if (action.type !== 'cmd') return;
-  for (const code of codeArguments(action.cmd)) {
+  const codes = codeArguments(action.cmd);
+  lintOptions(c, path, filter, action, codes);
+  for (const code of codes) {
     const slots = (action.argv[code.index] ?? []).filter((part) => typeof part === 'number');
     const patterns = [...new Set(slots.map((n) => filter.patterns[n]!))];
     if (patterns.length === 0) continue;
@@ -114,6 +117,33 @@ function lintCode(c: Checker, path: Path, filter: Filter, action: Action): void 
         `${head}: an IP value is checked to be an address, which carries no code, but ${advice}`,
       );
     }
+  }
+}
+
+/**
+ * A regex pattern's value as a whole argument, where the program reads options: a value
+ * that starts with "-" (`-oProxyCommand=…`) would be one. Not after "--", nor among the
+ * arguments that a shell or interpreter hands to its code (`sh -c 'ban "$1"' sh <u>`).
+ */
+function lintOptions(
+  c: Checker,
+  path: Path,
+  filter: Filter,
+  action: Action & { type: 'cmd' },
+  codes: readonly CodeArgument[],
+): void {
+  const end = action.cmd.indexOf('--');
+  const data = codes.find((code) => code.kind === 'shell' || code.kind === 'interpreter');
+  const last = Math.min(end < 0 ? action.cmd.length : end, data?.index ?? action.cmd.length);
+  const program = action.cmd[0]!.slice(action.cmd[0]!.lastIndexOf('/') + 1);
+  for (let i = 1; i < last; i++) {
+    const first = action.argv[i]?.[0];
+    const p = typeof first === 'number' ? filter.patterns[first] : undefined;
+    if (p === undefined || !p.optionLike || codes.some((code) => code.index === i)) continue;
+    c.warn(
+      [...path, 'cmd', i],
+      `<${p.name}> is a whole argument of ${program}, and its regex lets a value start with "-": unless the argument before takes it as its value, ${program} would read it as an option; put "--" before it if ${program} takes one, or make the regex start with another character`,
+    );
   }
 }
 

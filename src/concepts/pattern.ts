@@ -46,6 +46,8 @@ export interface Pattern {
    * for masked ones), then canonicalised, ignored and masked as a capture is.
    */
   accept(text: string): Valued;
+  /** Whether a value can start with "-", which a program would read as an option. */
+  readonly optionLike: boolean;
   /** For IP types: whether line[start, end) is a whole address (what look-arounds say in V8). */
   readonly boundary: ((line: string, start: number, end: number) => boolean) | undefined;
 }
@@ -97,6 +99,7 @@ export function buildPattern(
     ipv6mask: masks.ipv6mask,
     value: valueFunction(rules),
     accept: (text: string) => accepted(text, rules),
+    optionLike: ip === undefined && regex.canStartWith(body, '-'),
     boundary: ip === undefined ? undefined : isWholeAddress,
   });
 }

@@ -44,3 +44,22 @@ test('wholeMatcher() says what riposte does about a regex at risk, for values', 
     'at risk: three ".*" in sequence can all match the same text: about n^3 steps for a line of n characters; time can grow as the value length to the power 3, so values longer than 512 characters are matched with the linear-time engine (RE2)',
   ]);
 });
+
+const starts: readonly [source: string, dash: boolean][] = [
+  ['\\S+', true],
+  ['[a-z_][a-z0-9_-]*', false],
+  ['\\w+', false],
+  ['x?-', true],
+  ['(?:a|-b)', true],
+  ['^-', true],
+  ['a*b', false],
+  ['.+', true],
+  ['[^a]', true],
+  ['-{0}a', false],
+];
+
+for (const [source, dash] of starts) {
+  test(`canStartWith(${JSON.stringify(source)}, "-") is ${dash}`, () => {
+    assert.equal(regex.canStartWith(regex.parse(source), '-'), dash);
+  });
+}

@@ -37,6 +37,8 @@ export const regex = {
   },
   /** Whether the regex can match the empty string. */
   matchesEmpty,
+  /** Whether some text the regex matches starts with `char` (such as "-", for an option). */
+  canStartWith,
   wholeMatcher,
   patternRefs(node: RegexNode): PatternRefNode[] {
     const refs: PatternRefNode[] = [];
@@ -128,6 +130,35 @@ function matchesEmpty(node: RegexNode): boolean {
   }
 }
 
+function canStartWith(node: RegexNode, char: string): boolean {
+  switch (node.type) {
+    case 'literal': {
+      const own = String.fromCodePoint(node.codePoint);
+      return own === char || (node.caseInsensitive && own.toLowerCase() === char.toLowerCase());
+    }
+    case 'class':
+    case 'dot':
+      return takes(node, char);
+    case 'group':
+    case 'capture':
+      return canStartWith(node.body, char);
+    case 'repeat':
+      return node.max > 0 && canStartWith(node.body, char);
+    case 'concat':
+      for (const item of node.items) {
+        if (canStartWith(item, char)) return true;
+        if (!matchesEmpty(item)) return false;
+      }
+      return false;
+    case 'alternation':
+      return node.alternatives.some((a) => canStartWith(a, char));
+    case 'patternRef':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function greedyWarnings(node: RegexNode): string[] {
   const greedy = greedyBeforeCapture(node);
   if (greedy === undefined) return [];
@@ -190,10 +221,14 @@ function broadRepeat(node: RegexNode): string | undefined {
   return undefined;
 }
 
-/** Asks V8 rather than resolving the class: that would build Unicode tables for one answer. */
 function takesSpace(node: RegexNode): boolean {
+  return takes(node, ' ');
+}
+
+/** Asks V8 rather than resolving the class: that would build Unicode tables for one answer. */
+function takes(node: RegexNode, char: string): boolean {
   const js = toJavaScript(node);
-  return new RegExp(`^(?:${js.source})$`, js.flags).test(' ');
+  return new RegExp(`^(?:${js.source})$`, js.flags).test(char);
 }
 
 function firstCapture(node: RegexNode): CaptureNode | undefined {
