@@ -53,7 +53,7 @@ const STREAM = `streams:
     filters:
       f:
         regex: ['from <ip> port']
-        actions: {ban: {cmd: [sh, -c, 'ban <ip>']}}
+        actions: {ban: {cmd: [echo, ban, <ip>]}}
 `;
 
 /** Every key of behaviour §1 written once, and a few spellings that the output normalises. */
@@ -72,9 +72,9 @@ streams:
         duplicate: rerun
         time: syslog
         actions:
-          ban: {cmd: [sh, -c, 'ban <ip>'], ipv4only: true}
-          unban: {cmd: [sh, -c, 'unban <ip>'], after: 2d, onexit: true}
-          mail: {cmd: [sh, -c, 'mail <ip> <user>'], oneshot: true}
+          ban: {cmd: [echo, ban, <ip>], ipv4only: true}
+          unban: {cmd: [echo, unban, <ip>], after: 2d, onexit: true}
+          mail: {cmd: [echo, mail, <ip>, <user>], oneshot: true}
           recidive: {type: virtual, options: {send: '<ip>', to: recidive}}
       json:
         type: struct
@@ -85,7 +85,7 @@ streams:
   recidive:
     type: virtual
     filters:
-      again: {regex: ['^<ip>$'], retry: 3, retryperiod: 7d, duplicates: ignore, actions: {ban: {cmd: [sh, -c, 'ban <ip>'], after: 1500ms}}}
+      again: {regex: ['^<ip>$'], retry: 3, retryperiod: 7d, duplicates: ignore, actions: {ban: {cmd: [echo, ban, <ip>], after: 1500ms}}}
 start: [[sh, -c, 'nft add table inet t']]
 stop: [[sh, -c, 'nft delete table inet t']]
 concurrency: 4
@@ -122,7 +122,7 @@ streams:
         actions:
           ban:
             type: cmd
-            cmd: [ sh, -c, ban <ip> ]
+            cmd: [ echo, ban, <ip> ]
             oneshot: false
 start: []
 stop: []
@@ -158,7 +158,7 @@ state_rotation_interval: 24h
     ]);
     assert.deepEqual(out.streams.ssh.filters.failed.actions.unban, {
       type: 'cmd',
-      cmd: ['sh', '-c', 'unban <ip>'],
+      cmd: ['echo', 'unban', '<ip>'],
       after: '48h',
       onexit: true,
     });
@@ -213,6 +213,8 @@ describe('test-config warnings', () => {
     );
   });
 
+  const nested = (group: string) =>
+    `"${group}" repeats a group whose repetitions can share out the same text in many ways: a hostile line can take exponential time`;
   const greedy =
     'greedy ".*" before <ip> with no anchor at the end: the value taken is the last that fits, which may be text an attacker wrote; anchor the end of the regex or use a narrower class than ".*"';
   const rows: readonly { name: string; config: string; warnings: string[] }[] = [
@@ -261,6 +263,62 @@ streams:
         actions: {a: {cmd: [echo, <ip>]}}
 `,
       warnings: [`warning: c.yml:8:13: streams.s.filters.f.regex[0]: ${greedy}`],
+    },
+    {
+      name: 'regexes at risk wherever they run: a pattern, its ignoreregex, a struct field',
+      config: `patterns:
+  user: {regex: '(\\w+\\s?)+', ignoreregex: ['(a+)+b', 'x.*y.*z.*w']}
+  ip: {type: ip}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f: {regex: ['^login <user>$'], actions: {a: {cmd: [echo, <user>]}}}
+      j: {type: struct, options: {fields: {client: {regex: '(.*,)*<ip>$'}}}, actions: {a: {cmd: [echo, <ip>]}}}
+`,
+      warnings: [
+        `warning: c.yml:2:44: patterns.user.ignoreregex[0]: at risk: ${nested('(a+)+')}; riposte matches every value with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:2:54: patterns.user.ignoreregex[1]: at risk: three ".*" in sequence can all match the same text: about n^3 steps for a line of n characters; time can grow as the value length to the power 3, so values longer than 512 characters are matched with the linear-time engine (RE2)`,
+        `warning: c.yml:2:17: patterns.user.regex: at risk: ${nested('(\\w+\\s?)+')}; riposte matches every value with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:8:19: streams.s.filters.f.regex[0]: at risk: ${nested('(\\w+\\s?)+')}; riposte matches every line with its linear-time engine (RE2), which is slower`,
+        `warning: c.yml:9:60: streams.s.filters.j.options.fields.client.regex: at risk: ${nested('(.*,)*')}; riposte matches every line with its linear-time engine (RE2), which is slower`,
+      ],
+    },
+    {
+      name: 'an IP pattern inside the script of a shell, not when it is passed as an argument',
+      config: `patterns: {ip: {type: ip}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['from <ip>']
+        actions:
+          a: {cmd: [sh, -c, 'ban <ip>']}
+          b: {cmd: [sh, -c, 'ban "$1"', sh, <ip>]}
+`,
+      warnings: [
+        `warning: c.yml:9:29: streams.s.filters.f.actions.a.cmd[2]: <ip> is inside the code that "sh -c" runs: an IP value is checked to be an address, which carries no code, but pass the value as an argument instead, as in ['sh', '-c', 'echo "$1"', 'sh', '<ip>']`,
+      ],
+    },
+    {
+      name: 'a regex pattern whose value can start with "-" as a whole argument',
+      config: `patterns: {ip: {type: ip}, user: {regex: '\\S+'}, name: {regex: '[a-z]+'}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['user <user> <name> from <ip>']
+        actions:
+          a: {cmd: [echo, -n, <user>]}
+          b: {cmd: [echo, --, <user>]}
+          c: {cmd: [echo, <name>, <ip>, 'x<user>']}
+          d: {cmd: [sh, -c, 'echo "$1"', sh, <user>]}
+`,
+      warnings: [
+        `warning: c.yml:9:31: streams.s.filters.f.actions.a.cmd[2]: <user> is a whole argument of echo, and its regex lets a value start with "-": unless the argument before takes it as its value, echo would read it as an option; put "--" before it if echo takes one, or make the regex start with another character`,
+      ],
     },
   ];
   for (const row of rows) {
@@ -346,6 +404,73 @@ ${STREAM}concurrency: many
       stderr: `error: c.yml:1:38: patterns.ip.ignore[0]: "::1" is not a value of this pattern (type ipv4), so it can never be ignored
 error: c.yml:9:14: concurrency: expected an integer, got the string "many"
 2 errors in the configuration c.yml
+`,
+    });
+  });
+
+  test('test-config refuses a regex pattern inside code that a program runs, and says how to pass it', () => {
+    const config = `patterns: {ip: {type: ip}, user: {regex: '\\S+'}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['user <user> from <ip>']
+        actions:
+          a: {cmd: [sh, -c, 'echo <user>']}
+          b: {cmd: [/bin/bash, -ec, 'logger <ip> <user>']}
+          c: {cmd: [/usr/bin/env, -i, A=1, sh, -xc, 'echo <user>']}
+          d: {cmd: [python3, -c, 'print("<user>")']}
+          e: {cmd: [awk, -v, 'x=<user>', '{ print "<user>" }']}
+          f: {cmd: [su, nobody, -c, 'echo <user>']}
+          g: {cmd: [xargs, '-0', sh, -c, 'echo <user>']}
+          h: {cmd: [ssh, host, ban, <user>]}
+          ok: {cmd: [sh, -c, 'echo "$1"', sh, <user>]}
+`;
+    const run = riposte(['test-config', '-c', write('c.yml', config)]);
+    assert.equal(run.status, 1);
+    const shell = `a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['sh', '-c', 'echo "$1"', 'sh', '<user>']`;
+    const at = (place: string, reader: string) =>
+      `error: c.yml:${place}: <user> is inside the code that "${reader}" runs: ${shell}`;
+    assert.deepEqual(
+      run.stderr.split('\n').filter((l) => l.startsWith('error: ')),
+      [
+        at('9:29: streams.s.filters.f.actions.a.cmd[2]', 'sh -c'),
+        at('10:37: streams.s.filters.f.actions.b.cmd[2]', 'bash -c'),
+        at('11:53: streams.s.filters.f.actions.c.cmd[5]', 'sh -c'),
+        `error: c.yml:12:34: streams.s.filters.f.actions.d.cmd[2]: <user> is inside the code that "python -c" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['python3', '-c', 'import sys; print(sys.argv[1])', '<user>']`,
+        `error: c.yml:13:42: streams.s.filters.f.actions.e.cmd[3]: <user> is inside the code that "awk" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['awk', 'BEGIN { print ARGV[1] }', '<user>']`,
+        at('14:37: streams.s.filters.f.actions.f.cmd[3]', 'su -c'),
+        at('15:42: streams.s.filters.f.actions.g.cmd[4]', 'sh -c'),
+        `error: c.yml:16:37: streams.s.filters.f.actions.h.cmd[3]: <user> is inside the code that "ssh" runs: a log line chooses the value, which can then run commands; the remote shell parses every element after the host: check the value on the remote side, or send it on stdin`,
+      ],
+    );
+    assert.match(run.stderr, /\n8 errors in the configuration c.yml\n$/);
+  });
+
+  test('test-config refuses set names, hooks, chains and targets outside the grammar of the firewall', () => {
+    const config = `patterns: {ip: {type: ip}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f:
+        regex: ['from <ip>']
+        actions:
+          a: {type: nftables, options: {set: bans, chains: ['input; flush ruleset'], target: 'drop; flush ruleset'}}
+          b: {type: ipset, options: {set: other, chains: ['-F'], target: 'DROP -j ACCEPT'}}
+          c: {type: ipset, options: {set: 'x y'}}
+`;
+    const run = riposte(['test-config', '-c', write('c.yml', config)]);
+    assert.deepEqual(run, {
+      status: 1,
+      stdout: '',
+      stderr: `error: c.yml:9:61: streams.s.filters.f.actions.a.options.chains[0]: "input; flush ruleset" is not a hook of an nftables inet table: expected one of prerouting, input, forward, output, postrouting
+error: c.yml:9:94: streams.s.filters.f.actions.a.options.target: "drop; flush ruleset" is not a verdict riposte writes: expected one of drop, reject, accept
+error: c.yml:10:59: streams.s.filters.f.actions.b.options.chains[0]: "-F" is not an iptables chain name: up to 28 letters, digits, "_", "." or "-", not starting with "-"
+error: c.yml:10:74: streams.s.filters.f.actions.b.options.target: "DROP -j ACCEPT" is not an iptables target name: up to 28 letters, digits, "_", "." or "-", not starting with "-"
+error: c.yml:11:43: streams.s.filters.f.actions.c.options.set: a set name is 1 to 28 letters, digits, "_" or "-"
+5 errors in the configuration c.yml
 `,
     });
   });

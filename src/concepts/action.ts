@@ -4,6 +4,7 @@
 
 import { closest } from '../lib/suggest.js';
 import type { Checker, Path } from './check.js';
+import { chainError, setNameError, targetError } from './kernel-names.js';
 import type { Pattern } from './pattern.js';
 import { declaredNames, type Scope } from './scope.js';
 import { compileTemplate, slotNames, type Template } from './template.js';
@@ -203,8 +204,8 @@ function buildSetAction(
   if (o['set'] === undefined) return c.fail(path, 'missing key "set"');
   const errors = c.errors.length;
   const set = c.string(o['set'], [...path, 'set']);
-  if (set !== undefined && !/^[A-Za-z0-9_-]{1,28}$/.test(set))
-    c.fail([...path, 'set'], 'a set name is 1 to 28 letters, digits, "_" or "-"');
+  const badSet = set === undefined ? undefined : setNameError(set);
+  if (badSet !== undefined) c.fail([...path, 'set'], badSet);
   const op =
     o['action'] === undefined
       ? 'add'
@@ -229,6 +230,13 @@ function buildSetAction(
     o['target'] === undefined
       ? SET_DEFAULTS[type].target
       : c.string(o['target'], [...path, 'target']);
+  // Written into the firewall's scripts and commands: a closed grammar, not free text.
+  chains?.forEach((chain, i) => {
+    const why = chainError(type, chain);
+    if (why !== undefined) c.fail([...path, 'chains', i], why);
+  });
+  const badTarget = target === undefined ? undefined : targetError(type, target);
+  if (badTarget !== undefined) c.fail([...path, 'target'], badTarget);
   if (
     set === undefined ||
     op === undefined ||

@@ -66,6 +66,8 @@ export async function loadConfig(path: string): Promise<Loaded> {
   if (config === undefined || c.errors.length > 0)
     return { ok: false, errors: c.errors, warnings: c.warnings };
   lintConfig(c, config);
+  // The lint refuses what would let a log line run code.
+  if (c.errors.length > 0) return { ok: false, errors: c.errors, warnings: c.warnings };
   return { ok: true, config, warnings: c.warnings };
 }
 

@@ -1,6 +1,7 @@
 // The pattern concept: a named regex fragment (`<ip>`) captured by filter regexes, with the
-// rules that turn a captured text into a match value. Receives a raw pattern map; sends a
-// frozen Pattern whose `value()` canonicalises, ignores and masks what a regex captured.
+// rules that turn a text into a match value. Receives a raw pattern map; sends a frozen
+// Pattern whose `value()` canonicalises, ignores and masks what a regex captured, and whose
+// `accept()` does the same for a text from anywhere else, after checking it whole.
 
 import type { BlockList } from 'node:net';
 import { RegexError } from '../lib/errors.js';
@@ -37,7 +38,16 @@ export interface Pattern {
   readonly ignorecidr: readonly string[];
   readonly ipv4mask: number | undefined;
   readonly ipv6mask: number | undefined;
+  /** The hot path: a text that the fragment captured from a line (so it already matches it). */
   value(captured: string): Valued;
+  /**
+   * A text from outside (`trigger`, the state file): a value only if the fragment matches
+   * it whole (an address of the type, for IP types; a network of the mask's prefix too,
+   * for masked ones), then canonicalised, ignored and masked as a capture is.
+   */
+  accept(text: string): Valued;
+  /** Whether a value can start with "-", which a program would read as an option. */
+  readonly optionLike: boolean;
   /** For IP types: whether line[start, end) is a whole address (what look-arounds say in V8). */
   readonly boundary: ((line: string, start: number, end: number) => boolean) | undefined;
 }
@@ -67,7 +77,8 @@ export function buildPattern(
   const ignoreregex = readIgnoreRegexes(c, [...path, 'ignoreregex'], map['ignoreregex']);
   if (body === undefined || source === undefined || c.errors.length > errors) return undefined;
   const node = captureNode(name, body, ip);
-  const whole = regex.wholeMatcher(body);
+  const whole = wholeMatcher(c, [...path, 'regex'], body, ip === undefined);
+  if (whole === undefined) return undefined;
   const rules: Rules = {
     whole,
     ip,
@@ -90,6 +101,8 @@ export function buildPattern(
     ipv4mask: masks.ipv4mask,
     ipv6mask: masks.ipv6mask,
     value: valueFunction(rules),
+    accept: (text: string) => accepted(text, rules),
+    optionLike: ip === undefined && regex.canStartWith(body, '-'),
     boundary: ip === undefined ? undefined : isWholeAddress,
   });
 }
@@ -111,7 +124,8 @@ function valueFunction(rules: Rules): (captured: string) => Valued {
     rules.ipv4mask === undefined;
   if (!plain || (rules.ip !== 'ip' && rules.ip !== 'ipv4')) return slow;
   // The built-in IPv4 regex only captures canonical addresses: with no rule to apply, the
-  // captured text is the value, and the most common case skips the memo.
+  // captured text is the value, and the most common case skips the memo. True of a capture
+  // only: a text from elsewhere goes through accept().
   return (captured) => (captured.includes(':') ? slow(captured) : { value: detach(captured) });
 }
 
@@ -160,15 +174,31 @@ interface Rules {
   readonly ipv6mask: number | undefined;
 }
 
+/**
+ * A text from outside: whole-matched first, since nothing has matched it yet. A network is
+ * taken for a masked IP pattern when its prefix is the mask's: it is a value such a pattern
+ * gives (the state file holds them), and it stands for the address it was made from.
+ */
+function accepted(text: string, rules: Rules): Valued {
+  if (rules.ip === undefined) return rules.whole(text) ? capturedValue(text, rules) : undefined;
+  const slash = text.indexOf('/');
+  if (slash < 0) return capturedValue(text, rules);
+  if (cidrError(text) !== undefined) return undefined;
+  const address = text.slice(0, slash);
+  const canonical = ipValue(address, rules.ip);
+  if (canonical === undefined) return undefined;
+  const mask = familyOf(canonical) === 'ipv4' ? rules.ipv4mask : rules.ipv6mask;
+  return mask === Number(text.slice(slash + 1)) ? capturedValue(canonical, rules) : undefined;
+}
+
 /** Canonical form, then the ignore rules, then the mask; see behaviour §1.4. */
 function capturedValue(captured: string, rules: Rules): Valued {
   let value = captured;
   let family: IpFamily | undefined;
   if (rules.ip !== undefined) {
-    const canonical = canonicalIp(captured);
+    const canonical = ipValue(captured, rules.ip);
     if (canonical === undefined) return undefined;
     family = familyOf(canonical);
-    if (rules.ip !== 'ip' && family !== rules.ip) return undefined;
     value = canonical;
   }
   if (rules.ignore.has(value)) return { ignoredBy: `ignore: ${value}` };
@@ -285,8 +315,30 @@ function readIgnoreRegexes(c: Checker, path: Path, raw: unknown) {
   const sources = c.stringList(raw, path, { nonEmpty: false }) ?? [];
   return sources.flatMap((source, i) => {
     const node = parseFragment(c, [...path, i], source);
-    return node === undefined ? [] : [{ source, test: regex.wholeMatcher(node) }];
+    const test = node === undefined ? undefined : wholeMatcher(c, [...path, i], node, true);
+    return test === undefined ? [] : [{ source, test }];
   });
+}
+
+/**
+ * The whole-text test of a fragment, on the engines of filter regexes: values come from log
+ * lines and clients. Its warnings are reported when the fragment is the user's.
+ */
+function wholeMatcher(
+  c: Checker,
+  path: Path,
+  node: RegexNode,
+  warn: boolean,
+): ((text: string) => boolean) | undefined {
+  try {
+    const whole = regex.wholeMatcher(node);
+    if (warn) for (const w of whole.warnings) c.warn(path, w);
+    return whole.test;
+  } catch (error) {
+    // Limits of the linear-time engine (RE2's repetition counts).
+    if (!(error instanceof RegexError)) throw error;
+    return c.fail(path, `invalid regex: ${error.message}`);
+  }
 }
 
 /** The canonical address that a pattern of type `ip` would capture from `text`, if any. */

@@ -8,7 +8,8 @@ import type { Config } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import type { Pattern } from '../concepts/pattern.js';
 import { RegexError } from '../lib/errors.js';
-import { regex } from '../lib/regex/index.js';
+import { quote } from '../lib/log.js';
+import { type RegexNode, regex } from '../lib/regex/index.js';
 import { closest } from '../lib/suggest.js';
 import type {
   FilterReport,
@@ -50,8 +51,6 @@ class RequestError extends Error {}
 
 export class Control {
   readonly #d: ControlDeps;
-  /** Whole-value tests of the regex patterns, for `trigger`. */
-  readonly #whole = new Map<Pattern, (text: string) => boolean>();
 
   constructor(deps: ControlDeps) {
     this.#d = deps;
@@ -126,13 +125,21 @@ export class Control {
       const where = ` in selector ${name}=${source}`;
       throw new RequestError(unknown('pattern', name, this.#d.config.patterns.keys(), { where }));
     }
+    let node: RegexNode;
     try {
-      return wholeTest(source);
+      node = regex.parse(source);
     } catch (error) {
       if (!(error instanceof RegexError)) throw error;
       throw new RequestError(
         `bad regex in selector ${name}=${source}: ${error.message} (at character ${error.offset + 1})`,
       );
+    }
+    try {
+      return regex.wholeMatcher(node, { linearOnly: true }).test;
+    } catch (error) {
+      // Limits of the linear-time engine (RE2's repetition counts).
+      if (!(error instanceof RegexError)) throw error;
+      throw new RequestError(`bad regex in selector ${name}=${source}: ${error.message}`);
     }
   }
 
@@ -224,25 +231,18 @@ export class Control {
     return `${id} ${matchName(filter, values)}`;
   }
 
-  /** A value given to `trigger`, checked as if a filter regex had captured it. */
+  /** A value given to `trigger`: a value from outside, checked whole against its pattern. */
   #value(id: string, p: Pattern, raw: string): string {
-    const kind = p.type === 'regex' ? `regex ${p.regex}` : `type ${p.type}`;
-    const invalid = new RequestError(
-      `cannot trigger ${id}: ${p.name}=${raw} is not a valid value of pattern "${p.name}" (${kind})`,
-    );
-    if (p.type === 'regex') {
-      let whole = this.#whole.get(p);
-      if (whole === undefined) {
-        whole = wholeTest(p.regex);
-        this.#whole.set(p, whole);
-      }
-      if (!whole(raw)) throw invalid;
+    const valued = p.accept(raw);
+    if (valued === undefined) {
+      const kind = p.type === 'regex' ? `regex ${p.regex}` : `type ${p.type}`;
+      throw new RequestError(
+        `cannot trigger ${id}: ${p.name}=${quote(raw)} is not a valid value of pattern "${p.name}" (${kind})`,
+      );
     }
-    const valued = p.value(raw);
-    if (valued === undefined) throw invalid;
     if ('ignoredBy' in valued) {
       throw new RequestError(
-        `cannot trigger ${id}: ${p.name}=${raw} is ignored by ${ruleOf(p, valued.ignoredBy)}`,
+        `cannot trigger ${id}: ${p.name}=${quote(raw)} is ignored by ${ruleOf(p, valued.ignoredBy)}`,
       );
     }
     return valued.value;
@@ -282,7 +282,8 @@ export class Control {
     };
     return {
       started: Object.values(byType).reduce((a, b) => a + b, 0),
-      failed: e.stats.failed + sets.stats.nftables.failed + sets.stats.ipset.failed,
+      failed:
+        e.stats.failed + sets.stats.nftables.failed + sets.stats.ipset.failed + sends.stats.failed,
       timedOut: e.stats.timedOut,
       running: e.running,
       waiting: e.waiting,
@@ -345,16 +346,6 @@ function countAfter(times: readonly number[], oldest: number): number {
   let n = 0;
   for (let i = times.length - 1; i >= 0 && times[i]! > oldest; i--) n++;
   return n;
-}
-
-/**
- * Whether a whole text matches a regex of the configuration dialect, with the engine that
- * bounds the worst case: a selector must not be able to stall the daemon.
- */
-function wholeTest(source: string): (text: string) => boolean {
-  regex.parse(source);
-  const engine = regex.compile(regex.parse(`^(?:${source})$`));
-  return (text) => engine.exec(text) !== undefined;
 }
 
 /** `unknown filter "ssh.faildlogin", did you mean "ssh.failedlogin"? (filters of ssh: …)` */

@@ -11,7 +11,7 @@ import type { Filter } from '../concepts/filter.js';
 import { pluginsLine } from '../concepts/plugin.js';
 import { renderTemplate } from '../concepts/template.js';
 import { StateError } from '../lib/errors.js';
-import { log } from '../lib/log.js';
+import { log, quote } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
 import { Control } from './control.js';
 import { Executor } from './executor.js';
@@ -223,19 +223,58 @@ class Daemon {
         `state: dropped the state of filter ${stream}.${filter}, which is no longer in the configuration`,
       );
     }
-    const { triggers, counts } = this.#store.load();
+    const loaded = this.#store.load();
     const now = Date.now();
-    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)?.restore(c.values, c.times, now);
-    for (const t of triggers) {
+    const counts = loaded.counts.filter((c) => {
+      const runtime = byId.get(`${c.stream}\0${c.filter}`);
+      if (runtime === undefined) return false;
+      if (this.#valid('count', runtime.filter, c.values)) return true;
+      // With no times, it is forgotten, in the state file too.
+      runtime.restore(c.values, [], now);
+      return false;
+    });
+    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c.times, now);
+    const triggers = loaded.triggers.filter((t) => {
       const runtime = byId.get(`${t.stream}\0${t.filter}`);
-      if (runtime !== undefined) this.#scheduler.restore(t, runtime.filter, now);
-    }
+      if (runtime === undefined) return false;
+      if (this.#valid('trigger', runtime.filter, t.values)) return true;
+      this.#store.forgetTrigger(t.id);
+      return false;
+    });
+    for (const t of triggers)
+      this.#scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
     if (triggers.length + counts.length > 0) {
       log(
         'INFO',
         `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s), and ${counts.length} count(s)`,
       );
     }
+  }
+
+  /**
+   * Whether stored values are a match of the filter: one value of each of its patterns, as
+   * `trigger` checks them. The state file is input too (edited, damaged, or written under
+   * other patterns), and what it holds reaches actions; what fails is dropped and logged.
+   */
+  #valid(what: string, filter: Filter, values: readonly unknown[]): boolean {
+    const drop = (why: string): false => {
+      log(
+        'ERROR',
+        `state: dropped a ${what} of filter ${filter.stream}.${filter.name} from ${this.#store.path}: ${why}`,
+      );
+      return false;
+    };
+    const patterns = filter.patterns;
+    if (values.length !== patterns.length)
+      return drop(
+        `${JSON.stringify(values)} has ${values.length} value(s), not one per pattern (${patterns.map((p) => p.name).join(', ') || 'none'})`,
+      );
+    for (const [i, p] of patterns.entries()) {
+      const value = values[i];
+      if (typeof value !== 'string' || p.accept(value) === undefined)
+        return drop(`${JSON.stringify(value)} is not a value of pattern "${p.name}"`);
+    }
+    return true;
   }
 
   #runAction(filter: Filter, action: Action, values: readonly string[], done: () => void): void {
@@ -252,13 +291,15 @@ class Daemon {
         this.#sends.send(label, action.to, renderTemplate(action.send, values), done);
         return;
       case 'ipset':
-      case 'nftables':
+      case 'nftables': {
+        const value = values[action.pattern]!;
         log(
           'INFO',
-          `${label}: ${action.add ? 'add' : 'delete'} ${values[action.pattern]} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
+          `${label}: ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
         );
-        this.#sets.apply(action, values[action.pattern]!, done);
+        this.#sets.apply(action, value, () => done());
         return;
+      }
     }
   }
 

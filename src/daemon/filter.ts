@@ -4,7 +4,7 @@
 // `retryperiod` are dropped as they are met, and by a periodic sweep.
 
 import type { Filter } from '../concepts/filter.js';
-import { log } from '../lib/log.js';
+import { log, quote } from '../lib/log.js';
 import type { FilterCounts, StateWrites } from './state/records.js';
 
 export interface Counted {
@@ -39,7 +39,7 @@ export class FilterRuntime {
   /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
   count(values: readonly string[], now: number): void {
     this.stats.matches++;
-    log('INFO', `${this.id}: match ${values.join(' ')}`);
+    log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
     const retry = this.filter.retry;
     if (retry <= 1) {
       this.#trigger(values, now);

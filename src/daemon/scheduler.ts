@@ -9,7 +9,7 @@ import type { Filter } from '../concepts/filter.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { Heap } from '../lib/heap.js';
 import { familyOf } from '../lib/ip.js';
-import { log } from '../lib/log.js';
+import { log, quote } from '../lib/log.js';
 import { keyOf } from './filter.js';
 import type { StateWrites, StoredTrigger } from './state/records.js';
 
@@ -345,5 +345,5 @@ function idOf(filter: Filter): string {
 }
 
 function show(values: readonly string[]): string {
-  return values.join(' ');
+  return values.map(quote).join(' ');
 }

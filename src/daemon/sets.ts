@@ -2,13 +2,15 @@
 // the firewall rules that make those sets drop traffic. Receives add/delete requests from
 // actions; sends them to the kernel in batches, one `nft -f -` or `ipset restore` process
 // per batch rather than one process per ban. Creates the sets at start-up and removes them
-// at shutdown.
+// at shutdown. Nothing reaches a script that is not a canonical address or network, or a
+// name of the closed grammar of kernel-names.ts, whatever its caller checked.
 
 import { spawn } from 'node:child_process';
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
-import { familyOf, type IpFamily } from '../lib/ip.js';
-import { log } from '../lib/log.js';
+import { chainError, setNameError, targetError } from '../concepts/kernel-names.js';
+import { canonicalIp, cidrError, familyOf, type IpFamily, maskIp } from '../lib/ip.js';
+import { log, quote } from '../lib/log.js';
 
 const TABLE = 'riposte';
 
@@ -23,8 +25,9 @@ interface SetSpec {
 interface Operation {
   readonly add: boolean;
   readonly kernelSet: string;
+  /** Canonical address or network: see kernelValue(). */
   readonly value: string;
-  readonly done: () => void;
+  readonly done: (ok: boolean) => void;
 }
 
 /** The kernel name of a set for a family: the name itself, or with a v4/v6 suffix when it has both. */
@@ -62,12 +65,26 @@ export class KernelSets {
     this.#specs = setSpecs(config);
   }
 
+  /** Why a set of the configuration cannot be written into a script, if one cannot. */
+  #refusal(): string | undefined {
+    for (const spec of this.#specs) {
+      const why =
+        setNameError(spec.set) ??
+        spec.chains.map((chain) => chainError(spec.type, chain)).find((e) => e !== undefined) ??
+        targetError(spec.type, spec.target);
+      if (why !== undefined) return `cannot create the ${spec.type} set ${quote(spec.set)}: ${why}`;
+    }
+    return undefined;
+  }
+
   get empty(): boolean {
     return this.#specs.length === 0;
   }
 
   /** Creates the sets and their drop rules, replacing leftovers of a daemon that was killed. */
   async create(): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== undefined) throw new Error(refused);
     const nft = this.#specs.filter((s) => s.type === 'nftables');
     if (nft.length > 0) await run(['nft', '-f', '-'], nftRuleset(nft), 'create the nftables sets');
     for (const spec of this.#specs.filter((s) => s.type === 'ipset')) {
@@ -87,16 +104,29 @@ export class KernelSets {
     }
   }
 
-  /** Adds or deletes one address; `done` is called once the kernel has answered. */
-  apply(action: SetAction, value: string, done: () => void): void {
-    const family = familyOf(value);
-    if (!action.families.includes(family)) {
-      done();
+  /**
+   * Adds or deletes one address or network; `done` is called once the kernel has answered,
+   * with false when the value was refused or the kernel failed. A value of a family the set
+   * does not hold is skipped (the action's `version`), which is no failure.
+   */
+  apply(action: SetAction, value: string, done: (ok: boolean) => void): void {
+    const kernel = kernelValue(value);
+    if (kernel === undefined) {
+      log(
+        'ERROR',
+        `cannot ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}: not an IP address or network`,
+      );
+      this.stats[action.type].failed++;
+      done(false);
       return;
     }
-    const kernelSet = kernelSetName(action, family);
+    if (!action.families.includes(kernel.family)) {
+      done(true);
+      return;
+    }
+    const kernelSet = kernelSetName(action, kernel.family);
     this.stats[action.type].started++;
-    this.#queues[action.type].push({ add: action.add, kernelSet, value, done });
+    this.#queues[action.type].push({ add: action.add, kernelSet, value: kernel.text, done });
     if (!this.#busy[action.type]) setImmediate(() => void this.#flush(action.type));
   }
 
@@ -104,21 +134,39 @@ export class KernelSets {
     if (this.#busy[type] || this.#queues[type].length === 0) return;
     this.#busy[type] = true;
     const batch = this.#queues[type].splice(0);
+    const failed = new Set<Operation>();
     try {
       await applyBatch(type, batch).catch(async () => {
         for (const op of batch) {
           await applyBatch(type, [op]).catch((error: Error) => {
             this.stats[type].failed++;
+            failed.add(op);
             logFailure(error);
           });
         }
       });
     } finally {
-      for (const op of batch) op.done();
+      for (const op of batch) op.done(!failed.has(op));
       this.#busy[type] = false;
       if (this.#queues[type].length > 0) void this.#flush(type);
     }
   }
+}
+
+/**
+ * The text a script may hold for a value: a canonical address, or a network written as
+ * its first address and prefix length. Anything else is refused (undefined). A network
+ * keeps the family it is written in: `::ffff:10.0.0.0/104` is no IPv4 network.
+ */
+export function kernelValue(value: string): { text: string; family: IpFamily } | undefined {
+  const slash = value.indexOf('/');
+  const written = slash < 0 ? value : value.slice(0, slash);
+  const address = canonicalIp(written);
+  if (address === undefined) return undefined;
+  const family = familyOf(address);
+  if (slash < 0) return { text: address, family };
+  if (cidrError(value) !== undefined || familyOf(written) !== family) return undefined;
+  return { text: maskIp(address, Number(value.slice(slash + 1))), family };
 }
 
 function applyBatch(type: 'nftables' | 'ipset', batch: readonly Operation[]): Promise<void> {

@@ -2,12 +2,12 @@
 // it like a line read. Owns the count of lines sent; receives the actions' lines; sends
 // them to the virtual streams' runtimes, one event-loop turn later.
 
-import { log } from '../lib/log.js';
+import { log, quote } from '../lib/log.js';
 import type { StreamRuntime } from './stream.js';
 
 export class VirtualSends {
   readonly #streams: ReadonlyMap<string, StreamRuntime>;
-  readonly stats = { started: 0 };
+  readonly stats = { started: 0, failed: 0 };
 
   constructor(streams: ReadonlyMap<string, StreamRuntime>) {
     this.#streams = streams;
@@ -15,6 +15,13 @@ export class VirtualSends {
 
   send(label: string, to: string, line: string, done: () => void): void {
     this.stats.started++;
+    // A stream is fed blocks of lines: a line break would make one send several lines.
+    if (line.includes('\n')) {
+      log('ERROR', `${label}: cannot send ${quote(line)} to ${to}: a value holds a line break`);
+      this.stats.failed++;
+      setImmediate(done);
+      return;
+    }
     log('INFO', `${label}: send ${JSON.stringify(line)} to ${to}`);
     // Not now: the line is counted as if read, and reading never happens inside a trigger.
     setImmediate(() => {

@@ -2,6 +2,8 @@
 // every part of riposte; sends lines to stderr, with a local timestamp unless journald
 // (which stamps lines itself) is reading them. Lines of one event-loop turn are written
 // together (a burst of matches logs thousands), and whatever is left at exit is flushed.
+// A log line may be read back by a filter (riposte's own journal): no text an event
+// carries can end its line or pass for another one.
 
 export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -53,6 +55,27 @@ export function debugEnabled(): boolean {
 let stampedAt = Number.NaN;
 let stamp = '';
 
+/** Characters that could end a line or disguise one on a terminal (tab is harmless). */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+/** Printable ASCII but space, `"` and `\`: a text that cannot be mistaken for several. */
+const PLAIN = /^[!#-[\]-~]+$/;
+
+/**
+ * A value, or any text that came from outside, as a log line writes it: unchanged when
+ * plain, else JSON-quoted (`"bob 1.2.3.4"`, `"a\nb"`), so that a value cannot pass for
+ * two, or for the rest of the line.
+ */
+export function quote(text: string): string {
+  return PLAIN.test(text) ? text : escapeControls(JSON.stringify(text));
+}
+
+/** Every control character as a `\uXXXX` escape: one event stays one line. */
+function escapeControls(text: string): string {
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function log(level: Level, message: string): void {
   if (RANK[level] < threshold) return;
   let prefix = '';
@@ -64,7 +87,7 @@ export function log(level: Level, message: string): void {
     }
     prefix = stamp;
   }
-  write(`${prefix}${level.padEnd(5)} ${message}\n`);
+  write(`${prefix}${level.padEnd(5)} ${escapeControls(message)}\n`);
 }
 
 /** ISO 8601 with the local offset, as every time riposte prints: 2026-11-21T19:12:00.123+01:00. */

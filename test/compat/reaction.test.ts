@@ -1,6 +1,7 @@
 // reaction's configurations from its documentation and from projects that ship it
 // (test/fixtures/reaction/, sources in its README): each loads unchanged, or is refused for
-// a mistake that reaction refuses too, with the exact errors.
+// a mistake that reaction refuses too, or for a danger riposte refuses on purpose, with the
+// exact errors.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -18,7 +19,6 @@ const LOADING: readonly [path: string, streams: readonly string[]][] = [
   ['v1/heavy-load.yml', ['tailDown1', 'tailDown2', 'tailDown3', 'tailDown4']],
   ['v1/persistence.jsonnet', ['tailDown1', 'tailDown2']],
   ['v1/test.jsonnet', ['tailDown1']],
-  ['v1/activitywatch.jsonnet', ['sway', 'swayidle']],
   ['openwrt/etc-reaction/', ['luci', 'ssh']],
   ['openwrt/bench/bench-inline.jsonnet', ['bench']],
   ['openwrt/bench/bench-plugin.jsonnet', ['bench']],
@@ -61,6 +61,14 @@ const REFUSED: readonly [path: string, why: string, errors: readonly string[]][]
     [
       '3:7: patterns.ip: expected a map, got the string "(([0-9]{1,3}\\\\.){3}[0-9]{1,3})|([0-9a-fA-…"',
       '13:9: streams.tailDown.filters.findIP.retry-period: unknown key, did you mean "retryperiod"?',
+    ],
+  ],
+  [
+    'v1/activitywatch.jsonnet',
+    'riposte refuses on purpose what reaction runs: a regex pattern inside the code "sh -c" runs lets a log line run commands',
+    [
+      "streams.sway.filters.send.actions.send.cmd[2]: <all> is inside the code that \"sh -c\" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['sh', '-c', 'echo \"$1\"', 'sh', '<all>']",
+      "streams.swayidle.filters.send.actions.send.cmd[2]: <all> is inside the code that \"sh -c\" runs: a log line chooses the value, which can then run commands; pass the value as an argument instead, as in ['sh', '-c', 'echo \"$1\"', 'sh', '<all>']",
     ],
   ],
   [

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sandbox } from '../daemon/harness.js';
 import { config, running } from './clients.js';
 
 test('trigger runs the actions of a filter for a valid match; the trigger survives a restart', async (t) => {
@@ -56,7 +57,7 @@ test('trigger refuses invalid and ignored values and unknown names, with one lin
     ],
     [
       ['s.failed', 'ip=192.0.2.1 '],
-      'cannot trigger s.failed: ip=192.0.2.1  is not a valid value of pattern "ip" (type ip)',
+      'cannot trigger s.failed: ip="192.0.2.1 " is not a valid value of pattern "ip" (type ip)',
     ],
     [
       ['s.login', 'user=Bob', 'ip=192.0.2.1'],
@@ -64,7 +65,7 @@ test('trigger refuses invalid and ignored values and unknown names, with one lin
     ],
     [
       ['s.login', 'user=bob eve', 'ip=192.0.2.1'],
-      'cannot trigger s.login: user=bob eve is not a valid value of pattern "user" (regex [a-z]+)',
+      'cannot trigger s.login: user="bob eve" is not a valid value of pattern "user" (regex [a-z]+)',
     ],
     [
       ['s.failed', 'ip=127.0.0.1'],
@@ -97,4 +98,37 @@ test('trigger refuses invalid and ignored values and unknown names, with one lin
   }
   assert.deepEqual(await sb.cli('show'), { code: 0, stdout: '{}\n', stderr: '' });
   assert.deepEqual(sb.lines('actions.log'), []);
+});
+
+test('trigger refuses every value of a plain ip pattern that is not an address, whatever it holds', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const f = {
+    regex: ['fail from <ip>'],
+    actions: { ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') } },
+  };
+  const daemon = await sb.started(sb.fifoConfig({ f }));
+  // Written JSON-quoted in the error when they hold more than printable characters.
+  for (const [value, written] of [
+    ['not-an-ip', 'not-an-ip'],
+    ['1.2.3.4; rm -rf /', '"1.2.3.4; rm -rf /"'],
+    ['$(id)', '$(id)'],
+    ['1.2.3.4 } ; add table ip pwned', '"1.2.3.4 } ; add table ip pwned"'],
+    ['01.2.3.4', '01.2.3.4'],
+    ['1.2.3.4/24', '1.2.3.4/24'],
+    ['1.2.3.4\n', '"1.2.3.4\\n"'],
+  ]) {
+    assert.deepEqual(
+      await sb.cli('trigger', 's.f', `ip=${value}`),
+      {
+        code: 1,
+        stdout: '',
+        stderr: `riposte: cannot trigger s.f: ip=${written} is not a valid value of pattern "ip" (type ip)\n`,
+      },
+      value,
+    );
+  }
+  assert.equal((await sb.cli('trigger', 's.f', 'ip=192.0.2.9')).code, 0);
+  await sb.mark(input, daemon);
+  assert.deepEqual(sb.lines('actions.log'), ['ban 192.0.2.9', 'marker 1']);
 });

@@ -48,6 +48,12 @@ export type Prepare = (line: string) => string;
 export interface EngineOptions {
   readonly verify?: Verify | undefined;
   readonly prepare?: Prepare | undefined;
+  /**
+   * Regexes that are not linear always run on RE2, compiled at once: for a regex run on
+   * many texts in one go (a `show` selector on every match), where a per-text bound that
+   * is safe for one line would add up.
+   */
+  readonly linearOnly?: boolean | undefined;
 }
 
 /** How many captures RE2 may find that fail `verify` before the line counts as no match. */
@@ -70,7 +76,9 @@ export function compileEngine(node: RegexNode, options: EngineOptions = {}): Eng
     }
     return re2;
   };
-  const v8Limit = v8LineLimit(cost);
+  const safe = v8LineLimit(cost);
+  const v8Limit = options.linearOnly === true && Number.isFinite(safe) ? 0 : safe;
+  if (v8Limit === 0 && options.linearOnly === true) linear();
   const literal = requiredLiteral(tree);
   const check = re2Checked.droppedLooks > 0 ? options.verify : undefined;
   const prepare = check === undefined ? undefined : options.prepare;

@@ -37,12 +37,9 @@ export const regex = {
   },
   /** Whether the regex can match the empty string. */
   matchesEmpty,
-  /** A test of whether a whole text matches (as `ignoreregex` and `ignore` values need). */
-  wholeMatcher(node: RegexNode): (text: string) => boolean {
-    const js = toJavaScript(node);
-    const re = new RegExp(`^(?:${js.source})$`, js.flags);
-    return (text) => re.test(text);
-  },
+  /** Whether some text the regex matches starts with `char` (such as "-", for an option). */
+  canStartWith,
+  wholeMatcher,
   patternRefs(node: RegexNode): PatternRefNode[] {
     const refs: PatternRefNode[] = [];
     visit(node, (n) => {
@@ -53,9 +50,40 @@ export const regex = {
   substitute,
   compile(node: RegexNode, options: EngineOptions = {}): Engine {
     const engine = compileEngine(node, options);
-    return { ...engine, warnings: warningsOf(node, engine) };
+    return { ...engine, warnings: [...greedyWarnings(node), ...riskWarnings(engine, 'line')] };
   },
 };
+
+/** Whether a whole text matches, with the worst case bounded as for lines; see wholeMatcher. */
+export interface WholeMatcher {
+  readonly test: (text: string) => boolean;
+  readonly cost: Cost;
+  /** Texts longer than this go to RE2. */
+  readonly v8Limit: number;
+  /** What `test-config` says about a regex at risk. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * A test of whether a whole text matches (`ignore` and `ignoreregex` values, `trigger`
+ * values, `show` selectors): the same cost analysis and engine choice as a filter regex,
+ * since the texts come from log lines and clients. With `linearOnly`, a regex that is not
+ * linear always runs on RE2, compiled now: a selector runs on every match the daemon holds.
+ */
+function wholeMatcher(node: RegexNode, options: { linearOnly?: boolean } = {}): WholeMatcher {
+  const anchored = concat([
+    { type: 'assertion', kind: 'startText', ascii: false },
+    { type: 'group', body: node },
+    { type: 'assertion', kind: 'endText', ascii: false },
+  ]);
+  const engine = compileEngine(anchored, options);
+  return {
+    test: (text) => engine.exec(text) !== undefined,
+    cost: engine.cost,
+    v8Limit: engine.v8Limit,
+    warnings: riskWarnings(engine, 'value'),
+  };
+}
 
 function visit(node: RegexNode, f: (node: RegexNode) => void): void {
   f(node);
@@ -102,25 +130,61 @@ function matchesEmpty(node: RegexNode): boolean {
   }
 }
 
-function warningsOf(node: RegexNode, engine: BaseEngine): string[] {
-  const warnings: string[] = [];
-  const greedy = greedyBeforeCapture(node);
-  if (greedy !== undefined) {
-    warnings.push(
-      `greedy "${greedy.before}" before <${greedy.capture}> with no anchor at the end: the value taken is the last that fits, which may be text an attacker wrote; anchor the end of the regex or use a narrower class than "${greedy.before}"`,
-    );
+function canStartWith(node: RegexNode, char: string): boolean {
+  switch (node.type) {
+    case 'literal': {
+      const own = String.fromCodePoint(node.codePoint);
+      return own === char || (node.caseInsensitive && own.toLowerCase() === char.toLowerCase());
+    }
+    case 'class':
+    case 'dot':
+      return takes(node, char);
+    case 'group':
+    case 'capture':
+      return canStartWith(node.body, char);
+    case 'repeat':
+      return node.max > 0 && canStartWith(node.body, char);
+    case 'concat':
+      for (const item of node.items) {
+        if (canStartWith(item, char)) return true;
+        if (!matchesEmpty(item)) return false;
+      }
+      return false;
+    case 'alternation':
+      return node.alternatives.some((a) => canStartWith(a, char));
+    case 'patternRef':
+      return true;
+    default:
+      return false;
   }
+}
+
+function greedyWarnings(node: RegexNode): string[] {
+  const greedy = greedyBeforeCapture(node);
+  if (greedy === undefined) return [];
+  return [
+    `greedy "${greedy.before}" before <${greedy.capture}> with no anchor at the end: the value taken is the last that fits, which may be text an attacker wrote; anchor the end of the regex or use a narrower class than "${greedy.before}"`,
+  ];
+}
+
+/** What riposte does about a regex whose worst case is steep, run on a line or on a value. */
+function riskWarnings(engine: BaseEngine, on: 'line' | 'value'): string[] {
   const cost = engine.cost;
   if (cost.kind === 'exponential') {
-    warnings.push(
-      `at risk: ${cost.reason}; riposte matches every line with its linear-time engine (RE2), which is slower`,
-    );
-  } else if (cost.degree >= 3) {
-    warnings.push(
-      `at risk: ${cost.reason}; time can grow as the line length to the power ${cost.degree}, so lines longer than ${engine.v8Limit} characters are matched with the linear-time engine (RE2)`,
-    );
+    return [
+      `at risk: ${cost.reason}; riposte matches every ${on} with its linear-time engine (RE2), which is slower`,
+    ];
   }
-  return warnings;
+  if (cost.degree >= 3 && Number.isFinite(engine.v8Limit)) {
+    const when =
+      engine.v8Limit === 0
+        ? `every ${on} is`
+        : `${on}s longer than ${engine.v8Limit} characters are`;
+    return [
+      `at risk: ${cost.reason}; time can grow as the ${on} length to the power ${cost.degree}, so ${when} matched with the linear-time engine (RE2)`,
+    ];
+  }
+  return [];
 }
 
 /** The first capture that a greedy "." or negated-class repetition precedes, when no end anchor follows it. */
@@ -157,10 +221,14 @@ function broadRepeat(node: RegexNode): string | undefined {
   return undefined;
 }
 
-/** Asks V8 rather than resolving the class: that would build Unicode tables for one answer. */
 function takesSpace(node: RegexNode): boolean {
+  return takes(node, ' ');
+}
+
+/** Asks V8 rather than resolving the class: that would build Unicode tables for one answer. */
+function takes(node: RegexNode, char: string): boolean {
   const js = toJavaScript(node);
-  return new RegExp(`^(?:${js.source})$`, js.flags).test(' ');
+  return new RegExp(`^(?:${js.source})$`, js.flags).test(char);
 }
 
 function firstCapture(node: RegexNode): CaptureNode | undefined {
