@@ -215,8 +215,11 @@ describe('FilterRuntime.restore()', () => {
   test('restore() keeps no count for a filter whose retry became 1, and forgets it in the state', async () => {
     const first = runtime(await filterOf(RETRY_3));
     first.rt.count(['1.2.3.4'], T0);
+    first.rt.count(['5.6.7.8'], T0 + 5);
     const { rt } = runtime(await filterOf({}), first.state);
     rt.restore(['1.2.3.4'], [T0], T0 + 1);
+    // Even a time after now (the clock was set back while riposte was down).
+    rt.restore(['5.6.7.8'], [T0 + 5], T0 + 1);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(first.state), {});
   });

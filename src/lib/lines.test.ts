@@ -128,6 +128,13 @@ describe('LineSplitter', () => {
       dropped: [3],
     },
     {
+      name: 'a line over the limit ending in "\\r" at the end of the stream',
+      chunks: ['ok\nabcdefghijklm\r'],
+      max: 10,
+      lines: ['ok', 'abcdefghij'],
+      dropped: [3],
+    },
+    {
       name: 'two lines over the limit in a row',
       chunks: ['abcdefghijkl\nABCDEFGHIJKLMN\nok\n'],
       max: 10,
@@ -154,6 +161,24 @@ describe('LineSplitter', () => {
       assert.deepEqual({ lines, dropped }, { lines: ['abcdefghij'], dropped: [] });
       splitter.push(Buffer.from('qr\nnext\n'));
       assert.deepEqual({ lines, dropped }, { lines: ['abcdefghij', 'next'], dropped: [8] });
+    });
+
+    test(`LineSplitter holds a line of exactly the limit until its end arrives, into ${output}`, () => {
+      const { sink: s, lines, dropped } = sink(output);
+      const splitter = new LineSplitter(s, 10);
+      splitter.push(Buffer.from('abcdefghij'));
+      assert.deepEqual({ lines, dropped }, { lines: [], dropped: [] });
+      splitter.push(Buffer.from('\n'));
+      assert.deepEqual({ lines, dropped }, { lines: ['abcdefghij'], dropped: [] });
+    });
+
+    test(`LineSplitter sends the last line once when end() is called twice, into ${output}`, () => {
+      const { sink: s, lines, dropped } = sink(output);
+      const splitter = new LineSplitter(s, 10);
+      splitter.push(Buffer.from('a\nb'));
+      splitter.end();
+      splitter.end();
+      assert.deepEqual({ lines, dropped }, { lines: ['a', 'b'], dropped: [] });
     });
 
     test(`LineSplitter keeps memory bounded on a 100 MB line fed in 64 KiB chunks, into ${output}`, () => {
@@ -194,9 +219,15 @@ describe('LineSplitter', () => {
       },
       10,
     );
-    splitter.push(Buffer.from('abcdefghi\r\nabcdefghi\nabc\r\nabcdefghij\nx'));
+    splitter.push(Buffer.from('abcdefghi\r\nabcdefghi\nabc\r\nabcdefghij\n'));
+    // An empty line first, then one of exactly the limit: still no line over it.
+    splitter.push(Buffer.from('\nabcdefghij\nab\r\nx'));
     splitter.end();
-    assert.deepEqual(blocks, ['abcdefghi\r\nabcdefghi\nabc\r\nabcdefghij', 'x']);
+    assert.deepEqual(blocks, [
+      'abcdefghi\r\nabcdefghi\nabc\r\nabcdefghij',
+      '\nabcdefghij\nab\r',
+      'x',
+    ]);
   });
 
   test('LineSplitter cuts a long line in the middle of a block, the other lines unchanged', () => {
