@@ -1,7 +1,8 @@
 // StrykerJS on riposte's core modules, one source file per run (`npm run mutation`, see
 // scripts/mutation.mjs and docs/mutation.md). Receives the file to mutate in MUTATION_TARGET;
 // Stryker instruments the TypeScript source in a sandbox, compiles it there with `tsc`, and
-// runs the compiled unit tests that cover the file, as TAP, with node's own test runner.
+// runs the compiled unit tests that cover the file, as TAP, with node's own test runner;
+// MUTATION_CONCURRENCY sets how many test processes run at once.
 
 /** Each mutated file and the unit tests that cover it (their sources; the compiled ones run). */
 export const TARGETS = {
@@ -24,7 +25,7 @@ export const TARGETS = {
   'src/lib/lines.ts': ['src/lib/lines.test.ts'],
   'src/lib/ip.ts': ['src/lib/ip.test.ts'],
   'src/lib/duration.ts': ['src/lib/duration.test.ts'],
-  'src/lib/regex/engine.ts': ['src/lib/regex/engine.test.ts', 'src/concepts/filter.test.ts'],
+  'src/lib/regex/engine.ts': ['src/lib/regex/engine.test.ts', 'src/lib/regex/index.test.ts'],
 };
 
 /** The compiled test file of a test source: where `tsc` writes it in the sandbox. */
@@ -56,6 +57,10 @@ export default tests === undefined
       },
       buildCommand: 'npm run build',
       coverageAnalysis: 'perTest',
+      // Stryker's default is one process less than the cores; MUTATION_CONCURRENCY overrides it.
+      ...(process.env.MUTATION_CONCURRENCY === undefined
+        ? {}
+        : { concurrency: Number(process.env.MUTATION_CONCURRENCY) }),
       // The machine is shared and small: a mutant counts as a timeout only when it is far
       // slower than the tests were, not because a neighbour was busy.
       timeoutMS: 20_000,
