@@ -1,6 +1,7 @@
 // The scheduler on a manual clock and an in-memory state: delayed actions at their due time,
 // the duplicates rules, restore after a restart, flush and onexit. Actions end when the test
-// says so, which makes every interleaving explicit.
+// says so, which makes every interleaving explicit. One test writes through the real Store
+// and reads its file back.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +12,9 @@ import { loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
 import { configureLog } from '../lib/log.js';
-import { Scheduler } from './scheduler.js';
+import { pendingActions, Scheduler } from './scheduler.js';
 import { MemoryState } from './state/memory.js';
+import { Store } from './state/store.js';
 
 configureLog({ level: 'ERROR' });
 
@@ -124,5 +126,142 @@ describe('Scheduler', () => {
     h.end();
     h.scheduler.stop();
     assert.deepEqual(h.ran.slice(4), ['0 unban 5.6.7.8']);
+  });
+});
+
+describe('Scheduler: due times, extend across a restart, onexit', () => {
+  test('trigger() gives each delayed action the due time trigger time + after, in show and in the state', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 7);
+    const [live] = h.scheduler.pending();
+    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 10_007]]);
+    assert.deepEqual(
+      h.state.load().triggers[0]?.actions.map((a) => [a.name, a.due]),
+      [
+        ['ban', h.start + 7],
+        ['unban', h.start + 10_007],
+      ],
+    );
+  });
+
+  test('trigger() under "extend" moves the due time to the second trigger + after, in show too', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.clock.advance(h.start + 4_321);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    const [live] = h.scheduler.pending();
+    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 14_321]]);
+    assert.equal(h.scheduler.size, 1);
+  });
+
+  test('an extended due time is written to the state file and read back at a restart', async (t) => {
+    const filter = await filterOf(BAN_UNBAN);
+    const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const start = 1_000_000;
+    const first = Store.open(dir);
+    const clock = new ManualClock(start);
+    const ran: string[] = [];
+    const scheduler = new Scheduler({
+      store: first,
+      clock,
+      run: (_f, action, _values, done) => {
+        ran.push(`${clock.now() - start} ${action.name}`);
+        done();
+      },
+    });
+    scheduler.trigger(filter, ['1.2.3.4'], clock.now());
+    first.commit();
+    clock.advance(start + 4_000);
+    scheduler.trigger(filter, ['1.2.3.4'], clock.now());
+    first.close();
+    assert.deepEqual(ran, ['0 ban']);
+
+    const second = Store.open(dir);
+    t.after(() => second.close());
+    const { triggers } = second.load();
+    assert.deepEqual(
+      triggers.map((s) => s.actions.map((a) => [a.name, a.due - start, a.done])),
+      [
+        [
+          ['ban', 0, true],
+          ['unban', 14_000, false],
+        ],
+      ],
+    );
+    const later = harness(start + 12_000);
+    for (const s of triggers) later.scheduler.restore(s, filter, later.clock.now());
+    // The first due time (+10 s) has passed: only the extended one (+14 s) counts.
+    assert.deepEqual(later.ran, ['0 ban 1.2.3.4']);
+    later.end();
+    later.clock.advance(start + 13_999);
+    assert.deepEqual(later.ran, ['0 ban 1.2.3.4']);
+    later.clock.advance(start + 14_000);
+    assert.deepEqual(later.ran, ['0 ban 1.2.3.4', '2000 unban 1.2.3.4']);
+  });
+
+  test('stop() does not run again an onexit action that already ran while another is pending', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban', '<ip>'] },
+        note: { cmd: ['note', '<ip>'], after: '1h' },
+        unban: { cmd: ['unban', '<ip>'], after: '10s', onexit: true },
+      },
+    });
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.clock.advance(h.start + 10_000);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
+    assert.equal(h.scheduler.size, 1);
+    h.scheduler.stop();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
+  });
+
+  test('stop() runs an ipv4only onexit action for the IPv4 matches only', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban', '<ip>'] },
+        note: { cmd: ['note', '<ip>'], after: '1h' },
+        unban4: { cmd: ['unban4', '<ip>'], after: '1h', onexit: true, ipv4only: true },
+        unban6: { cmd: ['unban6', '<ip>'], after: '1h', onexit: true, ipv6only: true },
+      },
+    });
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.scheduler.trigger(filter, ['2001:db8::1'], h.clock.now());
+    h.end();
+    h.ran.length = 0;
+    h.scheduler.stop();
+    assert.deepEqual(h.ran.toSorted(), ['0 unban4 1.2.3.4', '0 unban6 2001:db8::1']);
+  });
+
+  test('stop() arms no timer: nothing delayed runs after it, and idle() waits for what it started', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban', '<ip>'] },
+        unban: { cmd: ['unban', '<ip>'], after: '10s', onexit: true },
+        later: { cmd: ['later', '<ip>'], after: '20s' },
+      },
+    });
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.scheduler.stop();
+    assert.deepEqual(h.ran.slice(1), ['0 unban 1.2.3.4']);
+    let idle = false;
+    const waiting = h.scheduler.idle().then(() => {
+      idle = true;
+    });
+    await Promise.resolve();
+    assert.equal(idle, false);
+    h.end();
+    await waiting;
+    h.clock.advance(h.start + 60_000);
+    assert.deepEqual(h.ran.slice(1), ['0 unban 1.2.3.4']);
   });
 });
