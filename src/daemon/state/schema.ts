@@ -25,9 +25,11 @@ const TABLES = `
  */
 export function prepareSchema(db: Db, path: string, fresh: boolean): void {
   if (!fresh) checkIdentity(db, path);
+  // Before the journal mode: switching to WAL writes the file's header, after which SQLite
+  // ignores a change of auto_vacuum (and compaction would give nothing back).
+  if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma(`application_id = ${APPLICATION_ID}`);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
   db.exec(TABLES);

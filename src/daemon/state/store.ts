@@ -133,7 +133,8 @@ export class Store implements StateWrites {
    */
   compact(): void {
     this.commit();
-    this.#db.pragma('incremental_vacuum');
+    // exec, not pragma(): the pragma frees one page each time it is stepped, and pragma() steps once.
+    this.#db.exec('PRAGMA incremental_vacuum');
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
