@@ -2,7 +2,7 @@
 // scripts/mutation.mjs and docs/mutation.md). Receives the file to mutate in MUTATION_TARGET;
 // Stryker instruments the TypeScript source in a sandbox, compiles it there with `tsc`, and
 // runs the compiled unit tests that cover the file, as TAP, with node's own test runner;
-// MUTATION_CONCURRENCY sets how many test processes run at once.
+// MUTATION_CONCURRENCY sets how many test processes run at once, MUTATION_LINES which lines.
 
 /** Each mutated file and the unit tests that cover it (their sources; the compiled ones run). */
 export const TARGETS = {
@@ -43,11 +43,13 @@ export function reportName(target) {
 
 const target = process.env.MUTATION_TARGET ?? '';
 const tests = TARGETS[target];
+/** MUTATION_LINES=60-223 mutates only those lines of the file (a part measured on its own). */
+const lines = process.env.MUTATION_LINES;
 
 export default tests === undefined
   ? { mutate: [] }
   : {
-      mutate: [target],
+      mutate: [lines === undefined ? target : `${target}:${lines}`],
       testRunner: 'tap',
       tap: {
         testFiles: tests.map(compiled),
