@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
@@ -263,5 +263,314 @@ describe('Scheduler: due times, extend across a restart, onexit', () => {
     await waiting;
     h.clock.advance(h.start + 60_000);
     assert.deepEqual(h.ran.slice(1), ['0 unban 1.2.3.4']);
+  });
+});
+
+/** A manual clock that says how many of its timers are armed: a scheduler at rest holds none. */
+class CountingClock extends ManualClock {
+  armed = 0;
+
+  override timer(callback: () => void, delay: number): () => void {
+    this.armed++;
+    let live = true;
+    const cancel = super.timer(() => {
+      live = false;
+      this.armed--;
+      callback();
+    }, delay);
+    return () => {
+      if (live) this.armed--;
+      live = false;
+      cancel();
+    };
+  }
+}
+
+/** A scheduler like harness()'s, on a CountingClock, whose actions can be ended one at a time. */
+function detailed(start = 1_000_000) {
+  const clock = new CountingClock(start);
+  const state = new MemoryState();
+  const ran: string[] = [];
+  const running: (() => void)[] = [];
+  const scheduler = new Scheduler({
+    store: state,
+    clock,
+    run: (_filter, action, values, done) => {
+      ran.push(`${clock.now() - start} ${action.name} ${values.join(' ')}`);
+      running.push(done);
+    },
+  });
+  const end = () => {
+    for (const done of running.splice(0)) done();
+  };
+  const endFirst = () => running.shift()?.();
+  const stored = () =>
+    state.load().triggers.map((t) => ({
+      id: t.id,
+      actions: Object.fromEntries(t.actions.map((a) => [a.name, a.done])),
+    }));
+  return { clock, state, ran, running, scheduler, end, endFirst, stored, start };
+}
+
+const TWO_LATER = {
+  actions: {
+    ban: { cmd: ['ban', '<ip>'] },
+    note: { cmd: ['note', '<ip>'], after: '5s' },
+    unban: { cmd: ['unban', '<ip>'], after: '10s' },
+  },
+};
+
+describe('Scheduler in detail: duplicates, show, flush, restore, idle, timers', () => {
+  const logged: string[] = [];
+  before(() => configureLog({ level: 'INFO', stamped: false, sink: (line) => logged.push(line) }));
+  after(() => configureLog({ level: 'ERROR' }));
+
+  test('a trigger logs itself, and "ignore" drops a second one, logged, with the due time kept', async () => {
+    const filter = await filterOf({ ...BAN_UNBAN, duplicates: 'ignore' });
+    const h = detailed();
+    logged.length = 0;
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 3_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    const [live] = h.scheduler.pending();
+    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 10_000]]);
+    assert.deepEqual(logged, [
+      'INFO  s.f: trigger 1.2.3.4\n',
+      'INFO  s.f: trigger 1.2.3.4 ignored: its actions are still pending\n',
+    ]);
+  });
+
+  test('"extend" logs that it extends, and runs nothing', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    logged.length = 0;
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 1);
+    assert.deepEqual(logged, ['INFO  s.f: trigger 1.2.3.4 extends its pending actions\n']);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('"rerun" runs every action again; show lists both triggers, each runs its own, then none is left', async () => {
+    const filter = await filterOf({ ...BAN_UNBAN, duplicates: 'rerun' });
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    h.clock.advance(h.start + 2_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 2_000);
+    h.end();
+    h.clock.advance(h.start + 4_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 4_000);
+    h.end();
+    assert.deepEqual(
+      h.scheduler.pending().map((l) => [...pendingActions(l)]),
+      [[['unban', h.start + 10_000]], [['unban', h.start + 12_000]], [['unban', h.start + 14_000]]],
+    );
+    assert.equal(h.scheduler.size, 3);
+    h.clock.advance(h.start + 12_000);
+    h.end();
+    assert.deepEqual(
+      h.scheduler.pending().map((l) => l.time - h.start),
+      [4_000],
+    );
+    h.clock.advance(h.start + 14_000);
+    h.end();
+    assert.deepEqual(h.ran, [
+      '0 ban 1.2.3.4',
+      '2000 ban 1.2.3.4',
+      '4000 ban 1.2.3.4',
+      '10000 unban 1.2.3.4',
+      '12000 unban 1.2.3.4',
+      '14000 unban 1.2.3.4',
+    ]);
+    assert.deepEqual(h.scheduler.pending(), []);
+    assert.deepEqual(h.state.load().triggers, []);
+    assert.equal(h.clock.armed, 0);
+  });
+
+  test('a trigger whose every action its family excludes runs, stores and logs nothing', async () => {
+    const filter = await filterOf({
+      actions: { ban4: { cmd: ['ban', '<ip>'], ipv4only: true } },
+    });
+    const h = detailed();
+    logged.length = 0;
+    h.scheduler.trigger(filter, ['2001:db8::1'], h.start);
+    assert.deepEqual([h.ran, logged, h.state.load().triggers], [[], [], []]);
+  });
+
+  test('triggers get increasing ids, after the ids restored too', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = detailed();
+    const stored = { id: 41, stream: 's', filter: 'f', values: ['9.9.9.9'], time: h.start };
+    h.scheduler.restore(
+      { ...stored, actions: [{ name: 'unban', due: h.start + 1_000, done: false }] },
+      filter,
+      h.start,
+    );
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.scheduler.trigger(filter, ['5.6.7.8'], h.start);
+    assert.deepEqual(
+      h.state.load().triggers.map((t) => t.id),
+      [42, 43],
+    );
+  });
+
+  test('a delayed action stays in show until it ran, and the trigger is stored until its last action ended', async () => {
+    const filter = await filterOf(TWO_LATER);
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: false, note: false, unban: false } }]);
+    h.end();
+    h.clock.advance(h.start + 5_000);
+    assert.deepEqual(
+      h.scheduler.pending().map((l) => [...pendingActions(l)]),
+      [[['unban', h.start + 10_000]]],
+    );
+    h.end();
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
+    h.clock.advance(h.start + 10_000);
+    assert.deepEqual(h.scheduler.pending(), []);
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
+    h.end();
+    assert.deepEqual(h.stored(), []);
+    assert.equal(h.clock.armed, 0);
+  });
+
+  test('an immediate action keeps its trigger stored while it runs', async () => {
+    const filter = await filterOf({ actions: { ban: { cmd: ['ban', '<ip>'] } } });
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: false } }]);
+    h.end();
+    assert.deepEqual(h.stored(), []);
+  });
+
+  test('flush() logs, returns what it flushed with the due times, and records each action as it ends', async () => {
+    const filter = await filterOf(TWO_LATER);
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    logged.length = 0;
+    const flushed = h.scheduler.flush(() => true);
+    assert.deepEqual(
+      flushed.map((f) => [f.live.values, [...f.actions]]),
+      [
+        [
+          ['1.2.3.4'],
+          [
+            ['note', h.start + 5_000],
+            ['unban', h.start + 10_000],
+          ],
+        ],
+      ],
+    );
+    assert.deepEqual(logged, ['INFO  s.f: flush 1.2.3.4\n']);
+    h.endFirst();
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
+    h.end();
+    assert.deepEqual(h.stored(), []);
+    // The timer armed for the flushed actions fires for nothing, and none is armed after it.
+    h.clock.advance(h.start + 60_000);
+    assert.equal(h.ran.length, 3);
+    assert.equal(h.clock.armed, 0);
+  });
+
+  test('restore() runs an action due exactly now at once and records it; one that already ran, never', async () => {
+    const filter = await filterOf(TWO_LATER);
+    const h = detailed();
+    const base = { id: 7, stream: 's', filter: 'f', values: ['1.2.3.4'], time: h.start - 5_000 };
+    h.scheduler.restore(
+      {
+        ...base,
+        actions: [
+          { name: 'ban', due: h.start - 5_000, done: true },
+          { name: 'gone', due: h.start - 5_000, done: false },
+          { name: 'note', due: h.start, done: false },
+          { name: 'unban', due: h.start + 5_000, done: false },
+        ],
+      },
+      filter,
+      h.start,
+    );
+    // The ban is applied again (its unban is pending); "gone" is no longer configured.
+    assert.deepEqual(h.ran.toSorted(), ['0 ban 1.2.3.4', '0 note 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.state.load().triggers, []);
+    const again = detailed();
+    again.scheduler.restore(
+      {
+        ...base,
+        actions: [
+          { name: 'ban', due: h.start - 5_000, done: true },
+          { name: 'note', due: h.start, done: true },
+          { name: 'unban', due: h.start + 5_000, done: false },
+        ],
+      },
+      filter,
+      h.start,
+    );
+    assert.deepEqual(again.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('restore() records an overdue action that ran while another is pending', async () => {
+    const filter = await filterOf(TWO_LATER);
+    const first = detailed();
+    first.scheduler.trigger(filter, ['1.2.3.4'], first.start);
+    first.end();
+    const [stored] = first.state.load().triggers;
+    const h = detailed(first.start + 6_000);
+    h.state.addTrigger(stored!);
+    h.scheduler.restore(stored!, filter, h.start);
+    assert.deepEqual(h.ran.toSorted(), ['0 ban 1.2.3.4', '0 note 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
+  });
+
+  test('stop() with nothing pending does nothing; after it no trigger arms a timer', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = detailed();
+    h.scheduler.stop();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    assert.equal(h.clock.armed, 0);
+    h.clock.advance(h.start + 60_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('stop() records the onexit action it ran while another of the trigger stays pending', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban', '<ip>'] },
+        note: { cmd: ['note', '<ip>'], after: '1h' },
+        unban: { cmd: ['unban', '<ip>'], after: '1h', onexit: true },
+      },
+    });
+    const h = detailed();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    h.end();
+    h.scheduler.stop();
+    h.end();
+    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: false, unban: true } }]);
+    assert.equal(h.clock.armed, 0);
+  });
+
+  test('idle() resolves at once with nothing running, else once the last running action ended', async () => {
+    const filter = await filterOf({
+      actions: { a: { cmd: ['a', '<ip>'] }, b: { cmd: ['b', '<ip>'] } },
+    });
+    const h = detailed();
+    await h.scheduler.idle();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    let idle = false;
+    const waiting = h.scheduler.idle().then(() => {
+      idle = true;
+    });
+    h.endFirst();
+    await new Promise((done) => setImmediate(done));
+    assert.equal(idle, false);
+    h.endFirst();
+    await waiting;
+    assert.equal(idle, true);
   });
 });
