@@ -11,7 +11,8 @@ import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
 export type Duplicates = (typeof DUPLICATES)[number];
-const KEYS = [
+/** The keys of a filter; `use` is expanded before a filter is built (library.ts). */
+export const KEYS = [
   'regex',
   'retry',
   'retryperiod',
