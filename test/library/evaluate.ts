@@ -65,6 +65,8 @@ export interface FilterResult {
   readonly filter: LibraryFilter;
   /** Empty when no sample file covers the filter. */
   readonly modes: readonly ModeResult[];
+  /** Why the sample file of the filter's name was not used. */
+  readonly skipped: string | undefined;
   /** fail2ban modes of the samples that the filter maps to no mode of its own. */
   readonly untested: readonly string[];
   /** Explanations of the library file that explain nothing: stale notes. */
@@ -79,6 +81,8 @@ interface Explained {
 
 interface Notes {
   readonly file: string;
+  /** Why the samples of the same name do not apply to this filter. */
+  readonly skip: string | undefined;
   readonly modes: Readonly<Record<string, string | null>>;
   readonly explained: readonly Explained[];
 }
@@ -87,6 +91,7 @@ function notesOf(filter: LibraryFilter): Notes {
   const raw = (filter.corpus ?? {}) as Partial<Notes>;
   return {
     file: raw.file ?? filter.name,
+    skip: raw.skip,
     modes: raw.modes ?? {},
     explained: (raw.explained ?? []).map((e) => ({
       why: e.why,
@@ -106,8 +111,8 @@ export function evaluate(
   filters: ReadonlyMap<string, Filter>,
 ): FilterResult {
   const notes = notesOf(library);
-  if (!existsSync(join(CORPUS_DIR, notes.file)))
-    return { filter: library, modes: [], untested: [], unused: [] };
+  if (notes.skip !== undefined || !existsSync(join(CORPUS_DIR, notes.file)))
+    return { filter: library, modes: [], skipped: notes.skip, untested: [], unused: [] };
   const samples = readSamples(notes.file);
   const used = new Set<string>();
   const untested = new Set<string>();
@@ -143,6 +148,7 @@ export function evaluate(
   return {
     filter: library,
     modes,
+    skipped: undefined,
     untested: [...untested].filter((m) => !mapsToNull(m, notes)),
     unused: unusedNotes(notes, used),
   };
