@@ -124,7 +124,7 @@ function checkFilter(
   if (type !== 'struct' && map['fields'] !== undefined)
     c.fail(['fields'], 'only a filter of type "struct" has fields', 'key');
   const base = { retry: retry ?? 1, retryperiod: retryperiod ?? '' };
-  const modes = readModes(c, map['modes'], common ?? [], base);
+  const modes = readModes(c, map['modes'], common ?? [], { ...base, struct: type === 'struct' });
   if (type === 'struct' && modes.size > 1)
     c.fail(['modes'], 'a filter of type "struct" has one mode');
   const samples = readSamples(c, map['samples'], modes);
@@ -195,7 +195,7 @@ function readModes(
   c: Checker,
   raw: unknown,
   common: readonly string[],
-  base: { retry: number; retryperiod: string },
+  base: { retry: number; retryperiod: string; struct: boolean },
 ): Map<string, LibraryMode> {
   const declared = new Map<string, RawMode>();
   for (const [name, value] of raw === undefined ? [] : (c.names(raw, ['modes'], 'modes') ?? [])) {
@@ -207,7 +207,7 @@ function readModes(
   for (const name of names) {
     const mode = declared.get(name);
     const regex = [...common, ...resolveRegexes(c, name, declared, [])];
-    if (regex.length === 0 && c.errors.length === 0)
+    if (regex.length === 0 && !base.struct && c.errors.length === 0)
       c.fail(name === 'normal' ? [] : ['modes', name], `mode "${name}" has no regex`);
     modes.set(name, {
       name,

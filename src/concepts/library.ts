@@ -59,7 +59,7 @@ export function useNames(): string[] {
 export function broughtKeys({ filter, mode }: Resolved): Record<string, unknown> {
   const matching =
     filter.type === 'struct'
-      ? { type: 'struct', options: { lang: 'json', fields: { ...filter.fields } } }
+      ? { type: 'struct', options: { lang: 'json', fields: structFields(filter.fields ?? {}) } }
       : { regex: [...mode.regex] };
   return {
     ...matching,
@@ -68,6 +68,10 @@ export function broughtKeys({ filter, mode }: Resolved): Record<string, unknown>
     // Brought once the filter builder reads a line's time.
     ...(filter.time !== undefined && FILTER_KEYS.includes('time') ? { time: filter.time } : {}),
   };
+}
+
+function structFields(fields: Readonly<Record<string, string>>): Record<string, { regex: string }> {
+  return Object.fromEntries(Object.entries(fields).map(([field, regex]) => [field, { regex }]));
 }
 
 /** The configuration with each filter's `use` expanded; see the file's opening lines. */
