@@ -1,0 +1,287 @@
+// The filter library through loadConfig(): what `use:` brings and what the user's keys
+// override, in YAML, JSON and Jsonnet alike; the errors of an unknown name; and, for every
+// library file, that it reads, that each of its modes builds without a warning with a
+// required literal in each regex, and that its own samples match as they say.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { type Config, loadConfig } from './config.js';
+import type { Filter } from './filter.js';
+import { resolveUse, useNames } from './library.js';
+import { libraryNames, readLibraryFilter, TIME_FORMATS } from './library-file.js';
+
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'riposte-library-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const ACTIONS = { ban: { cmd: ['true', '<ip>'] } };
+const IP = { ip: { type: 'ip' } };
+
+/** A configuration of one stream with `filters`; `patterns: null` declares none. */
+function configWith(filters: Record<string, unknown>, patterns: unknown = IP): unknown {
+  return {
+    ...(patterns === null ? {} : { patterns }),
+    streams: { s: { cmd: ['true'], filters } },
+  };
+}
+
+async function load(name: string, text: string): Promise<Config> {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  const loaded = await loadConfig(path);
+  assert.deepEqual(loaded.ok ? [] : loaded.errors.map((e) => e.message), []);
+  assert.ok(loaded.ok);
+  return loaded.config;
+}
+
+async function errorsOf(text: string): Promise<string[]> {
+  const path = join(dir, 'c.json');
+  writeFileSync(path, text);
+  const loaded = await loadConfig(path);
+  assert.equal(loaded.ok, false);
+  return loaded.ok ? [] : loaded.errors.map((e) => e.message.replace(`${dir}/`, ''));
+}
+
+function filterOf(config: Config, name = 'f'): Filter {
+  return config.streams[0]!.filters.find((f) => f.name === name)!;
+}
+
+function sources(filter: Filter): string[] {
+  return filter.regexes.map((r) => r.source);
+}
+
+describe('use: in a filter', () => {
+  test("use: sshd brings the normal mode's regexes and fail2ban's retry rule", async () => {
+    const config = await load(
+      'c.json',
+      JSON.stringify(configWith({ f: { use: 'sshd', actions: ACTIONS } })),
+    );
+    const library = readLibraryFilter('sshd').modes.get('normal')!;
+    assert.deepEqual(sources(filterOf(config)), library.regex);
+    assert.equal(filterOf(config).retry, 5);
+    assert.equal(filterOf(config).retryperiod, 600_000);
+  });
+
+  test('use: NAME-MODE brings that mode, with its own retry rule', async () => {
+    const config = await load(
+      'c.json',
+      JSON.stringify(
+        configWith({
+          f: { use: 'sshd-aggressive', actions: ACTIONS },
+          g: { use: 'postfix-rbl', actions: ACTIONS },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      sources(filterOf(config)),
+      readLibraryFilter('sshd').modes.get('aggressive')!.regex,
+    );
+    assert.ok(
+      sources(filterOf(config)).length >
+        sources(filterOf(config)).filter((s) => !s.includes('preauth')).length,
+    );
+    assert.equal(filterOf(config, 'g').retry, 1);
+  });
+
+  test('keys written beside use: win, and a regex list written beside it is tried first', async () => {
+    const config = await load(
+      'c.yml',
+      [
+        'patterns: {ip: {type: ip}}',
+        'streams:',
+        '  s:',
+        "    cmd: ['true']",
+        '    filters:',
+        '      f:',
+        '        use: sshd',
+        '        retry: 3',
+        "        retryperiod: '1h'",
+        "        regex: ['^custom failure from <ip>$']",
+        "        actions: {ban: {cmd: ['true', <ip>]}}",
+        '',
+      ].join('\n'),
+    );
+    const filter = filterOf(config);
+    assert.deepEqual(sources(filter), [
+      '^custom failure from <ip>$',
+      ...readLibraryFilter('sshd').modes.get('normal')!.regex,
+    ]);
+    assert.equal(filter.retry, 3);
+    assert.equal(filter.retryperiod, 3_600_000);
+    assert.deepEqual(filter.match('custom failure from 192.0.2.9'), ['192.0.2.9']);
+  });
+
+  test('use: declares the ip pattern, ignoring the machine itself, when the configuration has none', async () => {
+    const config = await load(
+      'c.json',
+      JSON.stringify(configWith({ f: { use: 'sshd', actions: ACTIONS } }, null)),
+    );
+    const ip = config.patterns.get('ip')!;
+    assert.equal(ip.type, 'ip');
+    assert.deepEqual(ip.ignore, ['127.0.0.1', '::1']);
+    const line =
+      'Feb 25 14:34:10 belka sshd[31602]: Failed password for root from 127.0.0.1 port 22 ssh2';
+    assert.equal(filterOf(config).match(line), undefined);
+    assert.deepEqual(filterOf(config).match(line.replace('127.0.0.1', '192.0.2.1')), ['192.0.2.1']);
+  });
+
+  test('use: keeps an ip pattern the configuration declares', async () => {
+    const config = await load(
+      'c.json',
+      JSON.stringify(
+        configWith({ f: { use: 'sshd', actions: ACTIONS } }, { ip: { type: 'ip', ipv6mask: 64 } }),
+      ),
+    );
+    const ip = config.patterns.get('ip')!;
+    assert.deepEqual(ip.ignore, []);
+    assert.equal(ip.ipv6mask, 64);
+  });
+
+  test('use: reads the same in YAML, JSON and Jsonnet', async () => {
+    const json = JSON.stringify(configWith({ f: { use: 'dovecot', actions: ACTIONS } }));
+    const yaml = await load('c.yml', json);
+    const jsonConfig = await load('c.json', json);
+    const jsonnet = await load(
+      'c.jsonnet',
+      `local use = 'dove' + 'cot';\n${json.replace('"dovecot"', 'use')}`,
+    );
+    for (const config of [jsonConfig, jsonnet]) {
+      assert.deepEqual(sources(filterOf(config)), sources(filterOf(yaml)));
+      assert.equal(filterOf(config).retry, filterOf(yaml).retry);
+    }
+  });
+
+  test('use: brings the fields of a struct filter', async () => {
+    const config = await load(
+      'c.json',
+      JSON.stringify(configWith({ f: { use: 'nextcloud', actions: ACTIONS } })),
+    );
+    const filter = filterOf(config);
+    assert.equal(filter.type, 'struct');
+    assert.deepEqual(Object.keys(filter.struct!.options.fields), ['message', 'remoteAddr']);
+  });
+
+  test('an unknown name is an error that names the closest one', async () => {
+    assert.deepEqual(
+      await errorsOf(JSON.stringify(configWith({ f: { use: 'shd', actions: ACTIONS } }))),
+      [
+        'c.json:1:87: streams.s.filters.f.use: unknown library filter "shd", did you mean "sshd"? (riposte filters lists them)',
+        'c.json:1:80: streams.s.filters.f: missing key "regex"',
+      ],
+    );
+    assert.deepEqual(
+      await errorsOf(
+        JSON.stringify(configWith({ f: { use: 'sshd-agressive', actions: ACTIONS } })),
+      ),
+      [
+        'c.json:1:87: streams.s.filters.f.use: unknown library filter "sshd-agressive", did you mean "sshd-aggressive"? (riposte filters lists them)',
+        'c.json:1:80: streams.s.filters.f: missing key "regex"',
+      ],
+    );
+  });
+
+  test('use: that is not a name is an error, and the key is not reported again as unknown', async () => {
+    assert.deepEqual(
+      await errorsOf(JSON.stringify(configWith({ f: { use: ['sshd'], actions: ACTIONS } }))),
+      [
+        'c.json:1:87: streams.s.filters.f.use: expected the name of a library filter such as "sshd", got a list',
+        'c.json:1:80: streams.s.filters.f: missing key "regex"',
+      ],
+    );
+  });
+});
+
+describe('resolveUse()', () => {
+  const rows: readonly [string, string | undefined, string | undefined][] = [
+    ['sshd', 'sshd', 'normal'],
+    ['sshd-normal', 'sshd', 'normal'],
+    ['sshd-ddos', 'sshd', 'ddos'],
+    ['nginx-http-auth', 'nginx-http-auth', 'normal'],
+    ['nginx-http-auth-aggressive', 'nginx-http-auth', 'aggressive'],
+    ['postfix-sasl', 'postfix', 'sasl'],
+    ['sshd-bogus', undefined, undefined],
+    ['nginx', undefined, undefined],
+  ];
+  for (const [name, filter, mode] of rows) {
+    test(`resolveUse() reads ${JSON.stringify(name)} as ${filter === undefined ? 'no filter' : `${filter} mode ${mode}`}`, () => {
+      const resolved = resolveUse(name);
+      assert.deepEqual(
+        resolved === undefined
+          ? [undefined, undefined]
+          : [resolved.filter.name, resolved.mode.name],
+        [filter, mode],
+      );
+    });
+  }
+});
+
+describe('every library file', () => {
+  test('every library file reads, with a description, the ip pattern and a known time format', () => {
+    assert.ok(libraryNames().length >= 40, `${libraryNames().length} library filters`);
+    for (const name of libraryNames()) {
+      const filter = readLibraryFilter(name);
+      assert.ok(filter.description.length > 20, name);
+      assert.deepEqual(filter.patterns, ['ip'], name);
+      if (filter.time !== undefined) assert.ok(TIME_FORMATS.includes(filter.time), name);
+      assert.equal([...filter.modes.keys()][0], 'normal', name);
+    }
+  });
+
+  /** Every filter `use:` can name, in one configuration, with the warnings it gave: built once. */
+  let built: Promise<{ filters: Filter[]; warnings: string[] }> | undefined;
+  const all = () => {
+    built ??= buildAll();
+    return built;
+  };
+  async function buildAll(): Promise<{ filters: Filter[]; warnings: string[] }> {
+    const filters = Object.fromEntries(
+      useNames().map((name) => [name, { use: name, actions: ACTIONS }]),
+    );
+    const path = join(dir, 'all.json');
+    writeFileSync(path, JSON.stringify(configWith(filters)));
+    const loaded = await loadConfig(path);
+    assert.deepEqual(loaded.ok ? [] : loaded.errors.map((e) => e.message), []);
+    assert.ok(loaded.ok);
+    return {
+      filters: [...loaded.config.streams[0]!.filters],
+      warnings: loaded.warnings.map((w) => w.message),
+    };
+  }
+
+  test('every mode of every library filter builds with no warning: no regex at risk, no greedy .* before <ip>', async () => {
+    const { filters, warnings } = await all();
+    assert.equal(filters.length, useNames().length);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('every regex of the library holds a literal for the pre-filter', async () => {
+    const { filters } = await all();
+    // A struct filter parses JSON first: its field regexes are not searched in raw lines.
+    const missing = filters
+      .filter((f) => f.type === 'regex')
+      .flatMap((f) =>
+        f.regexes.filter((r) => r.engine.literal === null).map((r) => `${f.name}: ${r.source}`),
+      );
+    assert.deepEqual(missing, []);
+  });
+
+  test("every library file's own samples match as they say", async () => {
+    const { filters } = await all();
+    const byName = new Map(filters.map((f) => [f.name, f]));
+    const wrong: string[] = [];
+    for (const name of libraryNames()) {
+      for (const sample of readLibraryFilter(name).samples) {
+        const filter = byName.get(sample.mode === 'normal' ? name : `${name}-${sample.mode}`)!;
+        const got = filter.match(sample.line)?.[0];
+        if (got !== sample.host)
+          wrong.push(`${name} ${sample.mode}: ${sample.line} gave ${got}, not ${sample.host}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
