@@ -775,9 +775,9 @@
   "sshd": {
     "regex": [
       "(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:illegal user )?.*? from <ip>(?: via \\S+)? *$",
-      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?$",
+      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?\\]?$",
       "ROOT LOGIN REFUSED FROM <ip>(?: port \\d{1,5})?(?: \\[preauth\\])?$",
-      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *$",
+      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *\\]?$",
       "User .+ from <ip> not allowed because .+$",
       "refused connect from \\S+ \\(<ip>\\)$",
       "Received disconnect from <ip>(?: port \\d{1,5})?: ?3: .*: Auth fail(?: \\[preauth\\])?$",
@@ -790,9 +790,9 @@
   "sshd-ddos": {
     "regex": [
       "(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:illegal user )?.*? from <ip>(?: via \\S+)? *$",
-      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?$",
+      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?\\]?$",
       "ROOT LOGIN REFUSED FROM <ip>(?: port \\d{1,5})?(?: \\[preauth\\])?$",
-      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *$",
+      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *\\]?$",
       "User .+ from <ip> not allowed because .+$",
       "refused connect from \\S+ \\(<ip>\\)$",
       "Received disconnect from <ip>(?: port \\d{1,5})?: ?3: .*: Auth fail(?: \\[preauth\\])?$",
@@ -812,9 +812,9 @@
   "sshd-extra": {
     "regex": [
       "(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:illegal user )?.*? from <ip>(?: via \\S+)? *$",
-      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?$",
+      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?\\]?$",
       "ROOT LOGIN REFUSED FROM <ip>(?: port \\d{1,5})?(?: \\[preauth\\])?$",
-      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *$",
+      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *\\]?$",
       "User .+ from <ip> not allowed because .+$",
       "refused connect from \\S+ \\(<ip>\\)$",
       "Received disconnect from <ip>(?: port \\d{1,5})?: ?3: .*: Auth fail(?: \\[preauth\\])?$",
@@ -830,9 +830,9 @@
   "sshd-aggressive": {
     "regex": [
       "(?:error: )?PAM: (?:[Aa]uthentication (?:failure|error)|User not known to the underlying authentication module) for (?:illegal user )?.*? from <ip>(?: via \\S+)? *$",
-      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?$",
+      "Failed (?:(?:password|keyboard-interactive(?:/pam)?|hostbased|unknown|none) for|publickey for invalid user) .*? from <ip>(?: port \\d{1,5})?(?: ssh\\d)?(?:: .*)?\\]?$",
       "ROOT LOGIN REFUSED FROM <ip>(?: port \\d{1,5})?(?: \\[preauth\\])?$",
-      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *$",
+      "(?:Invalid|Illegal) user .*? from <ip>(?: port \\d{1,5})? *\\]?$",
       "User .+ from <ip> not allowed because .+$",
       "refused connect from \\S+ \\(<ip>\\)$",
       "Received disconnect from <ip>(?: port \\d{1,5})?: ?3: .*: Auth fail(?: \\[preauth\\])?$",

@@ -285,3 +285,61 @@ describe('every library file', () => {
     assert.deepEqual(wrong, []);
   });
 });
+
+describe('counting as fail2ban counts', () => {
+  /** How many lines of `log` each use: name counts. */
+  async function counts(names: readonly string[], log: readonly string[]): Promise<number[]> {
+    const filters = Object.fromEntries(
+      names.map((name) => [name, { use: name, actions: ACTIONS }]),
+    );
+    const config = await load('c.json', JSON.stringify(configWith(filters)));
+    return names.map(
+      (name) => log.filter((line) => filterOf(config, name).match(line) !== undefined).length,
+    );
+  }
+
+  const host = 'Mar  2 10:00:00 host sshd[900]:';
+  test('sshd counts each failed password once: the PAM lines and the disconnection beside them are context', async () => {
+    const log = [
+      `${host} pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.10  user=root`,
+      `${host} Failed password for root from 192.0.2.10 port 51000 ssh2`,
+      `${host} Failed password for root from 192.0.2.10 port 51000 ssh2`,
+      `${host} Failed password for root from 192.0.2.10 port 51000 ssh2`,
+      `${host} Connection closed by authenticating user root 192.0.2.10 port 51000 [preauth]`,
+      `${host} PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.10  user=root`,
+    ];
+    // The closed connection is a failure of its own in the modes that count preauth closes.
+    assert.deepEqual(await counts(['sshd', 'sshd-aggressive', 'pam-generic'], log), [3, 4, 1]);
+  });
+
+  test('sshd counts an unknown user and each of its passwords, not its disconnection', async () => {
+    const log = [
+      `${host} Invalid user admin from 192.0.2.11 port 52000`,
+      `${host} pam_unix(sshd:auth): check pass; user unknown`,
+      `${host} pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.11`,
+      `${host} Failed password for invalid user admin from 192.0.2.11 port 52000 ssh2`,
+      `${host} Received disconnect from 192.0.2.11 port 52000:11: Bye Bye [preauth]`,
+      `${host} Disconnected from invalid user admin 192.0.2.11 port 52000 [preauth]`,
+    ];
+    assert.deepEqual(await counts(['sshd', 'sshd-extra'], log), [2, 3]);
+  });
+
+  test('sshd counts nothing of a successful login', async () => {
+    const log = [
+      `${host} Accepted publickey for alice from 192.0.2.12 port 53000 ssh2: ED25519 SHA256:abc`,
+      `${host} pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)`,
+      `${host} Received disconnect from 192.0.2.12 port 53000:11: disconnected by user`,
+      `${host} Disconnected from user alice 192.0.2.12 port 53000`,
+    ];
+    assert.deepEqual(await counts(['sshd', 'sshd-aggressive'], log), [0, 0]);
+  });
+
+  test('dovecot counts each attempt its authentication backend reports, and the login that ends the connection', async () => {
+    const log = [
+      'Mar  2 10:00:00 host dovecot: auth-worker(77): pam(bob,192.0.2.13,<x1>): pam_authenticate() failed: Authentication failure (Password mismatch?)',
+      'Mar  2 10:00:03 host dovecot: auth-worker(77): pam(bob,192.0.2.13,<x1>): pam_authenticate() failed: Authentication failure (Password mismatch?)',
+      'Mar  2 10:00:09 host dovecot: imap-login: Disconnected (auth failed, 2 attempts in 9 secs): user=<bob>, method=PLAIN, rip=192.0.2.13, lip=192.0.2.1, TLS, session=<x1>',
+    ];
+    assert.deepEqual(await counts(['dovecot'], log), [3]);
+  });
+});
