@@ -438,14 +438,14 @@
   },
   "nginx-bad-request": {
     "regex": [
-      "^<ip> \\S+ \\S+ \\[[^\\]]+\\] \"[^\"]*\" 400 "
+      "^<ip> \\S+ \\S+ \\[[^\\]]{1,40}\\] \"[^\"]*\" 400 "
     ],
     "retry": 5,
     "retryperiod": "10m"
   },
   "nginx-botsearch": {
     "regex": [
-      "^<ip> \\S+ \\S+ \\[[^\\]]+\\] \"(?:GET|POST|HEAD) /(?:[\\w.-]{0,64}/){0,3}(?:phpMyAdmin[\\w.-]{0,30}|phpmyadmin[\\w.-]{0,30}|pma|PMA|myadmin|mysql|mysqladmin|sqladmin|dbadmin|websql|webdb|cgi-bin|roundcube|webmail|squirrelmail|horde|wp-login\\.php|xmlrpc\\.php)(?:/\\S*)? HTTP/\\d(?:\\.\\d)?\" 404 ",
+      "^<ip> \\S+ \\S+ \\[[^\\]]{1,40}\\] \"(?:GET|POST|HEAD) /(?:[\\w.-]{0,64}/){0,3}(?:phpMyAdmin[\\w.-]{0,30}|phpmyadmin[\\w.-]{0,30}|pma|PMA|myadmin|mysql|mysqladmin|sqladmin|dbadmin|websql|webdb|cgi-bin|roundcube|webmail|squirrelmail|horde|wp-login\\.php|xmlrpc\\.php)(?:/\\S*)? HTTP/\\d(?:\\.\\d)?\" 404 ",
       "\\[error\\] \\d{1,10}#\\d{1,10}: \\*\\d{1,20} (?:open\\(\\) )?\"[^\"]*\" (?:failed|is not found) \\(2: No such file or directory\\), client: <ip>, server: \\S*, request: \"(?:GET|POST|HEAD) /(?:[\\w.-]{0,64}/){0,3}(?:phpMyAdmin[\\w.-]{0,30}|phpmyadmin[\\w.-]{0,30}|pma|PMA|myadmin|mysql|mysqladmin|sqladmin|dbadmin|websql|webdb|cgi-bin|roundcube|webmail|squirrelmail|horde|wp-login\\.php|xmlrpc\\.php)(?:/\\S*)? HTTP/\\d(?:\\.\\d)?\"(?:, host: \"[^\"\\s]{0,255}\")?(?:, referrer: \"\\S*\")?$"
     ],
     "retry": 2,

@@ -4,10 +4,11 @@
 // required literal in each regex, and that its own samples match as they say.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type Config, loadConfig } from './config.js';
 import type { Filter } from './filter.js';
 import { resolveUse, useNames } from './library.js';
@@ -342,4 +343,60 @@ describe('counting as fail2ban counts', () => {
     ];
     assert.deepEqual(await counts(['dovecot'], log), [3]);
   });
+});
+
+describe('the examples on the library', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const lines = [
+    // OpenSSH writes no port here: the example before the library matched none of these.
+    ['Mar  2 10:00:00 host sshd[901]: Invalid user oracle from 192.0.2.30', '192.0.2.30'],
+    [
+      'Mar  2 10:00:00 host sshd-session[902]: Invalid user oracle from 192.0.2.31 port 4022',
+      '192.0.2.31',
+    ],
+    [
+      'Mar  2 10:00:00 host sshd[903]: Failed password for root from 192.0.2.32 port 4023 ssh2',
+      '192.0.2.32',
+    ],
+  ] as const;
+  for (const example of ['nftables', 'iptables', 'ipset']) {
+    test(`examples/${example}/ counts the failures of OpenSSH's own lines`, async () => {
+      const loaded = await loadConfig(join(root, 'examples', example));
+      assert.deepEqual(loaded.ok ? [] : loaded.errors.map((e) => e.message), []);
+      assert.ok(loaded.ok);
+      const ssh = loaded.config.streams.find((s) => s.name === 'ssh')!.filters[0]!;
+      assert.deepEqual(
+        lines.map(([line]) => ssh.match(line)?.[0]),
+        lines.map(([, ip]) => ip),
+      );
+    });
+  }
+
+  test('examples/iptables/ composes the imported library.libsonnet with regexes of its own', async () => {
+    const loaded = await loadConfig(join(root, 'examples/iptables'));
+    assert.ok(loaded.ok);
+    const botsearch = loaded.config.streams.find((s) => s.name === 'nginx')!.filters[0]!;
+    const library = readLibraryFilter('nginx-botsearch').modes.get('normal')!.regex;
+    assert.deepEqual(sources(botsearch).slice(0, library.length), library);
+    assert.equal(sources(botsearch).length, library.length + 1);
+    assert.equal(botsearch.retry, 2);
+    const probe =
+      '192.0.2.33 - - [02/Mar/2026:10:00:00 +0100] "GET /.env HTTP/1.1" 404 153 "-" "curl"';
+    assert.deepEqual(botsearch.match(probe), ['192.0.2.33']);
+  });
+});
+
+test("the README's translation of a fail2ban jail is a valid configuration that means the jail", async () => {
+  const readme = readFileSync(
+    join(dirname(fileURLToPath(import.meta.url)), '../../../README.md'),
+    'utf8',
+  );
+  const block = /is, in riposte:\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block !== undefined);
+  const config = await load('jail.yml', block);
+  const sshd = filterOf(config, 'sshd');
+  assert.deepEqual(sources(sshd), readLibraryFilter('sshd').modes.get('aggressive')!.regex);
+  assert.deepEqual([sshd.retry, sshd.retryperiod], [3, 3_600_000]);
+  assert.deepEqual(config.patterns.get('ip')!.ignorecidr, ['127.0.0.0/8', '::1/128']);
+  assert.equal(sshd.actions.find((a) => a.name === 'unban')!.after, 86_400_000);
 });
