@@ -30,7 +30,8 @@
     "regex": [
       "^(?:\\S+ )?<ip> \\S+ \\S+ \\[[^\\]]{1,40}\\] \"[^\"]*\" \\d{3} \\S+ \"[^\"]*\" \"(?:TrackBack/\\d|EmailCollector|EmailSiphon|EmailWolf|Email ?Extractor|WebEMailExtrac|ExtractorPro|Atomic_Email_Hunter|CherryPicker|Crescent Internet ToolPak|Mail Sweeper|WebBandit|Web Downloader/6\\.9|Zeus [\\d.]+ Webster|sogou music spider|Missigua Locator|Microsoft URL Control|Franklin Locator|Production Bot|Internet Ninja|EmailMagnet|Advanced Email Extractor)[^\"]*\"$"
     ],
-    "retry": 1
+    "retry": 1,
+    "retryperiod": "10m"
   },
   "apache-botsearch": {
     "regex": [
@@ -71,7 +72,8 @@
     "regex": [
       "^(?:\\[[^\\]]{1,40}\\]|(?:\\w{3} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d )?\\S+ [\\w/.-]+\\[\\d{1,10}\\]:) \\[(?:\\w*:)?error\\](?: \\[pid \\d{1,10}(?::tid \\d{1,20})?\\])? \\[(?:client|remote) \\[?<ip>\\]?(?::\\d{1,5})?\\] (?:AH\\d{5}: )?/bin/(?:ba)?sh: (?:warning: \\S+: ignoring function definition attempt|error importing function definition for )"
     ],
-    "retry": 1
+    "retry": 1,
+    "retryperiod": "10m"
   },
   "assp": {
     "regex": [
@@ -411,7 +413,8 @@
     "regex": [
       "nrpe\\[\\d{1,10}\\]: Host <ip> is not allowed to talk to us!$"
     ],
-    "retry": 1
+    "retry": 1,
+    "retryperiod": "10m"
   },
   "named-refused": {
     "regex": [
@@ -559,7 +562,8 @@
     "regex": [
       "^\\d{1,12} - [\\d/]{10} [\\d:]{8} Host: <ip>/\\S+ Port: \\d{1,5} (?:TCP|UDP) Blocked"
     ],
-    "retry": 1
+    "retry": 1,
+    "retryperiod": "10m"
   },
   "postfix": {
     "regex": [
@@ -574,7 +578,8 @@
     "regex": [
       ": (?:NOQUEUE|[0-9A-Za-z]{5,20}): reject: RCPT from [^\\[\\s]*\\[<ip>\\](?::\\d{1,5})?: [45]\\d\\d [45]\\.\\d{1,3}\\.\\d{1,3} Service unavailable; (?:[Cc]lient|Client host) \\[[^\\]\\s]*\\] blocked using "
     ],
-    "retry": 1
+    "retry": 1,
+    "retryperiod": "10m"
   },
   "postfix-sasl": {
     "regex": [

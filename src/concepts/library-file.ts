@@ -12,6 +12,10 @@ import { readYaml } from './yaml.js';
 /** Where the library lives: beside dist/ in a clone and in the installed package. */
 export const LIBRARY_DIR = fileURLToPath(new URL('../../../library/', import.meta.url));
 
+/** The patterns library regexes capture; `use:` declares them when a configuration does not. */
+export const LIBRARY_PATTERNS = ['ip'] as const;
+export type LibraryPattern = (typeof LIBRARY_PATTERNS)[number];
+
 /** The names of line times riposte reads (`time:` of a filter). */
 export const TIME_FORMATS = ['syslog', 'iso8601', 'clf', 'epoch', 'journal'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
@@ -66,7 +70,7 @@ export interface LibraryFilter {
   readonly description: string;
   readonly sources: Sources;
   readonly time: TimeFormat | undefined;
-  readonly patterns: readonly string[];
+  readonly patterns: readonly LibraryPattern[];
   readonly type: 'regex' | 'struct';
   /** Struct filters: the regex of each JSON field. */
   readonly fields: Readonly<Record<string, string>> | undefined;
@@ -118,7 +122,7 @@ function checkFilter(
   const retry = c.integer(map['retry'] ?? 1, ['retry'], 1);
   const retryperiod = required(c, [], map, 'retryperiod');
   if (retryperiod !== undefined) c.duration(retryperiod, ['retryperiod']);
-  const patterns = c.stringList(map['patterns'] ?? ['ip'], ['patterns'], { nonEmpty: true });
+  const patterns = readPatterns(c, map['patterns'] ?? ['ip']);
   const common = map['regex'] === undefined ? [] : regexList(c, ['regex'], map['regex']);
   const fields = type === 'struct' ? readFields(c, map['fields']) : undefined;
   if (type !== 'struct' && map['fields'] !== undefined)
@@ -152,6 +156,12 @@ function required(
 ): string | undefined {
   if (map[key] === undefined) return c.fail(path, `missing key "${key}"`);
   return c.string(map[key], [...path, key]);
+}
+
+function readPatterns(c: Checker, raw: unknown): LibraryPattern[] | undefined {
+  const names = c.stringList(raw, ['patterns'], { nonEmpty: true });
+  const patterns = names?.map((name, i) => c.oneOf(name, ['patterns', i], LIBRARY_PATTERNS));
+  return patterns?.every((p) => p !== undefined) ? patterns : undefined;
 }
 
 function regexList(c: Checker, path: Path, raw: unknown): string[] | undefined {

@@ -10,12 +10,13 @@ import { KEYS as FILTER_KEYS } from './filter.js';
 import {
   type LibraryFilter,
   type LibraryMode,
+  type LibraryPattern,
   libraryNames,
   readLibraryFilter,
 } from './library-file.js';
 
 /** The pattern `use:` declares when the configuration has none of that name. */
-export const BROUGHT_PATTERNS: Readonly<Record<string, Record<string, unknown>>> = {
+const BROUGHT_PATTERNS: Readonly<Record<LibraryPattern, Record<string, unknown>>> = {
   // The machine itself: banning it breaks its own services, as fail2ban's `ignoreself` knows.
   ip: { type: 'ip', ignore: ['127.0.0.1', '::1'] },
 };
@@ -64,7 +65,8 @@ export function broughtKeys({ filter, mode }: Resolved): Record<string, unknown>
   return {
     ...matching,
     retry: mode.retry,
-    ...(mode.retry > 1 ? { retryperiod: mode.retryperiod } : {}),
+    // Brought with retry 1 too: a user who raises retry beside `use:` needs no window of theirs.
+    retryperiod: mode.retryperiod,
     // Brought once the filter builder reads a line's time.
     ...(filter.time !== undefined && FILTER_KEYS.includes('time') ? { time: filter.time } : {}),
   };
@@ -78,7 +80,7 @@ function structFields(fields: Readonly<Record<string, string>>): Record<string, 
 export function expandLibrary(c: Checker, raw: Record<string, unknown>): Record<string, unknown> {
   const streams = raw['streams'];
   if (!isPlainObject(streams)) return raw;
-  const needed = new Set<string>();
+  const needed = new Set<LibraryPattern>();
   const expanded: Record<string, unknown> = {};
   for (const [name, stream] of Object.entries(streams)) {
     expanded[name] = expandStream(c, ['streams', name], stream, needed);
@@ -86,7 +88,12 @@ export function expandLibrary(c: Checker, raw: Record<string, unknown>): Record<
   return { ...raw, streams: expanded, ...withPatterns(raw['patterns'], needed) };
 }
 
-function expandStream(c: Checker, path: Path, stream: unknown, needed: Set<string>): unknown {
+function expandStream(
+  c: Checker,
+  path: Path,
+  stream: unknown,
+  needed: Set<LibraryPattern>,
+): unknown {
   if (!isPlainObject(stream) || !isPlainObject(stream['filters'])) return stream;
   const filters: Record<string, unknown> = {};
   for (const [name, filter] of Object.entries(stream['filters'])) {
@@ -95,7 +102,12 @@ function expandStream(c: Checker, path: Path, stream: unknown, needed: Set<strin
   return { ...stream, filters };
 }
 
-function expandFilter(c: Checker, path: Path, filter: unknown, needed: Set<string>): unknown {
+function expandFilter(
+  c: Checker,
+  path: Path,
+  filter: unknown,
+  needed: Set<LibraryPattern>,
+): unknown {
   if (!isPlainObject(filter) || !('use' in filter)) return filter;
   const { use, ...own } = filter;
   const resolved = resolveNamed(c, [...path, 'use'], use);
@@ -124,7 +136,7 @@ function resolveNamed(c: Checker, path: Path, use: unknown): Resolved | undefine
 }
 
 /** The declared patterns, with those the library needs and the configuration lacks. */
-function withPatterns(raw: unknown, needed: ReadonlySet<string>): Record<string, unknown> {
+function withPatterns(raw: unknown, needed: ReadonlySet<LibraryPattern>): Record<string, unknown> {
   if (raw !== undefined && !isPlainObject(raw)) return {};
   const declared = raw ?? {};
   const missing = [...needed].filter((name) => !(name in declared));
