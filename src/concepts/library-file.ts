@@ -122,7 +122,10 @@ function checkFilter(
   const retry = c.integer(map['retry'] ?? 1, ['retry'], 1);
   const retryperiod = required(c, [], map, 'retryperiod');
   if (retryperiod !== undefined) c.duration(retryperiod, ['retryperiod']);
-  const patterns = readPatterns(c, map['patterns'] ?? ['ip']);
+  const patterns =
+    map['patterns'] === undefined
+      ? c.fail([], 'missing key "patterns"')
+      : readPatterns(c, map['patterns']);
   const common = map['regex'] === undefined ? [] : regexList(c, ['regex'], map['regex']);
   const fields = type === 'struct' ? readFields(c, map['fields']) : undefined;
   if (type !== 'struct' && map['fields'] !== undefined)

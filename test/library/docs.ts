@@ -62,6 +62,16 @@ on, those annotated as a failure (expected hits), those the riposte filter match
 annotated address (hits), the failures it did not match or matched with another address
 (misses), and the lines it matched that are not failures (false matches). Every miss and false
 match is explained in the filter's file, and below.
+
+A library file (\`library/NAME.yml\`) holds: \`description\` (what it catches, and how it
+counts where that differs from fail2ban), \`sources\` (\`journald\` units, \`syslog\`
+identifiers, \`files\`, and \`json\` fields for a struct filter), \`time\` (the log's time
+format: \`syslog\`, \`iso8601\`, \`clf\`, \`epoch\` or \`journal\`, when it is one of them),
+\`retry\` and \`retryperiod\` (fail2ban's jail), \`patterns\` (\`[ip]\`), \`regex\` (in every
+mode) or \`type: struct\` with \`fields\`, \`modes\` (each with a \`description\`, the modes it
+\`include\`s, its own \`regex\` and optionally its own \`retry\`), \`corpus\` (the sample file,
+fail2ban's mode names, and the \`explained\` lines or hosts with \`why\`, or \`skip\`), and
+\`samples\` of its own (\`line\`, \`host\` when it must match, \`mode\`).
 `;
 
 function rows(result: FilterResult): string[] {
