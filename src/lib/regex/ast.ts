@@ -187,3 +187,25 @@ export function children(node: RegexNode): readonly RegexNode[] {
       return [];
   }
 }
+
+/** Whether some path through the tree consumes nothing (assertions and look-arounds count as passing). */
+export function matchesEmpty(node: RegexNode): boolean {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef':
+      return false;
+    case 'group':
+    case 'capture':
+      return matchesEmpty(node.body);
+    case 'repeat':
+      return node.min === 0 || matchesEmpty(node.body);
+    case 'concat':
+      return node.items.every(matchesEmpty);
+    case 'alternation':
+      return node.alternatives.some(matchesEmpty);
+    default:
+      return true;
+  }
+}

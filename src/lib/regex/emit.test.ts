@@ -128,6 +128,14 @@ const ROWS: readonly Row[] = [
     re2: 'refused',
   },
   { does: 'reads \\A and \\z', regex: '\\Aab\\z', line: 'ab', match: 'ab' },
+  {
+    does: 'finds no empty line inside a character outside the BMP',
+    regex: '(?m)^$',
+    line: '😀',
+    match: null,
+  },
+  { does: 'finds no blank line inside an emoji', regex: '(?m)^\\s*$', line: '😀', match: null },
+  { does: 'still finds an empty match before an emoji', regex: 'x*', line: '😀', match: '' },
   { does: 'finds a Unicode word boundary', regex: '\\bfoo\\b', line: 'a foo b', match: 'foo' },
   {
     does: 'sees no boundary between "é" and a letter',

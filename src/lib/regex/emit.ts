@@ -3,7 +3,7 @@
 // Sends `new RegExp(source, flags)` / `new RE2(source, flags)` arguments, or a RegexError.
 
 import { RegexError } from '../errors.js';
-import { children, type RegexNode } from './ast.js';
+import { children, matchesEmpty, type RegexNode } from './ast.js';
 import { wholeCaseInsensitive } from './emit-common.js';
 import { JavaScriptDialect } from './emit-js.js';
 import { Re2Dialect } from './emit-re2.js';
@@ -16,11 +16,22 @@ export interface Emitted {
   readonly captures: readonly string[];
 }
 
+/**
+ * V8 tries a match between the two halves of a surrogate pair, where every character test
+ * fails but a negative look-around holds: only an empty match can start there. Rust's
+ * positions are between characters, so a regex that can match empty first checks that a
+ * whole character, or the end, follows.
+ */
+const NOT_INSIDE_A_PAIR = '(?=[^]|$)';
+
 /** For `new RegExp(source, flags)` in Node 20: the "u" flag, plus "i" when it covers all. */
 export function toJavaScript(node: RegexNode): Emitted {
   const globalI = wholeCaseInsensitive(node);
   const emitter = new TreeEmitter(new JavaScriptDialect(globalI));
-  const source = emitter.emit(node).source;
+  const fragment = emitter.emit(node);
+  const source = matchesEmpty(node)
+    ? `${NOT_INSIDE_A_PAIR}${fragment.kind === 'alternation' ? `(?:${fragment.source})` : fragment.source}`
+    : fragment.source;
   return { source, flags: globalI ? 'iu' : 'u', captures: emitter.captures };
 }
 

@@ -10,6 +10,7 @@ import {
   children,
   concat,
   look,
+  matchesEmpty,
   type PatternRefNode,
   type RegexNode,
 } from './ast.js';
@@ -78,27 +79,6 @@ function substitute(node: RegexNode, replace: (ref: PatternRefNode) => RegexNode
       return alternation(node.alternatives.map((n) => substitute(n, replace)));
     default:
       return node;
-  }
-}
-
-function matchesEmpty(node: RegexNode): boolean {
-  switch (node.type) {
-    case 'literal':
-    case 'class':
-    case 'dot':
-    case 'patternRef':
-      return false;
-    case 'group':
-    case 'capture':
-      return matchesEmpty(node.body);
-    case 'repeat':
-      return node.min === 0 || matchesEmpty(node.body);
-    case 'concat':
-      return node.items.every(matchesEmpty);
-    case 'alternation':
-      return node.alternatives.some(matchesEmpty);
-    default:
-      return true;
   }
 }
 
