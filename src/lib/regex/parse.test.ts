@@ -7,6 +7,9 @@ import { RegexError } from '../errors.js';
 import { parseRegex } from './parse.js';
 import { normaliseName, resolveProperty, tableNames } from './unicode-names.js';
 
+const NO_SURROGATES = "Rust's regex has no class of surrogates, which are not characters";
+const NO_UNKNOWN = "Rust's regex has no table for the Unknown script";
+
 const REFUSED: readonly (readonly [source: string, message: string, offset: number])[] = [
   ['a(b', 'unclosed group', 1],
   ['a)b', 'unopened group', 1],
@@ -50,6 +53,20 @@ const REFUSED: readonly (readonly [source: string, message: string, offset: numb
     0,
   ],
   ['\\pL\\p\\', 'invalid Unicode class', 5],
+  ['\\p{Cs}', `unknown Unicode property value "Cs": ${NO_SURROGATES}`, 0],
+  ['\\P{Surrogate}', `unknown Unicode property value "Surrogate": ${NO_SURROGATES}`, 0],
+  ['\\p{gc:surrogate}', `unknown Unicode property value "gc=surrogate": ${NO_SURROGATES}`, 0],
+  ['[a\\p{Cs}]', `unknown Unicode property value "Cs": ${NO_SURROGATES}`, 2],
+  ['\\p{Zzzz}', `unknown Unicode property value "Zzzz": ${NO_UNKNOWN}`, 0],
+  ['\\p{sc=Unknown}', `unknown Unicode property value "sc=Unknown": ${NO_UNKNOWN}`, 0],
+  ['\\p{scx!=Zzzz}', `unknown Unicode property value "scx=Zzzz": ${NO_UNKNOWN}`, 0],
+  ['\\p{Sidetic}', 'unknown Unicode class "Sidetic"', 0],
+  ['\\p{sc=Tai_Yo}', 'unknown Unicode class "sc=Tai_Yo"', 0],
+  [
+    '\\p{MCM}',
+    'Unicode property Modifier_Combining_Mark cannot be honoured: JavaScript regexes have no table for it',
+    0,
+  ],
   ['(?z)', 'unrecognized flag "z"', 2],
   ['(?ii)', 'duplicate flag "i"', 3],
   ['(?i-)', 'flag negation "-" is followed by no flag', 3],
