@@ -71,6 +71,8 @@ export interface AssertionNode {
   readonly kind: AssertionKind;
   /** Word assertions only: the word class is [0-9A-Za-z_] instead of Unicode's. */
   readonly ascii: boolean;
+  /** `\\<` or `\\>` when written so: they meant literal brackets before Rust's regex 1.10. */
+  readonly angle?: boolean;
 }
 
 export interface GroupNode {

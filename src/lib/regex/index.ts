@@ -83,7 +83,7 @@ function substitute(node: RegexNode, replace: (ref: PatternRefNode) => RegexNode
 }
 
 function warningsOf(node: RegexNode, engine: BaseEngine): string[] {
-  const warnings: string[] = [];
+  const warnings = angleWarnings(node);
   const greedy = greedyBeforeCapture(node);
   if (greedy !== undefined) {
     warnings.push(
@@ -101,6 +101,22 @@ function warningsOf(node: RegexNode, engine: BaseEngine): string[] {
     );
   }
   return warnings;
+}
+
+/**
+ * Configurations written for Rust's regex before 1.10 escape angle brackets (`\\<<ip>:\\d+\\>`
+ * for dropbear's `<1.2.3.4:22>`); since 1.10 they are word boundaries, and such a regex
+ * cannot match the brackets it meant.
+ */
+function angleWarnings(node: RegexNode): string[] {
+  const found = new Set<string>();
+  visit(node, (n) => {
+    if (n.type === 'assertion' && n.angle === true) found.add(n.kind === 'wordStart' ? '<' : '>');
+  });
+  return [...found].sort().map((bracket) => {
+    const meaning = bracket === '<' ? 'the start of a word' : 'the end of a word';
+    return `"\\${bracket}" means ${meaning} (since Rust's regex 1.10), not a literal "${bracket}": write "${bracket}", which needs no escape`;
+  });
 }
 
 /** The first capture that a greedy "." or negated-class repetition precedes, when no end anchor follows it. */
