@@ -90,7 +90,10 @@ const REFUSED: readonly (readonly [source: string, message: string, offset: numb
   ['(?-u)\\pL', 'Unicode classes need Unicode mode, which (?-u) turned off', 5],
   ['(?-u)[^a]', 'this class can match invalid UTF-8, which Rust refuses under (?-u)', 5],
   ['(?-u)\\xFF', '"\\x" above 7F can match invalid UTF-8 under (?-u), which Rust refuses', 5],
-  ['(?i-u)é', 'case-insensitive non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
+  ['(?i-u)é', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
+  ['a(?-u:é)', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
+  ['(?-u)\\x{e9}', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
+  ['(?-u)😀', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
   [`${'('.repeat(251)}${')'.repeat(251)}`, 'groups and classes nest deeper than 250 levels', 250],
 ];
 

@@ -190,8 +190,14 @@ class Parser {
     return { type: 'assertion', kind, ascii: false };
   }
 
-  /** Under (?i-u) Rust folds ASCII letters only, so those become explicit classes here. */
+  /**
+   * Outside (?u) Rust takes ASCII text only ("Unicode not allowed here"), and under (?i-u)
+   * folds ASCII letters only, so those become explicit classes here.
+   */
   private literal(codePoint: number, offset: number): RegexNode {
+    if (!this.flags.u && codePoint > 0x7f) {
+      this.cursor.fail('non-ASCII text needs Unicode mode, which (?-u) turned off', offset);
+    }
     if (!this.flags.i) return { type: 'literal', codePoint, caseInsensitive: false };
     if (this.flags.u) {
       const caseInsensitive =
@@ -199,12 +205,6 @@ class Parser {
           ? /[A-Za-z]/.test(String.fromCodePoint(codePoint))
           : hasCaseVariants(codePoint);
       return { type: 'literal', codePoint, caseInsensitive };
-    }
-    if (codePoint > 0x7f) {
-      this.cursor.fail(
-        'case-insensitive non-ASCII text needs Unicode mode, which (?-u) turned off',
-        offset,
-      );
     }
     const char = String.fromCodePoint(codePoint);
     if (!/[A-Za-z]/.test(char)) return { type: 'literal', codePoint, caseInsensitive: false };
