@@ -157,7 +157,7 @@ export function look(body: RegexNode, behind: boolean, negate: boolean): LookNod
 export function concat(items: readonly RegexNode[]): RegexNode {
   const flat: RegexNode[] = [];
   for (const item of items) {
-    if (item.type === 'concat') flat.push(...item.items);
+    if (item.type === 'concat') for (const inner of item.items) flat.push(inner);
     else if (item.type !== 'empty') flat.push(item);
   }
   if (flat.length === 0) return empty;

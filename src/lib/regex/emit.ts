@@ -109,7 +109,7 @@ function checkRepeatProduct(node: RegexNode): void {
 }
 
 function repeatProduct(node: RegexNode): number {
-  const inner = Math.max(1, ...children(node).map(repeatProduct));
+  const inner = children(node).reduce((n, child) => Math.max(n, repeatProduct(child)), 1);
   return node.type === 'repeat' ? inner * countedWeight(node.min, node.max) : inner;
 }
 

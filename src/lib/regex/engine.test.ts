@@ -87,3 +87,16 @@ test('compileEngine() takes such a regex when it is linear, with V8 at every len
   assert.equal(engine.v8Limit, Number.POSITIVE_INFINITY);
   assert.deepEqual(engine.exec(`${'y'.repeat(100000)}\nx`), ['x']);
 });
+
+test('compileEngine() takes the widest alternation the parser allows, and matches with it', () => {
+  const words = Array.from({ length: 10_001 }, (_, i) => `user${i}`).join('|');
+  const engine = compileEngine(whole(`(?:${words}) from \\S+`));
+  assert.deepEqual(engine.exec('user9999 from x'), ['user9999 from x']);
+});
+
+test('compileEngine() takes the deepest nesting the parser allows, on both engines', () => {
+  const source = `${'(?:x|'.repeat(249)}\\d+\\b${')'.repeat(249)}`;
+  for (const path of ['v8', 're2'] as const) {
+    assert.deepEqual(compileEngine(whole(source), { engine: path }).exec('é 12'), ['12']);
+  }
+});

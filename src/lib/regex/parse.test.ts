@@ -7,6 +7,7 @@ import { RegexError } from '../errors.js';
 import { parseRegex } from './parse.js';
 import { normaliseName, resolveProperty, tableNames } from './unicode-names.js';
 
+const NESTED = 'groups, classes and repetitions nest deeper than 250 levels';
 const NO_SURROGATES = "Rust's regex has no class of surrogates, which are not characters";
 const NO_UNKNOWN = "Rust's regex has no table for the Unknown script";
 
@@ -94,11 +95,23 @@ const REFUSED: readonly (readonly [source: string, message: string, offset: numb
   ['a(?-u:é)', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
   ['(?-u)\\x{e9}', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
   ['(?-u)😀', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
-  [`${'('.repeat(251)}${')'.repeat(251)}`, 'groups and classes nest deeper than 250 levels', 250],
+  [`${'('.repeat(251)}${')'.repeat(251)}`, NESTED, 250],
+  [`${'('.repeat(10000)}a${')'.repeat(10000)}`, NESTED, 250],
+  [`${'['.repeat(251)}a${']'.repeat(251)}`, NESTED, 250],
+  [`a${'{1}'.repeat(251)}`, NESTED, 751],
+  [`${'('.repeat(200)}${'a?'.repeat(3)}${'*'.repeat(50)})`, NESTED, 255],
+  [
+    `(?:(?:a{1}){1}){1}${'|'.repeat(10001)}`,
+    'regex too large: more than 10000 alternatives',
+    10018,
+  ],
+  ['a'.repeat(100001), 'regex too large: more than 100000 characters', 100000],
 ];
 
 for (const [source, message, offset] of REFUSED) {
-  test(`parseRegex() refuses ${JSON.stringify(source)} with "${message}"`, () => {
+  const shown =
+    source.length > 60 ? `${source.slice(0, 24)}… (${source.length} characters)` : source;
+  test(`parseRegex() refuses ${JSON.stringify(shown)} with "${message}"`, () => {
     assert.throws(
       () => parseRegex(source),
       (error: unknown) => {
