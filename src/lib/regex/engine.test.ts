@@ -49,6 +49,16 @@ test('compileEngine() gives the captures of a marked line in its own positions',
   assert.deepEqual(engine.exec('ĳ 😀 αβ=٣4 x'), ['αβ', '٣4']);
 });
 
+test('compileEngine() never lets RE2 read the marks of a line as its characters', () => {
+  // Marked, "x!" is "axa!!!": read from its third character, "\\B!" would match.
+  assert.deepEqual(
+    ['\\B!', '\\b!', '\\B!'].map((regex, i) =>
+      compileEngine(whole(regex), { engine: 're2' }).exec(i < 2 ? 'x! é' : 'x! !! é'),
+    ),
+    [undefined, ['!'], ['!']],
+  );
+});
+
 test('compileEngine() lets verify reject a capture of a marked line and looks further', () => {
   const node = concat([
     text('id='),
