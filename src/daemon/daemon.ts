@@ -223,6 +223,7 @@ class Daemon {
       const runtime = byId.get(`${t.stream}\0${t.filter}`);
       if (runtime !== undefined) this.#scheduler.restore(t, runtime.filter, now);
     }
+    this.#scheduler.restored();
     if (triggers.length + counts.length > 0) {
       log(
         'INFO',

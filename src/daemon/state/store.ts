@@ -2,7 +2,8 @@
 // when queued writes are committed — at the end of the event-loop turn when someone waits
 // for them (a new trigger's actions, a client's answer), else within a second (counts,
 // actions done, moved due times). Receives the StateWrites of the scheduler, the filters
-// and the control answers; tells the waiting callers once their writes are durable.
+// and the control answers; tells the waiting callers once their writes are durable, or that
+// they could not be made so.
 
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ export class Store implements StateWrites {
   readonly #statements;
   /** A waiting caller reports counts: the next commit writes them too. */
   #countsWanted = false;
-  #waiting: (() => void)[] = [];
+  #waiting: ((durable: boolean) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The commit that someone waits for, at the end of this turn or soon after. */
   #soon: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
@@ -97,7 +98,7 @@ export class Store implements StateWrites {
     return this.#pending.countsOf(stream, filter, timesOf);
   }
 
-  afterCommit(callback: () => void, options: { counts?: boolean } = {}): void {
+  afterCommit(callback: (durable: boolean) => void, options: { counts?: boolean } = {}): void {
     this.#waiting.push(callback);
     if (options.counts === true) this.#countsWanted = true;
     this.#commitSoon();
@@ -120,10 +121,11 @@ export class Store implements StateWrites {
       this.#timer = undefined;
       this.#countsWanted = false;
     }
-    if (this.#pending.hasTriggers || (all && this.#pending.hasCounts)) this.#write(all);
+    const durable =
+      this.#pending.hasTriggers || (all && this.#pending.hasCounts) ? this.#write(all) : true;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const callback of waiting) callback();
+    for (const callback of waiting) callback(durable);
   }
 
   /**
@@ -191,22 +193,24 @@ export class Store implements StateWrites {
     this.#timer ??= setTimeout(() => this.commit(), LAZY_DELAY);
   }
 
-  #write(all: boolean): void {
+  #write(all: boolean): boolean {
     const batch = this.#pending.take(all);
     try {
       this.#db.transaction(() => applyBatch(this.#statements, batch));
       if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
       this.#failing = false;
+      return true;
     } catch (error) {
       this.#pending.requeue(batch);
       if (!this.#failing) {
         log(
           'ERROR',
-          `state: cannot write ${this.path}: ${(error as Error).message}; bans and unbans go on in memory and the writes are kept to retry, but a restart now would lose them`,
+          `state: cannot write ${this.path}: ${(error as Error).message}; new triggers with pending actions are refused until it can, and the other writes are kept to retry`,
         );
       }
       this.#failing = true;
       this.#lazily();
+      return false;
     }
   }
 }
