@@ -69,7 +69,7 @@ const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: tr
 function openStore(stateDirectory: string): Store | undefined {
   const directory = resolve(stateDirectory);
   try {
-    mkdirSync(directory, { recursive: true });
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     return Store.open(directory);
   } catch (error) {
     const message =

@@ -161,6 +161,41 @@ test('a state file with corrupt pages stops start-up with a clear error and is l
   assert.deepEqual(readFileSync(file), bytes);
 });
 
+test('an empty state file stops start-up with an error that names it, and is left unchanged', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const file = sb.path('state', 'riposte.db');
+  spawnSync('mkdir', [sb.path('state')]);
+  writeFileSync(file, '');
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot open state file ${file}: it is empty (0 bytes), which a state file riposte made never is: it was damaged (a full disk, a crash of the file system?) and held pending actions that are lost; riposte will not overwrite it: restore it from a backup, or move it away to start afresh`,
+  );
+  assert.equal(statSync(file).size, 0);
+});
+
+test('the daemon writes its state directory, state file and write-ahead log for itself only, whatever the umask', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const umask = process.umask(0);
+  let daemon: Awaited<ReturnType<Sandbox['started']>>;
+  try {
+    daemon = await sb.started(config(sb, sb.path('state')));
+  } finally {
+    process.umask(umask);
+  }
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  await sb.settle(daemon);
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  const file = sb.path('state', 'riposte.db');
+  assert.deepEqual(
+    [mode(sb.path('state')), mode(file), mode(`${file}-wal`)],
+    ['700', '600', '600'],
+  );
+});
+
 test("another program's SQLite database in the state directory is refused and left unchanged", async (t) => {
   const sb = sandbox(t);
   sb.fifo();

@@ -17,8 +17,15 @@ import type {
   StoredTrigger,
   TimesOf,
 } from './records.js';
+import {
+  checkDirectory,
+  checkStateFile,
+  createStateFile,
+  creatingPath,
+  removeLeftovers,
+} from './file.js';
 import { readRows } from './rows.js';
-import { prepareSchema } from './schema.js';
+import { createSchema, openSchema } from './schema.js';
 import { type Db, openDatabase, openError } from './sqlite.js';
 import { applyBatch, PendingWrites, writeStatements } from './writes.js';
 
@@ -51,14 +58,20 @@ export class Store implements StateWrites {
     this.#statements = writeStatements(db);
   }
 
-  /** Opens (or creates) the state file of a directory; refuses foreign and corrupt files. */
+  /**
+   * Opens (or creates) the state file of a directory; refuses foreign, corrupt, empty and
+   * truncated files. Writes nothing to a file of the current schema.
+   */
   static open(directory: string): Store {
     const path = join(directory, STATE_FILE);
     checkWritable(directory, path);
-    const fresh = !existsSync(path);
+    checkDirectory(directory);
+    removeLeftovers(creatingPath(path));
+    if (existsSync(path)) checkStateFile(path);
+    else createStateFile(path, (db) => createSchema(db));
     const db = openDatabase(path);
     try {
-      prepareSchema(db, path, fresh);
+      openSchema(db, path);
     } catch (error) {
       db.close();
       throw openError(path, error);
