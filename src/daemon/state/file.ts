@@ -1,11 +1,13 @@
 // The state file as the file system sees it: made under another name and renamed into place
 // once laid out, so that a `riposte.db` is never half made and an empty one always means
-// damage; mode 0600 for it and its write-ahead log; the checks of an existing file before
-// SQLite opens it. Receives the state file's path; sends a StateError naming the file, or
-// warnings to the log.
+// damage; mode 0600 for it and its write-ahead log; the checks of the directory and of an
+// existing file before SQLite opens it. Receives the state file's path; sends a StateError
+// naming the file, or warnings to the log.
 
 import {
+  accessSync,
   closeSync,
+  constants,
   existsSync,
   fchmodSync,
   fsyncSync,
@@ -143,5 +145,21 @@ function syncDirectory(directory: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** SQLite's own errors on a read-only directory are vague ("disk I/O error"): say it first. */
+export function checkWritable(directory: string, path: string): void {
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reasons: Record<string, string> = {
+      EROFS: `the file system of ${directory} is read-only`,
+      EACCES: `${directory} is not writable by this user`,
+      ENOENT: `${directory} does not exist`,
+    };
+    const reason = (code === undefined ? undefined : reasons[code]) ?? (error as Error).message;
+    throw new StateError(`cannot open state file ${path}: ${reason}`, { cause: error });
   }
 }
