@@ -1,11 +1,12 @@
 // The scheduler's invariant (see scheduler.ts) on random interleavings: triggers of a few
 // matches under each duplicates rule, due times, actions that end in any order under a
 // concurrency limit, commits that succeed or fail, flushes, clean stops, and crashes after
-// which a new scheduler restores what was committed (a held MemoryState loses the rest, as
-// the Store would). Each case comes from a seed; a failure prints it with the case's events.
+// which a new scheduler restores what was committed: thousands of cases on a held
+// MemoryState, which loses the rest as the Store would, and some on the real Store, whose
+// files are copied at the crash. Each case comes from a seed, printed with its events.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,10 +19,14 @@ import { keyOf } from './filter.js';
 import { familyAllows } from './revive.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryState } from './state/memory.js';
+import type { StateWrites, StoredTrigger } from './state/records.js';
+import { STATE_FILE, Store } from './state/store.js';
 
 configureLog({ level: 'ERROR', sink: () => undefined });
 
 const CASES = Number(process.env['RIPOSTE_PROPERTY_CASES'] ?? 3000);
+/** Cases on the real Store: slower (a file per restart), they check the model. */
+const STORE_CASES = Math.ceil(CASES / 30);
 const SEED = Number(process.env['RIPOSTE_PROPERTY_SEED'] ?? 20_261_201);
 const STEPS = 40;
 const MATCHES = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
@@ -105,6 +110,49 @@ function lastOf(filter: Filter, values: readonly string[]): Action {
   return allowed.reduce((best, a) => (rank(filter, a) > rank(filter, best) ? a : best));
 }
 
+/** What a case needs of the state: its writes, commits when told, what a crash leaves. */
+interface Durable {
+  readonly writes: StateWrites;
+  /** Commits what is queued, or, with `fail`, lets the commit fail (the model only). */
+  commit(fail: boolean): void;
+  load(): { triggers: StoredTrigger[] };
+  /** The state a restart after a crash now finds. */
+  crash(): Durable;
+  close(): void;
+}
+
+function model(state = new MemoryState({ held: true })): Durable {
+  return {
+    writes: state,
+    commit: (fail) => state.commit({ fail }),
+    load: () => state.load(),
+    crash: () => model(state.crash()),
+    close: () => undefined,
+  };
+}
+
+/** The real Store in `dir`; a crash copies what its files hold to a new directory. */
+function realStore(root: string, dir = mkdtempSync(join(root, 'run-'))): Durable {
+  const store = Store.open(dir, { reserve: 0 });
+  return {
+    writes: store,
+    commit: (fail) => {
+      if (!fail) store.commit();
+    },
+    load: () => store.load(),
+    crash: () => {
+      const copy = mkdtempSync(join(root, 'run-'));
+      for (const suffix of ['', '-wal']) {
+        const file = join(dir, STATE_FILE + suffix);
+        if (existsSync(file)) copyFileSync(file, join(copy, STATE_FILE + suffix));
+      }
+      store.close();
+      return realStore(root, copy);
+    },
+    close: () => store.close(),
+  };
+}
+
 interface Job {
   readonly trigger: number;
   readonly filter: Filter;
@@ -131,8 +179,10 @@ class Case {
   readonly #filters: Map<string, Filter>;
   readonly #limit: number;
   #clock: ManualClock;
-  #state = new MemoryState({ held: true });
+  #state: Durable;
   #scheduler: Scheduler;
+  /** The scheduler of the running daemon; none between a crash and the restart. */
+  #alive: Scheduler | undefined;
   #waiting: Job[] = [];
   #running: Job[] = [];
   /** Handed over and not ended, in this run, by match. */
@@ -141,11 +191,14 @@ class Case {
   readonly #gone: [number, Track][] = [];
   readonly #lastByMatch = new Map<string, Job>();
 
-  constructor(filters: Map<string, Filter>, limit: number, start: number) {
+  constructor(filters: Map<string, Filter>, state: Durable, o: { limit: number; start: number }) {
     this.#filters = filters;
-    this.#limit = limit;
+    this.#state = state;
+    this.#limit = o.limit;
+    const start = o.start;
     this.#clock = new ManualClock(start);
     this.#scheduler = this.#newScheduler();
+    this.#alive = this.#scheduler;
   }
 
   trigger(filter: Filter, values: string[]): void {
@@ -160,7 +213,7 @@ class Case {
 
   commit(fail: boolean): void {
     this.events.push(fail ? 'commit fails' : 'commit');
-    this.#state.commit({ fail });
+    this.#state.commit(fail);
   }
 
   end(pick: number): void {
@@ -191,6 +244,7 @@ class Case {
   /** SIGKILL: running actions die with riposte; a new one restores what was committed. */
   crash(): void {
     this.events.push('crash');
+    this.#alive = undefined;
     this.#state = this.#state.crash();
     this.#restart();
   }
@@ -200,9 +254,14 @@ class Case {
     this.events.push('stop');
     this.#scheduler.stop();
     this.#drain(false);
-    this.#state.commit();
+    this.#state.commit(false);
+    this.#alive = undefined;
     this.#state = this.#state.crash();
     this.#restart();
+  }
+
+  close(): void {
+    this.#state.close();
   }
 
   /** No more events: everything runs to its end. */
@@ -224,11 +283,11 @@ class Case {
 
   #drain(advance: boolean): void {
     for (let round = 0; round < 200; round++) {
-      this.#state.commit();
+      this.#state.commit(false);
       while (this.#running.length > 0) this.end(0);
       if (advance) this.#clock.advance(this.#clock.now() + 30_000);
       if (this.#running.length === 0 && this.#waiting.length === 0 && !this.#busyAny()) {
-        this.#state.commit();
+        this.#state.commit(false);
         if (this.#running.length === 0 && (!advance || this.#scheduler.size === 0)) return;
       }
     }
@@ -246,6 +305,7 @@ class Case {
     this.#busy = new Map();
     this.#clock = new ManualClock(this.#clock.now());
     this.#scheduler = this.#newScheduler();
+    this.#alive = this.#scheduler;
     const { triggers } = this.#state.load();
     // A trigger not stored is gone for good, and the new run may give its id to another.
     const stored = new Set(triggers.map((t) => t.id));
@@ -262,12 +322,16 @@ class Case {
   }
 
   #newScheduler(): Scheduler {
-    return new Scheduler({
-      store: this.#state,
+    const scheduler: Scheduler = new Scheduler({
+      store: this.#state.writes,
       clock: this.#clock,
-      run: (filter, action, values, done, trigger) =>
-        this.#handed({ trigger, filter, action, values, done, match: matchOf(filter, values) }),
+      run: (filter, action, values, done, trigger) => {
+        // A scheduler killed by a crash runs nothing more (closing its Store still calls back).
+        if (scheduler !== this.#alive) return;
+        this.#handed({ trigger, filter, action, values, done, match: matchOf(filter, values) });
+      },
     });
+    return scheduler;
   }
 
   /** An action handed over to run: the invariant, then the executor's queue. */
@@ -326,11 +390,11 @@ function matchOf(filter: Filter, values: readonly string[]): string {
 }
 
 /** One case from its seed; a failure's message ends with the case's events. */
-function runCase(filters: Map<string, Filter>, seed: number): void {
+function runCase(filters: Map<string, Filter>, seed: number, state: Durable): void {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const limit = pick([1, 2, Number.POSITIVE_INFINITY]);
-  const c = new Case(filters, limit, 1_000_000_000);
+  const c = new Case(filters, state, { limit, start: 1_000_000_000 });
   const names = [...filters.keys()];
   // One or two filters per case, so that matches meet again.
   const used = [pick(names), pick(names)].map((n) => filters.get(n)!);
@@ -354,19 +418,34 @@ function runCase(filters: Map<string, Filter>, seed: number): void {
   } catch (error) {
     const events = c.events.map((e) => `  ${e}`).join('\n');
     throw new Error(`${(error as Error).message}; concurrency ${limit}; events:\n${events}`);
+  } finally {
+    c.close();
   }
 }
 
-test(`the scheduler keeps its invariant on ${CASES} random interleavings (seed ${SEED})`, async () => {
+/** Runs `count` cases from SEED, each on the state `make` gives. */
+async function runCases(count: number, make: () => Durable): Promise<void> {
   const filters = await loadFilters();
-  for (let i = 0; i < CASES; i++) {
+  for (let i = 0; i < count; i++) {
     const seed = SEED + i;
     try {
-      runCase(filters, seed);
+      runCase(filters, seed, make());
     } catch (error) {
       assert.fail(
         `seed ${seed} (again with RIPOSTE_PROPERTY_SEED=${seed} RIPOSTE_PROPERTY_CASES=1): ${(error as Error).message}`,
       );
     }
   }
+}
+
+test(`the scheduler keeps its invariant on ${CASES} random interleavings, on a model of the state (seed ${SEED})`, async () => {
+  await runCases(CASES, () => model());
+});
+
+test(`the scheduler keeps its invariant on ${STORE_CASES} random interleavings, on the real Store (seed ${SEED})`, async (t) => {
+  const root = mkdtempSync(
+    join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'riposte-property-'),
+  );
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  await runCases(STORE_CASES, () => realStore(root));
 });
