@@ -49,14 +49,13 @@ export function revive(stored: StoredTrigger, filter: Filter, now: number): Revi
   for (const s of stored.actions) {
     const index = filter.actions.findIndex((a) => a.name === s.name);
     const action = filter.actions[index];
-    const why =
-      action === undefined
-        ? 'no longer in the configuration'
-        : familyAllows(action, stored.values)
-          ? undefined
-          : `now ${action.family}only`;
-    if (why === undefined) kept.push({ stored: s, action: action!, index });
-    else if (!s.done) dropped.push({ name: s.name, why });
+    if (action !== undefined && familyAllows(action, stored.values)) {
+      kept.push({ stored: s, action, index });
+    } else if (!s.done) {
+      const why =
+        action === undefined ? 'no longer in the configuration' : `now ${action.family}only`;
+      dropped.push({ name: s.name, why });
+    }
   }
   kept.sort(inOrder);
   // The last delayed action that ran: nothing before it in the order runs again, or at all.
@@ -64,25 +63,22 @@ export function revive(stored: StoredTrigger, filter: Filter, now: number): Revi
   const pending = kept.filter((k, i) => k.action.delayed && !k.stored.done && i > lastRan);
   // Until a delayed action falls due, none of them can have run: the immediate ones may.
   const noneDue = lastRan < 0 && pending.every((k) => k.stored.due > now);
-  const revival = { now: [], later: [], skipped: [], dropped } as {
-    now: { action: Action; record: boolean }[];
-    later: { action: Action; due: number }[];
-    skipped: string[];
-    dropped: { name: string; why: string }[];
-  };
+  const run: { action: Action; record: boolean }[] = [];
+  const later: { action: Action; due: number }[] = [];
+  const skipped: string[] = [];
   kept.forEach(({ stored: s, action }, i) => {
     if (s.done) {
       const again = !action.delayed && runsAgain(action) && pending.length > 0 && noneDue;
-      if (again) revival.now.push({ action, record: false });
+      if (again) run.push({ action, record: false });
     } else if (i < lastRan || action.oneshot || (!action.delayed && !noneDue)) {
-      revival.skipped.push(action.name);
+      skipped.push(action.name);
     } else if (!action.delayed || s.due <= now) {
-      revival.now.push({ action, record: true });
+      run.push({ action, record: true });
     } else {
-      revival.later.push({ action, due: s.due });
+      later.push({ action, due: s.due });
     }
   });
-  return revival;
+  return { now: run, later, skipped, dropped };
 }
 
 /**
