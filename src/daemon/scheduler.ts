@@ -1,29 +1,32 @@
 // The triggers and their pending actions: owns every trigger whose actions are not all done,
-// with one heap and one timer for all delayed actions. Receives triggers from the filters
+// with the due times of their delayed actions (dues.ts). Receives triggers from the filters
 // and the control socket, and stored triggers at start-up; sends actions to run, one match
 // at a time through its lane, and every change to the store before its effect. Kept lean:
 // 100k pending triggers are 100k small objects and one heap entry each.
 //
 // The invariant, enforced here and in lanes.ts and revive.ts: for one match, the actions of a
-// trigger take effect in their order — its immediate actions by name, then its delayed ones
-// by due time — and an action whose trigger is over is never run again. How:
-// - each match has one lane: an action is handed to the runner only once the one before it,
-//   of the same match, has ended (trigger, delayed, restore, flush, onexit alike), so no
+// trigger take effect in their order — its immediate actions (started together, by name),
+// then its delayed ones by due time — whatever restarts, flushes and concurrency do; an
+// action that comes before one that ran never runs again, and nothing runs of a trigger
+// whose last action ran. How:
+// - each match has one lane: an action is handed to the runner only once the ones before it,
+//   of the same match, have ended (trigger, delayed, restore, flush, onexit alike), so no
 //   concurrency limit, queue or batch downstream can reorder or overlap them;
 // - a trigger with delayed actions starts nothing before its row is durable, and is refused
 //   when it cannot be stored: a ban whose unban could be lost is never applied;
 // - an action run before its due time (flush, onexit) has "due now" made durable before it
-//   starts. So the record of any action that ran is either done, or due no later than when it
-//   ran (overdue at a restart): an unban whose "done" was lost runs again (harmless), and
-//   revive.ts never applies a ban again once one of its delayed actions ran or is overdue.
+//   starts, or does not run; at shutdown, the pending actions before an onexit one are
+//   recorded as done. So the record of any delayed action that ran says it is done, or due
+//   no later than when it ran: overdue at a restart, where revive.ts applies no ban again
+//   once one of its delayed actions is done or overdue;
 // - the record of an action done may be lost in a crash (it is written within a second): it
-//   then runs again, after anything its restart re-applied, never before.
+//   then runs again (an unban twice: harmless), after what comes before it, never before.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
 import { type Clock, systemClock } from '../lib/clock.js';
-import { Heap } from '../lib/heap.js';
 import { log } from '../lib/log.js';
+import { Dues } from './dues.js';
 import { Lanes, type Step } from './lanes.js';
 import { familyAllows, revive } from './revive.js';
 import type { StateWrites, StoredTrigger } from './state/records.js';
@@ -43,19 +46,13 @@ export type RunAction = (
   trigger: number,
 ) => void;
 
-/** Longest timer armed at once: far dues are re-armed, which also absorbs clock changes. */
-const MAX_TIMER = 3_600_000;
-
 export class Scheduler {
   readonly #store: StateWrites;
   readonly #run: RunAction;
   readonly #clock: Clock;
   readonly #lanes = new Lanes<Live>((step, ended) => this.#begin(step, ended));
   readonly #byMatch = new ByMatch();
-  /** One entry per trigger with pending actions, at its earliest due time. */
-  readonly #heap = new Heap<Live>();
-  #cancelTimer: (() => void) | undefined;
-  #armedFor = Number.POSITIVE_INFINITY;
+  readonly #dues: Dues;
   #nextId = 1;
   #pending = 0;
   /** Actions handed over and not yet ended, of every type. */
@@ -63,12 +60,12 @@ export class Scheduler {
   readonly #idle: (() => void)[] = [];
   /** Pending actions that start-up dropped: "action not run: why" → how many. */
   readonly #dropped = new Map<string, number>();
-  #stopped = false;
 
   constructor(deps: { store: StateWrites; run: RunAction; clock?: Clock }) {
     this.#store = deps.store;
     this.#run = deps.run;
     this.#clock = deps.clock ?? systemClock;
+    this.#dues = new Dues(this.#clock, (live, now) => this.#fall(live, now));
   }
 
   /** A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. */
@@ -112,7 +109,7 @@ export class Scheduler {
     const live = newLive(stored.id, filter, stored.values, stored.time, 'stored');
     for (const name of revival.skipped) this.#store.setDone(live.id, name);
     for (const { action, due } of revival.later) this.#setPending(live, action, due);
-    if (live.pendingCount > 0) this.#queue(live, earliest(live));
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
     this.#hand(revival.now.map(({ action, record }) => ({ live, action, record })));
     this.#settle(live);
   }
@@ -149,8 +146,7 @@ export class Scheduler {
 
   /** Shutdown: stops the timer and runs the pending actions marked `onexit`. */
   stop(): void {
-    this.#stopped = true;
-    this.#cancelTimer?.();
+    this.#dues.stop();
     this.#runEarly(this.pending().map((live) => [live, (a: Action) => a.onexit] as const));
   }
 
@@ -174,7 +170,7 @@ export class Scheduler {
     }
     live.phase = 'stored';
     this.#hand(actions.filter((a) => !a.delayed).map((action) => ({ live, action, record: true })));
-    if (live.pendingCount > 0) this.#queue(live, earliest(live));
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
     this.#settle(live);
   }
 
@@ -226,7 +222,7 @@ export class Scheduler {
       if (live.phase === 'refused') continue;
       this.#store.setDue(live.id, action.name, due);
       this.#setPending(live, action, due);
-      this.#queue(live, earliest(live));
+      this.#dues.queue(live, earliest(live));
     }
     if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
@@ -252,14 +248,6 @@ export class Scheduler {
     live.due[i] = due;
   }
 
-  /** Gives the trigger a heap entry at `due` unless it has one that surfaces earlier. */
-  #queue(live: Live, due: number): void {
-    if (live.queuedAt <= due) return;
-    live.queuedAt = due;
-    this.#heap.push(due, live);
-    if (due < this.#armedFor) this.#arm();
-  }
-
   /** An action no longer pending: it is about to run, or its trigger was refused. */
   #take(live: Live, i: number): void {
     if (Number.isNaN(live.due[i]!)) return;
@@ -269,33 +257,13 @@ export class Scheduler {
     if (live.pendingCount === 0) this.#byMatch.unlink(live);
   }
 
-  #arm(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
-    if (this.#stopped || this.#heap.size === 0) {
-      this.#armedFor = Number.POSITIVE_INFINITY;
-      return;
+  /** The earliest due time of a trigger has come: its actions due by now go to its lane. */
+  #fall(live: Live, now: number): void {
+    for (const i of dueOrder(live, now)) {
+      this.#take(live, i);
+      this.#hand([{ live, action: live.filter.actions[i]!, record: true }]);
     }
-    const next = this.#heap.peekKey();
-    this.#armedFor = next;
-    const delay = Math.min(Math.max(0, next - this.#clock.now()), MAX_TIMER);
-    this.#cancelTimer = this.#clock.timer(() => this.#fire(), delay);
-  }
-
-  #fire(): void {
-    const now = this.#clock.now();
-    while (this.#heap.peekKey() <= now) {
-      const key = this.#heap.peekKey();
-      const live = this.#heap.pop()!;
-      if (live.queuedAt !== key) continue;
-      live.queuedAt = Number.NaN;
-      for (const i of dueOrder(live, now)) {
-        this.#take(live, i);
-        this.#hand([{ live, action: live.filter.actions[i]!, record: true }]);
-      }
-      if (live.pendingCount > 0) this.#queue(live, earliest(live));
-    }
-    this.#arm();
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
   }
 
   /**

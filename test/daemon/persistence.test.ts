@@ -4,7 +4,16 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Config, inTime, patiently, type Sandbox, sandbox, sleepUntil } from './harness.js';
+import {
+  type Config,
+  inTime,
+  logTime,
+  patiently,
+  type Sandbox,
+  sandbox,
+  sleepUntil,
+  TooSlow,
+} from './harness.js';
 
 function config(sb: Sandbox, filters: Config): Config {
   return sb.fifoConfig(filters);
@@ -82,6 +91,9 @@ test('after a crash, immediate actions run again while a delayed one is pending,
     await daemon.crash();
     inTime(start, delay);
     const again = await sb.started(cfg);
+    // Applied again only while every delayed action is in the future when the state is read.
+    const read = logTime(await again.waitLog(/INFO {2}state: restored /));
+    if (read >= due(before, 'f', 'later')) throw new TooSlow('"later" fell due before the restart');
     // The delayed actions are back at their original times ("later" may have run already).
     const restored = await sb.show();
     assert.equal(due(restored, 'f', 'unban'), due(before, 'f', 'unban'));
