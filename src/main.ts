@@ -17,6 +17,8 @@ const show = async (...a: Parameters<typeof import('./client/show.js').show>) =>
   (await import('./client/show.js')).show(...a);
 const status = async (...a: Parameters<typeof import('./client/status.js').status>) =>
   (await import('./client/status.js')).status(...a);
+const filters = async (...a: Parameters<typeof import('./client/filters.js').filters>) =>
+  (await import('./client/filters.js')).filters(...a);
 const testConfig = async (...a: Parameters<typeof import('./client/test-config.js').testConfig>) =>
   (await import('./client/test-config.js')).testConfig(...a);
 const testRegex = async (...a: Parameters<typeof import('./client/test-regex.js').testRegex>) =>
@@ -184,6 +186,21 @@ function program(run: (status: Promise<number>) => void): Command {
     )
     .action((o: { config: string; format: (typeof FORMATS)[number] }) =>
       run(testConfig(o.config, o.format)),
+    );
+
+  cli
+    .command('filters')
+    .description(
+      'list the filter library, or show one filter (NAME, or NAME-MODE) as "use: NAME" brings it',
+    )
+    .argument('[name]', 'a library filter, such as sshd or sshd-aggressive')
+    .addOption(
+      new Option('-f, --format <format>', 'output format of one filter')
+        .choices(FORMATS)
+        .default('yaml'),
+    )
+    .action((name: string | undefined, o: { format: (typeof FORMATS)[number] }) =>
+      run(filters(name, o.format)),
     );
 
   cli

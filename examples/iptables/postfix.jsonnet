@@ -1,3 +1,4 @@
+// Failed SMTP logins, from the filter library's postfix filter in its sasl mode.
 local actions = import '_actions.libsonnet';
 
 {
@@ -6,11 +7,7 @@ local actions = import '_actions.libsonnet';
       cmd: ['journalctl', '-fn0', '-u', 'postfix@-.service'],
       filters: {
         sasl: {
-          regex: [
-            @'warning: [-._\w]+\[<ip>\]: SASL (?:LOGIN|PLAIN|(?:CRAM|DIGEST)-MD5) authentication failed',
-          ],
-          retry: 5,
-          retryperiod: '10m',
+          use: 'postfix-sasl',
           actions: actions.banFor('24h'),
         },
       },

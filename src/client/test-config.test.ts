@@ -320,6 +320,20 @@ streams:
         `warning: c.yml:9:31: streams.s.filters.f.actions.a.cmd[2]: <user> is a whole argument of echo, and its regex lets a value start with "-": unless the argument before takes it as its value, echo would read it as an option; put "--" before it if echo takes one, or make the regex start with another character`,
       ],
     },
+    {
+      name: 'the angle brackets of dropbear written as \\< and \\>, word boundaries since regex 1.10',
+      config: `patterns: {ip: {type: ip}}
+streams:
+  s:
+    cmd: [tail]
+    filters:
+      f: {regex: ['Exit before auth from \\<<ip>:\\d+\\>'], actions: {a: {cmd: [echo, <ip>]}}}
+`,
+      warnings: [
+        `warning: c.yml:6:19: streams.s.filters.f.regex[0]: "\\<" means the start of a word (since Rust's regex 1.10), not a literal "<": write "<", which needs no escape`,
+        `warning: c.yml:6:19: streams.s.filters.f.regex[0]: "\\>" means the end of a word (since Rust's regex 1.10), not a literal ">": write ">", which needs no escape`,
+      ],
+    },
   ];
   for (const row of rows) {
     test(`test-config warns about ${row.name}`, () => {

@@ -62,7 +62,8 @@ export interface ActionContext {
   /** The filter's patterns, in its order. */
   readonly patterns: readonly Pattern[];
   /** Their names, and those of broken patterns the filter's regexes use. */
-  readonly captured: ReadonlySet<string>;
+  /** The patterns the filter's regexes capture; null when they are unknown (no regex). */
+  readonly captured: ReadonlySet<string> | null;
   /** Whether the filter's regexes did not build, so that its patterns are only a guess. */
   readonly guessed: boolean;
   readonly scope: Scope;
@@ -284,7 +285,7 @@ function template(c: Checker, path: Path, text: string, ctx: ActionContext): Tem
       );
   }
   for (const name of slotNames(text, declared)) {
-    if (!ctx.captured.has(name))
+    if (ctx.captured !== null && !ctx.captured.has(name))
       c.fail(path, `<${name}> is a pattern that this filter's regexes do not capture`);
   }
   return compileTemplate(

@@ -5,6 +5,7 @@
 import type { ConfigError } from '../lib/errors.js';
 import { Checker, describe, isPlainObject, type Path, type Warning } from './check.js';
 import { keyPath } from './document.js';
+import { expandLibrary } from './library.js';
 import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
@@ -60,7 +61,7 @@ export async function loadConfig(path: string): Promise<Loaded> {
   }
   const config = buildConfig(
     c,
-    merged.value,
+    expandLibrary(c, merged.value),
     loaded.documents.map((d) => d.file),
   );
   if (config === undefined || c.errors.length > 0)

@@ -14,7 +14,8 @@ import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
 export type Duplicates = (typeof DUPLICATES)[number];
-const KEYS = [
+/** The keys of a filter; `use` is expanded before a filter is built (library.ts). */
+export const KEYS = [
   'regex',
   'retry',
   'retryperiod',
@@ -302,7 +303,8 @@ function guessedContext(map: Record<string, unknown>, scope: Scope) {
   collect(map['options']);
   const names = new Set(texts.flatMap((t) => referencedNames(t, scope)));
   const patterns = [...names].flatMap((n) => scope.patterns.get(n) ?? []);
-  return { patterns, captured: names, guessed: true };
+  // No regex at all (missing, or an unknown library name): what it would capture is unknown.
+  return { patterns, captured: texts.length === 0 ? null : names, guessed: true };
 }
 
 /** Whether `key` is missing because misspelt: the unknown key is reported already, not twice. */

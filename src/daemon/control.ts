@@ -49,6 +49,13 @@ const DOWN: ReadonlySet<string> = new Set(['restarting', 'finished', 'stopped'])
 
 class RequestError extends Error {}
 
+const FLUSH_NOT_STORED: Response = {
+  v: 1,
+  ok: false,
+  error:
+    'cannot flush: the state file cannot be written (see the daemon log); the pending actions were not run and stay at their times',
+};
+
 export class Control {
   readonly #d: ControlDeps;
 
@@ -65,7 +72,8 @@ export class Control {
         }
         case 'flush': {
           const report = this.#flush(this.#selection(request.limit, request.selectors));
-          return this.#durable({ v: 1, ok: true, report, down: this.#down(request.limit) });
+          const ok: Response = { v: 1, ok: true, report, down: this.#down(request.limit) };
+          return this.#durable(ok, FLUSH_NOT_STORED);
         }
         case 'trigger':
           return await this.#durable({ v: 1, ok: true, triggered: this.#trigger(request) });
@@ -78,10 +86,12 @@ export class Control {
     }
   }
 
-  /** Answers once everything the answer tells, counts included, is on disk. */
-  #durable(response: Response): Promise<Response> {
+  /** Answers once everything the answer tells, counts included, is on disk (else `failed`). */
+  #durable(response: Response, failed = response): Promise<Response> {
     return new Promise((resolve) =>
-      this.#d.store.afterCommit(() => resolve(response), { counts: true }),
+      this.#d.store.afterCommit((durable) => resolve(durable ? response : failed), {
+        counts: true,
+      }),
     );
   }
 
@@ -167,9 +177,9 @@ export class Control {
   }
 
   /**
-   * Forgets counts and runs pending actions now. Each flushed action is stored as due now
-   * before the answer: a crash before it finishes runs it once more at restart (an unban
-   * again), instead of bringing it back at its old time with the ban that preceded it.
+   * Forgets counts and runs pending actions now. The scheduler stores each flushed action as
+   * due now before it starts: a crash before it finishes runs it once more at restart (an
+   * unban again), instead of bringing it back at its old time with the ban that preceded it.
    */
   #flush(selection: Selection): FilterReport[] {
     const reports = new Reports();
@@ -189,10 +199,7 @@ export class Control {
       return test !== undefined && (test === null || test(values));
     };
     for (const { live, actions } of this.#d.scheduler.flush(select)) {
-      for (const [name, due] of actions) {
-        this.#d.store.setDue(live.id, name, now);
-        reports.action(live.filter, live.values, name, due);
-      }
+      for (const [name, due] of actions) reports.action(live.filter, live.values, name, due);
     }
     return reports.list(this.#d.filters);
   }

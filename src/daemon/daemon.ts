@@ -73,7 +73,7 @@ const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: tr
 function openStore(stateDirectory: string): Store | undefined {
   const directory = resolve(stateDirectory);
   try {
-    mkdirSync(directory, { recursive: true });
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     return Store.open(directory);
   } catch (error) {
     const message =
@@ -243,6 +243,7 @@ class Daemon {
     });
     for (const t of triggers)
       this.#scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
+    this.#scheduler.restored();
     if (triggers.length + counts.length > 0) {
       log(
         'INFO',

@@ -1,22 +1,21 @@
 // The scheduler on a manual clock and an in-memory state: delayed actions at their due time,
 // the duplicates rules, restore after a restart, flush and onexit. Actions end when the test
-// says so, which makes every interleaving explicit. One test writes through the real Store
-// and reads its file back.
+// says so, which makes every interleaving explicit.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
 import { configureLog } from '../lib/log.js';
-import { pendingActions, Scheduler } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { MemoryState } from './state/memory.js';
-import { Store } from './state/store.js';
+import type { StoredTrigger } from './state/records.js';
 
-configureLog({ level: 'ERROR' });
+configureLog({ level: 'ERROR', sink: () => undefined });
 
 /** The only filter of a configuration with these filter keys and actions. */
 async function filterOf(filter: object): Promise<Filter> {
@@ -38,9 +37,8 @@ const BAN_UNBAN = {
 };
 
 /** A scheduler whose actions are recorded with their time and end only when `end()` says. */
-function harness(start = 1_000_000) {
+function harness(start = 1_000_000, state = new MemoryState()) {
   const clock = new ManualClock(start);
-  const state = new MemoryState();
   const ran: string[] = [];
   const running: (() => void)[] = [];
   const scheduler = new Scheduler({
@@ -55,6 +53,28 @@ function harness(start = 1_000_000) {
     for (const done of running.splice(0)) done();
   };
   return { clock, state, ran, scheduler, end, start };
+}
+
+/** A stored trigger of s.f for `values` at `time`, its actions as name → [due, done]. */
+function stored(
+  values: string[],
+  time: number,
+  actions: Record<string, [number, boolean]>,
+): StoredTrigger {
+  const list = Object.entries(actions).map(([name, [due, done]]) => ({ name, due, done }));
+  return { id: 1, stream: 's', filter: 'f', values, time, actions: list };
+}
+
+/** The log lines of WARN and above that `f` writes. */
+async function logged(f: () => void | Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  configureLog({ level: 'WARN', stamped: false, sink: (line) => lines.push(line) });
+  try {
+    await f();
+  } finally {
+    configureLog({ level: 'ERROR', sink: () => undefined });
+  }
+  return lines;
 }
 
 describe('Scheduler', () => {
@@ -108,7 +128,7 @@ describe('Scheduler', () => {
     assert.deepEqual(later.ran.at(-1), '3000 unban 5.6.7.8');
   });
 
-  test('flush() runs the pending actions now and stop() runs only the onexit ones', async () => {
+  test('flush() runs the pending actions now, one after the other, and stop() runs only the onexit ones', async () => {
     const filter = await filterOf({
       actions: {
         ban: { cmd: ['ban', '<ip>'] },
@@ -122,455 +142,360 @@ describe('Scheduler', () => {
     h.end();
     const flushed = h.scheduler.flush((_f, values) => values[0] === '1.2.3.4');
     assert.equal(flushed.length, 1);
-    assert.deepEqual(h.ran.slice(2), ['0 note 1.2.3.4', '0 unban 1.2.3.4']);
+    assert.deepEqual(h.ran.slice(2), ['0 note 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran.slice(3), ['0 unban 1.2.3.4']);
     h.end();
     h.scheduler.stop();
     assert.deepEqual(h.ran.slice(4), ['0 unban 5.6.7.8']);
   });
 });
 
-describe('Scheduler: due times, extend across a restart, onexit', () => {
-  test('trigger() gives each delayed action the due time trigger time + after, in show and in the state', async () => {
-    const filter = await filterOf(BAN_UNBAN);
-    const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 7);
-    const [live] = h.scheduler.pending();
-    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 10_007]]);
-    assert.deepEqual(
-      h.state.load().triggers[0]?.actions.map((a) => [a.name, a.due]),
-      [
-        ['ban', h.start + 7],
-        ['unban', h.start + 10_007],
-      ],
-    );
-  });
-
-  test('trigger() under "extend" moves the due time to the second trigger + after, in show too', async () => {
+describe('Scheduler: one match, one action at a time, in the trigger order', () => {
+  test('flush() while the ban runs starts the unban once the ban has ended', async () => {
     const filter = await filterOf(BAN_UNBAN);
     const h = harness();
     h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
-    h.end();
-    h.clock.advance(h.start + 4_321);
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
-    const [live] = h.scheduler.pending();
-    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 14_321]]);
-    assert.equal(h.scheduler.size, 1);
-  });
-
-  test('an extended due time is written to the state file and read back at a restart', async (t) => {
-    const filter = await filterOf(BAN_UNBAN);
-    const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const start = 1_000_000;
-    const first = Store.open(dir);
-    const clock = new ManualClock(start);
-    const ran: string[] = [];
-    const scheduler = new Scheduler({
-      store: first,
-      clock,
-      run: (_f, action, _values, done) => {
-        ran.push(`${clock.now() - start} ${action.name}`);
-        done();
-      },
-    });
-    scheduler.trigger(filter, ['1.2.3.4'], clock.now());
-    first.commit();
-    clock.advance(start + 4_000);
-    scheduler.trigger(filter, ['1.2.3.4'], clock.now());
-    first.close();
-    assert.deepEqual(ran, ['0 ban']);
-
-    const second = Store.open(dir);
-    t.after(() => second.close());
-    const { triggers } = second.load();
-    assert.deepEqual(
-      triggers.map((s) => s.actions.map((a) => [a.name, a.due - start, a.done])),
-      [
-        [
-          ['ban', 0, true],
-          ['unban', 14_000, false],
-        ],
-      ],
-    );
-    const later = harness(start + 12_000);
-    for (const s of triggers) later.scheduler.restore(s, filter, later.clock.now());
-    // The first due time (+10 s) has passed: only the extended one (+14 s) counts.
-    assert.deepEqual(later.ran, ['0 ban 1.2.3.4']);
-    later.end();
-    later.clock.advance(start + 13_999);
-    assert.deepEqual(later.ran, ['0 ban 1.2.3.4']);
-    later.clock.advance(start + 14_000);
-    assert.deepEqual(later.ran, ['0 ban 1.2.3.4', '2000 unban 1.2.3.4']);
-  });
-
-  test('stop() does not run again an onexit action that already ran while another is pending', async () => {
-    const filter = await filterOf({
-      actions: {
-        ban: { cmd: ['ban', '<ip>'] },
-        note: { cmd: ['note', '<ip>'], after: '1h' },
-        unban: { cmd: ['unban', '<ip>'], after: '10s', onexit: true },
-      },
-    });
-    const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
-    h.end();
-    h.clock.advance(h.start + 10_000);
-    h.end();
-    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
-    assert.equal(h.scheduler.size, 1);
-    h.scheduler.stop();
-    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
-  });
-
-  test('stop() runs an ipv4only onexit action for the IPv4 matches only', async () => {
-    const filter = await filterOf({
-      actions: {
-        ban: { cmd: ['ban', '<ip>'] },
-        note: { cmd: ['note', '<ip>'], after: '1h' },
-        unban4: { cmd: ['unban4', '<ip>'], after: '1h', onexit: true, ipv4only: true },
-        unban6: { cmd: ['unban6', '<ip>'], after: '1h', onexit: true, ipv6only: true },
-      },
-    });
-    const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
-    h.scheduler.trigger(filter, ['2001:db8::1'], h.clock.now());
-    h.end();
-    h.ran.length = 0;
-    h.scheduler.stop();
-    assert.deepEqual(h.ran.toSorted(), ['0 unban4 1.2.3.4', '0 unban6 2001:db8::1']);
-  });
-
-  test('stop() arms no timer: nothing delayed runs after it, and idle() waits for what it started', async () => {
-    const filter = await filterOf({
-      actions: {
-        ban: { cmd: ['ban', '<ip>'] },
-        unban: { cmd: ['unban', '<ip>'], after: '10s', onexit: true },
-        later: { cmd: ['later', '<ip>'], after: '20s' },
-      },
-    });
-    const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
-    h.end();
-    h.scheduler.stop();
-    assert.deepEqual(h.ran.slice(1), ['0 unban 1.2.3.4']);
-    let idle = false;
-    const waiting = h.scheduler.idle().then(() => {
-      idle = true;
-    });
-    await Promise.resolve();
-    assert.equal(idle, false);
-    h.end();
-    await waiting;
-    h.clock.advance(h.start + 60_000);
-    assert.deepEqual(h.ran.slice(1), ['0 unban 1.2.3.4']);
-  });
-});
-
-/** A manual clock that says how many of its timers are armed: a scheduler at rest holds none. */
-class CountingClock extends ManualClock {
-  armed = 0;
-
-  override timer(callback: () => void, delay: number): () => void {
-    this.armed++;
-    let live = true;
-    const cancel = super.timer(() => {
-      live = false;
-      this.armed--;
-      callback();
-    }, delay);
-    return () => {
-      if (live) this.armed--;
-      live = false;
-      cancel();
-    };
-  }
-}
-
-/** A scheduler like harness()'s, on a CountingClock, whose actions can be ended one at a time. */
-function detailed(start = 1_000_000) {
-  const clock = new CountingClock(start);
-  const state = new MemoryState();
-  const ran: string[] = [];
-  const running: (() => void)[] = [];
-  const scheduler = new Scheduler({
-    store: state,
-    clock,
-    run: (_filter, action, values, done) => {
-      ran.push(`${clock.now() - start} ${action.name} ${values.join(' ')}`);
-      running.push(done);
-    },
-  });
-  const end = () => {
-    for (const done of running.splice(0)) done();
-  };
-  const endFirst = () => running.shift()?.();
-  const stored = () =>
-    state.load().triggers.map((t) => ({
-      id: t.id,
-      actions: Object.fromEntries(t.actions.map((a) => [a.name, a.done])),
-    }));
-  return { clock, state, ran, running, scheduler, end, endFirst, stored, start };
-}
-
-const TWO_LATER = {
-  actions: {
-    ban: { cmd: ['ban', '<ip>'] },
-    note: { cmd: ['note', '<ip>'], after: '5s' },
-    unban: { cmd: ['unban', '<ip>'], after: '10s' },
-  },
-};
-
-describe('Scheduler in detail: duplicates, show, flush, restore, idle, timers', () => {
-  const logged: string[] = [];
-  before(() => configureLog({ level: 'INFO', stamped: false, sink: (line) => logged.push(line) }));
-  after(() => configureLog({ level: 'ERROR' }));
-
-  test('a trigger logs itself, and "ignore" drops a second one, logged, with the due time kept', async () => {
-    const filter = await filterOf({ ...BAN_UNBAN, duplicates: 'ignore' });
-    const h = detailed();
-    logged.length = 0;
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.end();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 3_000);
+    h.scheduler.flush(() => true);
     assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
-    const [live] = h.scheduler.pending();
-    assert.deepEqual([...pendingActions(live!)], [['unban', h.start + 10_000]]);
-    assert.deepEqual(logged, [
-      'INFO  s.f: trigger 1.2.3.4\n',
-      'INFO  s.f: trigger 1.2.3.4 ignored: its actions are still pending\n',
-    ]);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '0 unban 1.2.3.4']);
   });
 
-  test('"extend" logs that it extends, and runs nothing', async () => {
-    const filter = await filterOf(BAN_UNBAN);
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.end();
-    logged.length = 0;
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 1);
-    assert.deepEqual(logged, ['INFO  s.f: trigger 1.2.3.4 extends its pending actions\n']);
-    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
-  });
-
-  test('"rerun" runs every action again; show lists both triggers, each runs its own, then none is left', async () => {
-    const filter = await filterOf({ ...BAN_UNBAN, duplicates: 'rerun' });
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.end();
-    h.clock.advance(h.start + 2_000);
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 2_000);
-    h.end();
-    h.clock.advance(h.start + 4_000);
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start + 4_000);
-    h.end();
-    assert.deepEqual(
-      h.scheduler.pending().map((l) => [...pendingActions(l)]),
-      [[['unban', h.start + 10_000]], [['unban', h.start + 12_000]], [['unban', h.start + 14_000]]],
-    );
-    assert.equal(h.scheduler.size, 3);
-    h.clock.advance(h.start + 12_000);
-    h.end();
-    assert.deepEqual(
-      h.scheduler.pending().map((l) => l.time - h.start),
-      [4_000],
-    );
-    h.clock.advance(h.start + 14_000);
-    h.end();
-    assert.deepEqual(h.ran, [
-      '0 ban 1.2.3.4',
-      '2000 ban 1.2.3.4',
-      '4000 ban 1.2.3.4',
-      '10000 unban 1.2.3.4',
-      '12000 unban 1.2.3.4',
-      '14000 unban 1.2.3.4',
-    ]);
-    assert.deepEqual(h.scheduler.pending(), []);
-    assert.deepEqual(h.state.load().triggers, []);
-    assert.equal(h.clock.armed, 0);
-  });
-
-  test('a trigger whose every action its family excludes runs, stores and logs nothing', async () => {
-    const filter = await filterOf({
-      actions: { ban4: { cmd: ['ban', '<ip>'], ipv4only: true } },
-    });
-    const h = detailed();
-    logged.length = 0;
-    h.scheduler.trigger(filter, ['2001:db8::1'], h.start);
-    assert.deepEqual([h.ran, logged, h.state.load().triggers], [[], [], []]);
-  });
-
-  test('triggers get increasing ids, after the ids restored too', async () => {
-    const filter = await filterOf(BAN_UNBAN);
-    const h = detailed();
-    const stored = { id: 41, stream: 's', filter: 'f', values: ['9.9.9.9'], time: h.start };
-    h.scheduler.restore(
-      { ...stored, actions: [{ name: 'unban', due: h.start + 1_000, done: false }] },
-      filter,
-      h.start,
-    );
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.scheduler.trigger(filter, ['5.6.7.8'], h.start);
-    assert.deepEqual(
-      h.state.load().triggers.map((t) => t.id),
-      [42, 43],
-    );
-  });
-
-  test('a delayed action stays in show until it ran, and the trigger is stored until its last action ended', async () => {
-    const filter = await filterOf(TWO_LATER);
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: false, note: false, unban: false } }]);
-    h.end();
-    h.clock.advance(h.start + 5_000);
-    assert.deepEqual(
-      h.scheduler.pending().map((l) => [...pendingActions(l)]),
-      [[['unban', h.start + 10_000]]],
-    );
-    h.end();
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
-    h.clock.advance(h.start + 10_000);
-    assert.deepEqual(h.scheduler.pending(), []);
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
-    h.end();
-    assert.deepEqual(h.stored(), []);
-    assert.equal(h.clock.armed, 0);
-  });
-
-  test('an immediate action keeps its trigger stored while it runs', async () => {
-    const filter = await filterOf({ actions: { ban: { cmd: ['ban', '<ip>'] } } });
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: false } }]);
-    h.end();
-    assert.deepEqual(h.stored(), []);
-  });
-
-  test('flush() logs, returns what it flushed with the due times, and records each action as it ends', async () => {
-    const filter = await filterOf(TWO_LATER);
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.end();
-    logged.length = 0;
-    const flushed = h.scheduler.flush(() => true);
-    assert.deepEqual(
-      flushed.map((f) => [f.live.values, [...f.actions]]),
-      [
-        [
-          ['1.2.3.4'],
-          [
-            ['note', h.start + 5_000],
-            ['unban', h.start + 10_000],
-          ],
-        ],
-      ],
-    );
-    assert.deepEqual(logged, ['INFO  s.f: flush 1.2.3.4\n']);
-    h.endFirst();
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
-    h.end();
-    assert.deepEqual(h.stored(), []);
-    // The timer armed for the flushed actions fires for nothing, and none is armed after it.
-    h.clock.advance(h.start + 60_000);
-    assert.equal(h.ran.length, 3);
-    assert.equal(h.clock.armed, 0);
-  });
-
-  test('restore() runs an action due exactly now at once and records it; one that already ran, never', async () => {
-    const filter = await filterOf(TWO_LATER);
-    const h = detailed();
-    const base = { id: 7, stream: 's', filter: 'f', values: ['1.2.3.4'], time: h.start - 5_000 };
-    h.scheduler.restore(
-      {
-        ...base,
-        actions: [
-          { name: 'ban', due: h.start - 5_000, done: true },
-          { name: 'gone', due: h.start - 5_000, done: false },
-          { name: 'note', due: h.start, done: false },
-          { name: 'unban', due: h.start + 5_000, done: false },
-        ],
-      },
-      filter,
-      h.start,
-    );
-    // The ban is applied again (its unban is pending); "gone" is no longer configured.
-    assert.deepEqual(h.ran.toSorted(), ['0 ban 1.2.3.4', '0 note 1.2.3.4']);
-    h.end();
-    assert.deepEqual(h.state.load().triggers, []);
-    const again = detailed();
-    again.scheduler.restore(
-      {
-        ...base,
-        actions: [
-          { name: 'ban', due: h.start - 5_000, done: true },
-          { name: 'note', due: h.start, done: true },
-          { name: 'unban', due: h.start + 5_000, done: false },
-        ],
-      },
-      filter,
-      h.start,
-    );
-    assert.deepEqual(again.ran, ['0 ban 1.2.3.4']);
-  });
-
-  test('restore() records an overdue action that ran while another is pending', async () => {
-    const filter = await filterOf(TWO_LATER);
-    const first = detailed();
-    first.scheduler.trigger(filter, ['1.2.3.4'], first.start);
-    first.end();
-    const [stored] = first.state.load().triggers;
-    const h = detailed(first.start + 6_000);
-    h.state.addTrigger(stored!);
-    h.scheduler.restore(stored!, filter, h.start);
-    assert.deepEqual(h.ran.toSorted(), ['0 ban 1.2.3.4', '0 note 1.2.3.4']);
-    h.end();
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: true, unban: false } }]);
-  });
-
-  test('stop() with nothing pending does nothing; after it no trigger arms a timer', async () => {
-    const filter = await filterOf(BAN_UNBAN);
-    const h = detailed();
-    h.scheduler.stop();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    h.end();
-    assert.equal(h.clock.armed, 0);
-    h.clock.advance(h.start + 60_000);
-    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
-  });
-
-  test('stop() records the onexit action it ran while another of the trigger stays pending', async () => {
+  test('stop() while the ban runs starts the onexit unban once the ban has ended', async () => {
     const filter = await filterOf({
       actions: {
         ban: { cmd: ['ban', '<ip>'] },
-        note: { cmd: ['note', '<ip>'], after: '1h' },
         unban: { cmd: ['unban', '<ip>'], after: '1h', onexit: true },
       },
     });
-    const h = detailed();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.scheduler.stop();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '0 unban 1.2.3.4']);
+  });
+
+  test('an unban that falls due while its ban still runs starts once the ban has ended', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.clock.advance(h.start + 10_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
+  });
+
+  test('a new trigger of a match whose unban runs starts its ban once the unban has ended', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.clock.advance(h.start + 10_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 unban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran.at(-1), '10000 ban 1.2.3.4');
+  });
+
+  test('the immediate actions of a trigger start together, in name order', async () => {
+    const filter = await filterOf({
+      actions: { b: { cmd: ['b'] }, a: { cmd: ['a'] }, c: { cmd: ['c'], after: '0s' } },
+    });
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.clock.advance(h.start);
+    assert.deepEqual(h.ran, ['0 a 1.2.3.4', '0 b 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran.at(-1), '0 c 1.2.3.4');
+  });
+
+  test('delayed actions that fall due together run in the order of their due times, one after the other', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban'] },
+        a_unban: { cmd: ['unban'], after: '20s' },
+        b_warn: { cmd: ['warn'], after: '10s' },
+      },
+    });
+    const first = harness();
+    first.scheduler.trigger(filter, ['1.2.3.4'], first.clock.now());
+    first.end();
+    const later = harness(first.start + 30_000);
+    for (const t of first.state.load().triggers)
+      later.scheduler.restore(t, filter, later.clock.now());
+    assert.deepEqual(later.ran, ['0 b_warn 1.2.3.4']);
+    later.end();
+    assert.deepEqual(later.ran, ['0 b_warn 1.2.3.4', '0 a_unban 1.2.3.4']);
+  });
+});
+
+describe('Scheduler: durability before effect', () => {
+  test('a delayed action due at once waits until its trigger is stored, and for the immediate ones', async () => {
+    const filter = await filterOf({
+      actions: { ban: { cmd: ['ban'] }, unban: { cmd: ['unban'], after: '0s' } },
+    });
+    const h = harness(1_000_000, new MemoryState({ held: true }));
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.clock.advance(h.start + 1000);
+    assert.deepEqual(h.ran, []);
+    h.state.commit();
+    h.clock.advance(h.start + 1000);
+    assert.deepEqual(h.ran, ['1000 ban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran.at(-1), '1000 unban 1.2.3.4');
+  });
+
+  test('a trigger with pending actions that cannot be stored is refused loudly: nothing of it runs', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness(1_000_000, new MemoryState({ held: true }));
+    const lines = await logged(() => {
+      h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+      h.state.commit({ fail: true });
+    });
+    assert.deepEqual(lines, [
+      'ERROR s.f: trigger 1.2.3.4 refused: it cannot be stored, and a restart would lose its pending actions\n',
+    ]);
+    h.clock.advance(h.start + 60_000);
+    assert.deepEqual(h.ran, []);
+    assert.equal(h.scheduler.size, 0);
+    h.state.commit();
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('a trigger without pending actions runs even when it cannot be stored', async () => {
+    const filter = await filterOf({ actions: { ban: { cmd: ['ban'] } } });
+    const h = harness(1_000_000, new MemoryState({ held: true }));
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.state.commit({ fail: true });
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('flush() stores the unban as due now before it starts: a crash after it never applies the ban again', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness(1_000_000, new MemoryState({ held: true }));
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.state.commit();
+    h.end();
+    h.clock.advance(h.start + 2000);
+    h.scheduler.flush(() => true);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.state.commit();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '2000 unban 1.2.3.4']);
+    h.end();
+    // Killed before the unban was recorded as done: at restart it is overdue, not pending
+    // in 8 s with its ban to apply again.
+    const after = harness(h.start + 3000, h.state.crash());
+    for (const t of after.state.load().triggers)
+      after.scheduler.restore(t, filter, after.clock.now());
+    assert.deepEqual(after.ran, ['0 unban 1.2.3.4']);
+  });
+  test('flush() and stop() run nothing when the due time they give cannot be stored: it stays pending', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban'] },
+        unban: { cmd: ['unban'], after: '10s', onexit: true },
+      },
+    });
+    const h = harness(1_000_000, new MemoryState({ held: true }));
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.state.commit();
+    h.end();
+    h.scheduler.flush(() => true);
+    h.state.commit({ fail: true });
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    assert.deepEqual(
+      h.scheduler.pending().map((l) => l.due),
+      [[Number.NaN, 1_010_000]],
+    );
+    h.scheduler.stop();
+    h.state.commit({ fail: true });
+    await h.scheduler.idle();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.state.commit();
+    assert.deepEqual(h.state.load().triggers[0]?.actions[1], {
+      name: 'unban',
+      due: 1_010_000,
+      done: false,
+    });
+  });
+});
+
+describe('Scheduler: restore()', () => {
+  test('restore() does not apply a ban whose unban is overdue, and runs the unban', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness(2_000_000);
+    h.scheduler.restore(
+      stored(['1.2.3.4'], 1_000_000, { ban: [1_000_000, false], unban: [1_010_000, false] }),
+      filter,
+      h.clock.now(),
+    );
+    assert.deepEqual(h.ran, ['0 unban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('restore() starts an unban that falls due while the ban it applies again runs once that ban has ended', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness(1_005_000);
+    h.scheduler.restore(
+      stored(['1.2.3.4'], 1_000_000, { ban: [1_000_000, true], unban: [1_010_000, false] }),
+      filter,
+      h.clock.now(),
+    );
+    h.clock.advance(1_010_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '5000 unban 1.2.3.4']);
+  });
+
+  test('restore() never applies a ban again once a delayed action of its trigger ran', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban'] },
+        note: { cmd: ['note'], after: '2h' },
+        unban: { cmd: ['unban'], after: '1h', onexit: true },
+      },
+    });
+    const h = harness(1_000_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
     h.end();
     h.scheduler.stop();
     h.end();
-    assert.deepEqual(h.stored(), [{ id: 1, actions: { ban: true, note: false, unban: true } }]);
-    assert.equal(h.clock.armed, 0);
+    // The onexit unban ran at shutdown; the note is still pending.
+    const after = harness(1_001_000, h.state);
+    for (const t of h.state.load().triggers) after.scheduler.restore(t, filter, after.clock.now());
+    assert.deepEqual(after.ran, []);
+    after.clock.advance(1_000_000 + 7_200_000);
+    assert.deepEqual(after.ran, ['7199000 note 1.2.3.4']);
   });
 
-  test('idle() resolves at once with nothing running, else once the last running action ended', async () => {
+  test('restore() never runs an action that comes before one that ran at shutdown', async () => {
     const filter = await filterOf({
-      actions: { a: { cmd: ['a', '<ip>'] }, b: { cmd: ['b', '<ip>'] } },
+      actions: {
+        ban: { cmd: ['ban'] },
+        escalate: { cmd: ['escalate'], after: '1h' },
+        unban: { cmd: ['unban'], after: '2h', onexit: true },
+      },
     });
-    const h = detailed();
-    await h.scheduler.idle();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.start);
-    let idle = false;
-    const waiting = h.scheduler.idle().then(() => {
-      idle = true;
+    const h = harness(1_000_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.scheduler.stop();
+    h.end();
+    const after = harness(1_000_000 + 3_600_000, h.state);
+    for (const t of h.state.load().triggers) after.scheduler.restore(t, filter, after.clock.now());
+    assert.deepEqual(after.ran, []);
+    assert.deepEqual(after.state.load().triggers, []);
+  });
+
+  test('restore() never runs a oneshot action, even one that had not run', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban'] },
+        mail: { cmd: ['mail'], oneshot: true },
+        unban: { cmd: ['unban'], after: '1h' },
+      },
     });
-    h.endFirst();
-    await new Promise((done) => setImmediate(done));
-    assert.equal(idle, false);
-    h.endFirst();
-    await waiting;
-    assert.equal(idle, true);
+    const h = harness(1_001_000);
+    const t = stored(['1.2.3.4'], 1_000_000, {
+      ban: [1_000_000, false],
+      mail: [1_000_000, false],
+      unban: [4_600_000, false],
+    });
+    h.scheduler.restore(t, filter, h.clock.now());
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('restore() drops the pending actions no longer in the configuration, with one warning for them all', async () => {
+    const filter = await filterOf({
+      actions: { ban: { cmd: ['ban'] }, lift: { cmd: ['lift'], after: '1h' } },
+    });
+    const h = harness(1_001_000);
+    const lines = await logged(() => {
+      for (const ip of ['1.2.3.4', '5.6.7.8']) {
+        const t = stored([ip], 1_000_000, { ban: [1_000_000, true], unban: [1_000_500, false] });
+        h.scheduler.restore(t, filter, h.clock.now());
+      }
+      h.scheduler.restored();
+    });
+    assert.deepEqual(lines, [
+      'WARN  state: 2 pending action(s) s.f.unban not run: no longer in the configuration\n',
+    ]);
+    assert.deepEqual(h.ran, []);
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('restore() keeps the stored due time of an action whose after changed', async () => {
+    const filter = await filterOf({
+      actions: { ban: { cmd: ['ban'] }, unban: { cmd: ['unban'], after: '5s' } },
+    });
+    const h = harness(1_001_000);
+    const t = stored(['1.2.3.4'], 1_000_000, { ban: [1_000_000, true], unban: [1_010_000, false] });
+    h.scheduler.restore(t, filter, h.clock.now());
+    assert.deepEqual(
+      [...h.scheduler.pending()].map((l) => l.due),
+      [[Number.NaN, 1_010_000]],
+    );
+  });
+});
+
+describe('Scheduler: address families on every path', () => {
+  const V4_UNBAN = {
+    actions: {
+      ban: { cmd: ['ban', '<ip>'] },
+      unban: { cmd: ['unban', '<ip>'], after: '1h', onexit: true, ipv4only: true },
+    },
+  };
+
+  test('stop() does not run an ipv4only onexit action for an IPv6 match, even one stored before it was ipv4only', async () => {
+    const filter = await filterOf(V4_UNBAN);
+    const h = harness(1_001_000);
+    const t = stored(['2001:db8::1'], 1_000_000, {
+      ban: [1_000_000, true],
+      unban: [4_600_000, false],
+    });
+    const lines = await logged(() => {
+      h.scheduler.restore(t, filter, h.clock.now());
+      h.scheduler.restored();
+    });
+    assert.deepEqual(lines, ['WARN  state: 1 pending action(s) s.f.unban not run: now ipv4only\n']);
+    h.end();
+    h.scheduler.stop();
+    assert.deepEqual(h.ran, []);
+    assert.equal(h.scheduler.size, 0);
+  });
+
+  test('trigger(), flush() and stop() run an ipv4only action for IPv4 matches only', async () => {
+    const filter = await filterOf(V4_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['2001:db8::1'], h.clock.now());
+    h.scheduler.trigger(filter, ['192.0.2.1'], h.clock.now());
+    h.scheduler.trigger(filter, ['2001:db8::2'], h.clock.now());
+    h.scheduler.trigger(filter, ['192.0.2.2'], h.clock.now());
+    h.end();
+    h.scheduler.flush((_f, values) => values[0]!.endsWith('1'));
+    h.end();
+    h.scheduler.stop();
+    h.end();
+    assert.deepEqual(h.ran.slice(4), ['0 unban 192.0.2.1', '0 unban 192.0.2.2']);
+  });
+
+  test('restore() does not apply again an action made ipv6only for an IPv4 match', async () => {
+    const filter = await filterOf({
+      actions: {
+        ban: { cmd: ['ban'], ipv6only: true },
+        unban: { cmd: ['unban'], after: '1h' },
+      },
+    });
+    const h = harness(1_001_000);
+    const t = stored(['192.0.2.1'], 1_000_000, {
+      ban: [1_000_000, true],
+      unban: [4_600_000, false],
+    });
+    h.scheduler.restore(t, filter, h.clock.now());
+    assert.deepEqual(h.ran, []);
+    assert.equal(h.scheduler.size, 1);
   });
 });

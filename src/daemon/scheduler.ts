@@ -1,69 +1,76 @@
 // The triggers and their pending actions: owns every trigger whose actions are not all done,
-// with one heap and one timer for all delayed actions. Receives triggers from the filters
-// and the control socket, and stored triggers at start-up; sends actions to run to the
-// action runner and every change to the store before its effect. Kept lean: 100k pending
-// triggers are 100k small objects and one heap entry each.
+// with the due times of their delayed actions (dues.ts). Receives triggers from the filters
+// and the control socket, and stored triggers at start-up; sends actions to run, one match
+// at a time through its lane, and every change to the store before its effect. Kept lean:
+// 100k pending triggers are 100k small objects and one heap entry each.
+//
+// The invariant, enforced here and in lanes.ts and revive.ts: for one match, the actions of a
+// trigger take effect in their order — its immediate actions (started together, by name),
+// then its delayed ones by due time — whatever restarts, flushes and concurrency do; an
+// action that comes before one that ran never runs again, and nothing runs of a trigger
+// whose last action ran. How:
+// - each match has one lane: an action is handed to the runner only once the ones before it,
+//   of the same match, have ended (trigger, delayed, restore, flush, onexit alike), so no
+//   concurrency limit, queue or batch downstream can reorder or overlap them;
+// - a trigger with delayed actions starts nothing before its row is durable, and is refused
+//   when it cannot be stored: a ban whose unban could be lost is never applied;
+// - an action run before its due time (flush, onexit) has "due now" made durable before it
+//   starts, or does not run; at shutdown, the pending actions before an onexit one are
+//   recorded as done. So the record of any delayed action that ran says it is done, or due
+//   no later than when it ran: overdue at a restart, where revive.ts applies no ban again
+//   once one of its delayed actions is done or overdue;
+// - the record of an action done may be lost in a crash (it is written within a second): it
+//   then runs again (an unban twice: harmless), after what comes before it, never before.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
 import { type Clock, systemClock } from '../lib/clock.js';
-import { Heap } from '../lib/heap.js';
-import { familyOf } from '../lib/ip.js';
 import { log, quote } from '../lib/log.js';
-import { keyOf } from './filter.js';
+import { Dues } from './dues.js';
+import { Lanes, type Step } from './lanes.js';
+import { familyAllows, revive } from './revive.js';
 import type { StateWrites, StoredTrigger } from './state/records.js';
+import { ByMatch, dueOrder, earliest, type Live, newLive, pendingActions } from './triggers.js';
 
-/** Starts one action for a match and calls `done` when it has finished, whatever its outcome. */
+export { type Live, pendingActions } from './triggers.js';
+
+/**
+ * Starts one action for a match and calls `done` when it has finished, whatever its outcome;
+ * `trigger` is the id of the trigger it belongs to.
+ */
 export type RunAction = (
   filter: Filter,
   action: Action,
   values: readonly string[],
   done: () => void,
+  trigger: number,
 ) => void;
-
-export interface Live {
-  readonly id: number;
-  readonly filter: Filter;
-  readonly values: readonly string[];
-  readonly time: number;
-  /** Due time of each of the filter's actions (same index) still pending; NaN otherwise. */
-  readonly due: number[];
-  pendingCount: number;
-  running: number;
-  /** The key of this trigger's entry in the heap, NaN when it has none. */
-  queuedAt: number;
-  settled: boolean;
-}
-
-/** Longest timer armed at once: far dues are re-armed, which also absorbs clock changes. */
-const MAX_TIMER = 3_600_000;
 
 export class Scheduler {
   readonly #store: StateWrites;
   readonly #run: RunAction;
   readonly #clock: Clock;
-  /** Triggers with pending actions, by filter and match: one, or several under `rerun`. */
-  readonly #byMatch = new Map<Filter, Map<string, Live | Live[]>>();
-  /** One entry per trigger with pending actions, at its earliest due time. */
-  readonly #heap = new Heap<Live>();
-  #cancelTimer: (() => void) | undefined;
-  #armedFor = Number.POSITIVE_INFINITY;
+  readonly #lanes = new Lanes<Live>((step, ended) => this.#begin(step, ended));
+  readonly #byMatch = new ByMatch();
+  readonly #dues: Dues;
   #nextId = 1;
   #pending = 0;
-  /** Actions started and not yet done, of every type. */
-  #running = 0;
+  /** Actions handed over and not yet ended, of every type. */
+  #steps = 0;
   readonly #idle: (() => void)[] = [];
-  #stopped = false;
+  /** Pending actions that start-up dropped: "action not run: why" → how many. */
+  readonly #dropped = new Map<string, number>();
 
   constructor(deps: { store: StateWrites; run: RunAction; clock?: Clock }) {
     this.#store = deps.store;
     this.#run = deps.run;
     this.#clock = deps.clock ?? systemClock;
+    this.#dues = new Dues(this.#clock, (live, now) => this.#fall(live, now));
   }
 
   /** A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. */
   trigger(filter: Filter, values: readonly string[], now: number): void {
-    const latest = this.#latest(filter, values);
+    const latest = this.#byMatch.latest(filter, values);
     if (latest !== undefined && filter.duplicates !== 'rerun') {
       if (filter.duplicates === 'ignore') {
         log(
@@ -78,7 +85,7 @@ export class Scheduler {
     const actions = filter.actions.filter((a) => familyAllows(a, values));
     if (actions.length === 0) return;
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
-    const live = newLive(this.#nextId++, filter, values, now);
+    const live = newLive(this.#nextId++, filter, values, now, 'storing');
     this.#store.addTrigger({
       id: live.id,
       stream: filter.stream,
@@ -87,33 +94,30 @@ export class Scheduler {
       time: now,
       actions: actions.map((a) => ({ name: a.name, due: now + a.after, done: false })),
     });
-    for (const a of actions) if (a.delayed) this.#schedule(live, a, now + a.after);
-    this.#store.afterCommit(() => {
-      for (const a of actions) if (!a.delayed) this.#start(live, a, true);
-      this.#settle(live);
-    });
+    for (const a of actions) if (a.delayed) this.#setPending(live, a, now + a.after);
+    this.#store.afterCommit((durable) => this.#stored(live, actions, durable));
   }
 
-  /** Start-up: overdue actions run once, immediate ones run again while others are pending (§2.5). */
+  /** Start-up: a stored trigger goes on as revive.ts decides (§2.5). */
   restore(stored: StoredTrigger, filter: Filter, now: number): void {
     this.#nextId = Math.max(this.#nextId, stored.id + 1);
-    const live = newLive(stored.id, filter, stored.values, stored.time);
-    const overdue: Action[] = [];
-    const again: Action[] = [];
-    for (const s of stored.actions) {
-      const action = filter.actions.find((a) => a.name === s.name);
-      if (action === undefined) continue;
-      if (s.done) {
-        if (runsAgain(action)) again.push(action);
-      } else if (s.due <= now) {
-        overdue.push(action);
-      } else {
-        this.#schedule(live, action, s.due);
-      }
+    const revival = revive(stored, filter, now);
+    for (const { name, why } of revival.dropped) {
+      const key = `${idOf(filter)}.${name} not run: ${why}`;
+      this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + 1);
     }
-    if (live.pendingCount > 0) for (const a of again) this.#start(live, a, false);
-    for (const a of overdue) this.#start(live, a, true);
+    const live = newLive(stored.id, filter, stored.values, stored.time, 'stored');
+    for (const name of revival.skipped) this.#store.setDone(live.id, name);
+    for (const { action, due } of revival.later) this.#setPending(live, action, due);
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
+    this.#hand(revival.now.map(({ action, record }) => ({ live, action, record })));
     this.#settle(live);
+  }
+
+  /** After the last restore(): says which stored actions the configuration no longer runs. */
+  restored(): void {
+    for (const [what, n] of this.#dropped) log('WARN', `state: ${n} pending action(s) ${what}`);
+    this.#dropped.clear();
   }
 
   /** Runs now the pending actions of the triggers `select` keeps; returns them with their due times. */
@@ -123,25 +127,16 @@ export class Scheduler {
     const flushed = [];
     for (const live of this.pending()) {
       if (!select(live.filter, live.values)) continue;
-      const actions = pendingActions(live);
-      for (const name of actions.keys()) this.#take(live, actionIndex(live.filter, name));
       log('INFO', `${idOf(live.filter)}: flush ${show(live.values)}`);
-      for (const name of actions.keys()) this.#start(live, actionOf(live.filter, name), true);
-      flushed.push({ live, actions });
+      flushed.push({ live, actions: pendingActions(live) });
     }
+    this.#runEarly(flushed.map(({ live }) => [live, () => true] as const));
     return flushed;
   }
 
   /** Triggers with pending actions, for `show`. */
   pending(): Live[] {
-    const lives: Live[] = [];
-    for (const byValue of this.#byMatch.values()) {
-      for (const entry of byValue.values()) {
-        if (Array.isArray(entry)) lives.push(...entry);
-        else lives.push(entry);
-      }
-    }
-    return lives;
+    return this.#byMatch.all();
   }
 
   /** Pending actions, all triggers together. */
@@ -151,26 +146,85 @@ export class Scheduler {
 
   /** Shutdown: stops the timer and runs the pending actions marked `onexit`. */
   stop(): void {
-    this.#stopped = true;
-    this.#cancelTimer?.();
-    for (const live of this.pending()) {
-      live.filter.actions.forEach((action, i) => {
-        if (!action.onexit || Number.isNaN(live.due[i]!)) return;
-        this.#take(live, i);
-        this.#start(live, action, true);
-      });
-    }
+    this.#dues.stop();
+    this.#runEarly(this.pending().map((live) => [live, (a: Action) => a.onexit] as const));
   }
 
-  /** Resolves once no action of any type is running. */
+  /** Resolves once no action is waiting to run or running. */
   idle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
+    if (this.#steps === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #latest(filter: Filter, values: readonly string[]): Live | undefined {
-    const entry = this.#byMatch.get(filter)?.get(keyOf(values));
-    return Array.isArray(entry) ? entry[entry.length - 1] : entry;
+  /** A new trigger's row is durable, or could not be made so. */
+  #stored(live: Live, actions: readonly Action[], durable: boolean): void {
+    if (!durable && actions.some((a) => a.delayed)) {
+      log(
+        'ERROR',
+        `${idOf(live.filter)}: trigger ${show(live.values)} refused: it cannot be stored, and a restart would lose its pending actions`,
+      );
+      for (let i = 0; i < live.due.length; i++) this.#take(live, i);
+      live.phase = 'refused';
+      this.#store.forgetTrigger(live.id);
+      return;
+    }
+    live.phase = 'stored';
+    this.#hand(actions.filter((a) => !a.delayed).map((action) => ({ live, action, record: true })));
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
+    this.#settle(live);
+  }
+
+  /**
+   * Runs now, in each trigger's order, the pending actions that `which` keeps, once their due
+   * time is stored as now (or as before, if that was earlier): a restart then sees them
+   * overdue, not in the future with the ban that preceded them to apply again. If that cannot
+   * be stored, they are not run: they stay pending at their times. A pending action that
+   * comes before one of them and that `which` leaves (shutdown: not `onexit`) is recorded as
+   * done, never to run.
+   */
+  #runEarly(lives: readonly (readonly [Live, (action: Action) => boolean])[]): void {
+    const now = this.#clock.now();
+    const early: { step: Step<Live>; due: number }[] = [];
+    for (const [live, which] of lives) {
+      const order = dueOrder(live, Number.POSITIVE_INFINITY);
+      const last = order.findLastIndex((i) => which(live.filter.actions[i]!));
+      for (const i of order.slice(0, last + 1)) {
+        const action = live.filter.actions[i]!;
+        const due = live.due[i]!;
+        this.#take(live, i);
+        if (!which(action)) {
+          // Before one that runs now, in the trigger's order: it would undo it if run later.
+          this.#store.setDone(live.id, action.name);
+          continue;
+        }
+        // No later than now, and no earlier than before: the stored order stays the order.
+        this.#store.setDue(live.id, action.name, Math.min(due, now));
+        early.push({ step: this.#count({ live, action, record: true }), due });
+      }
+    }
+    if (early.length === 0) return;
+    this.#store.afterCommit((durable) => {
+      if (durable) for (const { step } of early) this.#lanes.push([step]);
+      else this.#putBack(early);
+    });
+  }
+
+  /** Early actions whose new due time could not be stored: pending again, at their times. */
+  #putBack(early: readonly { step: Step<Live>; due: number }[]): void {
+    log(
+      'ERROR',
+      `state: ${early.length} action(s) to run before their time (flush, onexit) not run: their new due time cannot be stored; they stay pending at their times`,
+    );
+    for (const { step, due } of early) {
+      const { live, action } = step;
+      live.steps--;
+      this.#steps--;
+      if (live.phase === 'refused') continue;
+      this.#store.setDue(live.id, action.name, due);
+      this.#setPending(live, action, due);
+      this.#dues.queue(live, earliest(live));
+    }
+    if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #extend(live: Live, now: number): void {
@@ -183,161 +237,80 @@ export class Scheduler {
     });
   }
 
-  #schedule(live: Live, action: Action, due: number): void {
-    if (live.pendingCount === 0) this.#link(live);
-    const i = actionIndex(live.filter, action.name);
+  /** An action of the trigger waits until `due`; the heap learns of it once the trigger is stored. */
+  #setPending(live: Live, action: Action, due: number): void {
+    if (live.pendingCount === 0) this.#byMatch.link(live);
+    const i = live.filter.actions.indexOf(action);
     if (Number.isNaN(live.due[i]!)) {
       live.pendingCount++;
       this.#pending++;
     }
     live.due[i] = due;
-    this.#queue(live, due);
   }
 
-  /** Gives the trigger a heap entry at `due` unless it has one that surfaces earlier. */
-  #queue(live: Live, due: number): void {
-    if (live.queuedAt <= due) return;
-    live.queuedAt = due;
-    this.#heap.push(due, live);
-    if (due < this.#armedFor) this.#arm();
-  }
-
-  /** An action no longer pending: it is about to run. */
+  /** An action no longer pending: it is about to run, or its trigger was refused. */
   #take(live: Live, i: number): void {
     if (Number.isNaN(live.due[i]!)) return;
     live.due[i] = Number.NaN;
     live.pendingCount--;
     this.#pending--;
-    if (live.pendingCount === 0) this.#unlink(live);
+    if (live.pendingCount === 0) this.#byMatch.unlink(live);
   }
 
-  #arm(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
-    if (this.#stopped || this.#heap.size === 0) {
-      this.#armedFor = Number.POSITIVE_INFINITY;
-      return;
+  /** The earliest due time of a trigger has come: its actions due by now go to its lane. */
+  #fall(live: Live, now: number): void {
+    for (const i of dueOrder(live, now)) {
+      this.#take(live, i);
+      this.#hand([{ live, action: live.filter.actions[i]!, record: true }]);
     }
-    const next = this.#heap.peekKey();
-    this.#armedFor = next;
-    const delay = Math.min(Math.max(0, next - this.#clock.now()), MAX_TIMER);
-    this.#cancelTimer = this.#clock.timer(() => this.#fire(), delay);
+    if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
   }
 
-  #fire(): void {
-    const now = this.#clock.now();
-    while (this.#heap.peekKey() <= now) {
-      const key = this.#heap.peekKey();
-      const live = this.#heap.pop()!;
-      if (live.queuedAt !== key) continue;
-      live.queuedAt = Number.NaN;
-      let next = Number.POSITIVE_INFINITY;
-      live.filter.actions.forEach((action, i) => {
-        const due = live.due[i]!;
-        if (Number.isNaN(due)) return;
-        if (due > now) {
-          next = Math.min(next, due);
-          return;
-        }
-        this.#take(live, i);
-        this.#start(live, action, true);
-      });
-      if (next !== Number.POSITIVE_INFINITY) this.#queue(live, next);
+  /**
+   * Hands steps of one trigger over to its lane, in their order: its immediate actions in one
+   * group, started together; each delayed action alone, once everything before it has ended.
+   */
+  #hand(steps: Step<Live>[]): void {
+    let group: Step<Live>[] = [];
+    for (const step of steps) {
+      this.#count(step);
+      if (step.action.delayed || group.some((s) => s.action.delayed)) {
+        this.#lanes.push(group);
+        group = [];
+      }
+      group.push(step);
     }
-    this.#arm();
+    this.#lanes.push(group);
   }
 
-  #start(live: Live, action: Action, record: boolean): void {
-    live.running++;
-    this.#running++;
-    this.#run(live.filter, action, live.values, () => {
-      live.running--;
-      this.#running--;
-      if (record) this.#store.setDone(live.id, action.name);
+  #count(step: Step<Live>): Step<Live> {
+    step.live.steps++;
+    this.#steps++;
+    return step;
+  }
+
+  /** A step's turn has come: runs it, unless its trigger was refused or its family excludes it. */
+  #begin(step: Step<Live>, ended: () => void): void {
+    const { live, action } = step;
+    const runs = live.phase !== 'refused' && familyAllows(action, live.values);
+    const end = (): void => {
+      if (step.record && live.phase !== 'refused') this.#store.setDone(live.id, action.name);
+      live.steps--;
+      this.#steps--;
       this.#settle(live);
-      if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve();
-    });
+      ended();
+      if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    };
+    if (runs) this.#run(live.filter, action, live.values, end, live.id);
+    else end();
   }
 
-  /** Forgets a trigger once nothing of it is pending or running. */
+  /** Forgets a trigger once nothing of it is pending, waiting or running. */
   #settle(live: Live): void {
-    if (live.pendingCount > 0 || live.running > 0 || live.settled) return;
-    live.settled = true;
+    if (live.pendingCount > 0 || live.steps > 0 || live.phase !== 'stored') return;
+    live.phase = 'over';
     this.#store.forgetTrigger(live.id);
   }
-
-  #link(live: Live): void {
-    let byValue = this.#byMatch.get(live.filter);
-    if (byValue === undefined) {
-      byValue = new Map();
-      this.#byMatch.set(live.filter, byValue);
-    }
-    const key = keyOf(live.values);
-    const entry = byValue.get(key);
-    if (entry === undefined) byValue.set(key, live);
-    else if (Array.isArray(entry)) entry.push(live);
-    else byValue.set(key, [entry, live]);
-  }
-
-  #unlink(live: Live): void {
-    const byValue = this.#byMatch.get(live.filter);
-    const key = keyOf(live.values);
-    const entry = byValue?.get(key);
-    if (byValue === undefined || entry === undefined) return;
-    const rest = Array.isArray(entry)
-      ? entry.filter((l) => l !== live)
-      : entry === live
-        ? []
-        : [entry];
-    if (rest.length === 0) byValue.delete(key);
-    else byValue.set(key, rest.length === 1 ? rest[0]! : rest);
-  }
-}
-
-/** A trigger's pending actions by name, with their due times (for show and flush). */
-export function pendingActions(live: Live): Map<string, number> {
-  const pending = new Map<string, number>();
-  live.filter.actions.forEach((action, i) => {
-    if (!Number.isNaN(live.due[i]!)) pending.set(action.name, live.due[i]!);
-  });
-  return pending;
-}
-
-function newLive(id: number, filter: Filter, values: readonly string[], time: number): Live {
-  return {
-    id,
-    filter,
-    values,
-    time,
-    due: filter.actions.map(() => Number.NaN),
-    pendingCount: 0,
-    running: 0,
-    queuedAt: Number.NaN,
-    settled: false,
-  };
-}
-
-/**
- * Whether an immediate action that already ran is run again at start-up while its trigger
- * still has actions pending: a reboot or the `stop` commands emptied the firewall. Not a
- * oneshot one, and not a virtual one: its line was counted by a filter whose counts were
- * restored, and sending it again would count the same offence twice (a restart would
- * escalate every current ban).
- */
-function runsAgain(action: Action): boolean {
-  return !action.delayed && !action.oneshot && action.type !== 'virtual';
-}
-
-function familyAllows(action: Action, values: readonly string[]): boolean {
-  return action.family === 'any' || familyOf(values[action.familyPattern]!) === action.family;
-}
-
-function actionIndex(filter: Filter, name: string): number {
-  return filter.actions.findIndex((a) => a.name === name);
-}
-
-function actionOf(filter: Filter, name: string): Action {
-  return filter.actions[actionIndex(filter, name)]!;
 }
 
 function idOf(filter: Filter): string {

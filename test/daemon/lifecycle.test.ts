@@ -99,8 +99,12 @@ test('SIGTERM runs the onexit actions, then the stop commands, and exits 0; othe
       sb,
       {
         ban: BAN(sb),
-        unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '1h', onexit: true },
-        later: { cmd: sb.cmd('record', 'actions.log', 'later', '<ip>'), after: `${delay}ms` },
+        unban: {
+          cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'),
+          after: `${delay}ms`,
+          onexit: true,
+        },
+        later: { cmd: sb.cmd('record', 'actions.log', 'later', '<ip>'), after: `${2 * delay}ms` },
       },
       { stop: [sb.cmd('record', 'actions.log', 'stop0')] },
     );
@@ -122,7 +126,7 @@ test('SIGTERM runs the onexit actions, then the stop commands, and exits 0; othe
     assert.match(daemon.log, /INFO {2}stopped \(exit status 0\)\n$/);
     assert.equal(existsSync(sb.socket), false, 'the socket is removed');
     // "later" fell due while riposte was down: it runs once at start-up; the unban already
-    // ran at shutdown, and the ban has nothing left pending after it: neither runs again.
+    // ran at shutdown, so the ban is not applied again, and the unban does not run again.
     await sleepUntil(due + 100);
     const again = await sb.started(cfg);
     await sb.mark(input, again);

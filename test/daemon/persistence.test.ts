@@ -13,6 +13,7 @@ import {
   type Sandbox,
   sandbox,
   sleepUntil,
+  TooSlow,
 } from './harness.js';
 
 function config(sb: Sandbox, filters: Config): Config {
@@ -91,6 +92,9 @@ test('after a crash, immediate actions run again while a delayed one is pending,
     await daemon.crash();
     inTime(start, delay);
     const again = await sb.started(cfg);
+    // Applied again only while every delayed action is in the future when the state is read.
+    const read = logTime(await again.waitLog(/INFO {2}state: restored /));
+    if (read >= due(before, 'f', 'later')) throw new TooSlow('"later" fell due before the restart');
     // The delayed actions are back at their original times ("later" may have run already).
     const restored = await sb.show();
     assert.equal(due(restored, 'f', 'unban'), due(before, 'f', 'unban'));
@@ -214,4 +218,62 @@ test('the state of a filter removed from the configuration is dropped, with a lo
   assert.deepEqual(await sb.show(), { s: { kept: { '192.0.2.1': { matches: 1 } } } });
   assert.deepEqual(sb.lines('actions.log'), ['old-ban 192.0.2.1', 'marker 1', 'marker 2']);
   assert.equal(back.logLines('state: dropped').length, 0);
+});
+
+test('a configuration changed between two runs: a restored trigger runs only what its new definition allows', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const first = await sb.started(
+    config(sb, {
+      f: {
+        regex: ['fail from <ip>'],
+        actions: {
+          ban: record(sb, 'ban'),
+          unban: record(sb, 'unban', { after: '1h', onexit: true }),
+          note: record(sb, 'note', { after: '1h', onexit: true }),
+          tell: record(sb, 'tell', { after: '1h' }),
+        },
+      },
+    }),
+  );
+  input.write('fail from 192.0.2.1', 'fail from 2001:db8::1');
+  await sb.mark(input, first);
+  const tellDue = (await sb.show())['s']?.['f']?.['192.0.2.1']?.actions?.['tell']?.[0];
+  await sb.settle(first);
+  await first.crash();
+  // unban renamed lift, note removed, tell made ipv4only and onexit with another delay.
+  const second = await sb.started(
+    config(sb, {
+      f: {
+        regex: ['fail from <ip>'],
+        actions: {
+          ban: record(sb, 'ban'),
+          lift: record(sb, 'lift', { after: '1h', onexit: true }),
+          tell: record(sb, 'tell', { after: '2h', ipv4only: true, onexit: true }),
+        },
+      },
+    }),
+  );
+  assert.deepEqual(
+    second.logLines(/WARN {2}state: /).map((l) => l.slice(l.indexOf('state:'))),
+    [
+      'state: 2 pending action(s) s.f.note not run: no longer in the configuration',
+      'state: 2 pending action(s) s.f.unban not run: no longer in the configuration',
+      'state: 1 pending action(s) s.f.tell not run: now ipv4only',
+    ],
+  );
+  // The stored due time stands; the IPv6 trigger has nothing left that it may run.
+  assert.deepEqual(await sb.show(), {
+    s: { f: { '192.0.2.1': { actions: { tell: [tellDue] } } } },
+  });
+  await sb.mark(input, second);
+  assert.deepEqual(await second.stop(), { code: 0, signal: null });
+  assert.deepEqual(sb.lines('actions.log'), [
+    'ban 192.0.2.1',
+    'ban 2001:db8::1',
+    'marker 1',
+    'ban 192.0.2.1',
+    'marker 2',
+    'tell 192.0.2.1',
+  ]);
 });

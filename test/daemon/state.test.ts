@@ -69,11 +69,12 @@ test('a state file on a file system made read-only stops start-up and is left un
   assert.deepEqual(readFileSync(file), before);
 });
 
-test('a full state directory: riposte says it cannot write, keeps banning, and writes once there is room', {
+test('a full state directory without reserve: riposte says it cannot write, refuses the bans whose unban it cannot store, and writes once there is room', {
   skip: ROOT_ONLY,
 }, async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
+  // Too small for the 4 MiB reserve.
   const state = sb.mountTmpfs('state', 'size=1m');
   assert.ok(state !== undefined, 'cannot mount a tmpfs');
   const cfg = config(sb, state);
@@ -81,25 +82,91 @@ test('a full state directory: riposte says it cannot write, keeps banning, and w
   input.write('fail from 192.0.2.1');
   await sb.mark(input, daemon);
   fill(`${state}/filler`);
-  input.write('fail from 192.0.2.2');
+  // More than the room SQLite already has in its files.
+  const addresses = Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  input.write(...addresses.map((ip) => `fail from ${ip}`));
   await daemon.waitLog(
-    `ERROR state: cannot write ${state}/riposte.db: database or disk is full; bans and unbans go on in memory`,
+    `ERROR state: cannot write ${state}/riposte.db: database or disk is full; new triggers with pending actions are refused`,
   );
   await sb.mark(input, daemon);
-  assert.deepEqual(sb.lines('actions.log'), [
-    'ban 192.0.2.1',
-    'marker 1',
-    'ban 192.0.2.2',
-    'marker 2',
-  ]);
+  const refused = new Set(
+    daemon
+      .logLines(/ERROR s\.f: trigger \S+ refused: it cannot be stored/)
+      .map((l) => l.split(' ')[4]),
+  );
+  const banned = new Set(
+    sb
+      .lines('actions.log')
+      .filter((l) => l.startsWith('ban '))
+      .map((l) => l.slice(4)),
+  );
+  t.diagnostic(`${refused.size} refused, ${banned.size} banned`);
+  assert.ok(refused.size > 0, 'some triggers are refused');
+  assert.deepEqual(
+    addresses.filter((ip) => refused.has(ip) === banned.has(ip)),
+    [],
+    'each address is banned, or refused and not banned',
+  );
   rmSync(`${state}/filler`);
+  input.write('fail from 192.0.2.3');
   await daemon.waitLog(`INFO  state: writing to ${state}/riposte.db works again`);
-  // What could not be written then is durable now: it survives a crash.
+  await sb.mark(input, daemon);
+  // What was stored, and what could not be written then, is durable now: it survives a crash.
   await sb.settle(daemon);
   await daemon.crash();
   await sb.started(cfg);
   const report = await sb.show();
-  assert.deepEqual(Object.keys(report['s']?.['f'] ?? {}).sort(), ['192.0.2.1', '192.0.2.2']);
+  const stored = ['192.0.2.1', ...addresses.filter((ip) => banned.has(ip)), '192.0.2.3'];
+  assert.deepEqual(Object.keys(report['s']?.['f'] ?? {}).sort(), stored.sort());
+});
+
+test('a full disk and a SIGKILL: riposte spends its reserve, restarts on the still full disk, and unbans every address it banned', {
+  skip: ROOT_ONLY,
+}, async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const state = sb.mountTmpfs('state', 'size=16m');
+  assert.ok(state !== undefined, 'cannot mount a tmpfs');
+  const cfg = config(sb, state, {
+    ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+    unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '2s' },
+  });
+  const daemon = await sb.started(cfg);
+  assert.equal(statSync(`${state}/riposte.reserve`).size, 4 << 20);
+  fill(`${state}/filler`);
+  const addresses = Array.from({ length: 30 }, (_, i) => `192.0.2.${i + 1}`);
+  input.write(...addresses.map((ip) => `fail from ${ip}`));
+  await daemon.waitLog(
+    `ERROR state: the file system of ${state} is full: riposte gave back its 4 MiB reserve to go on storing triggers`,
+  );
+  await sb.mark(input, daemon);
+  assert.deepEqual(daemon.logLines(/: trigger \S+ refused/), []);
+  const bans = addresses.map((ip) => `ban ${ip}`);
+  assert.deepEqual(sb.lines('actions.log'), [...bans, 'marker 1']);
+  await daemon.crash();
+  // Full again, and no reserve left: the restart must still happen.
+  fill(`${state}/filler2`);
+  const again = await sb.started(cfg);
+  // The 30 bans, and the marker's trigger if its end had not been written.
+  assert.match(again.log, /INFO {2}state: restored 3[01] trigger\(s\)/);
+  assert.ok(again.log.includes(`ERROR state: no room in ${state} for riposte's reserve (4 MiB)`));
+  const unbanned = await again.waitFile(
+    'actions.log',
+    (l) => l.filter((x) => x.startsWith('unban')).length >= 30,
+  );
+  assert.deepEqual(
+    unbanned.filter((l) => l.startsWith('unban')).sort(),
+    addresses.map((ip) => `unban ${ip}`).sort(),
+  );
+  // Room again: the writes go through, and the reserve is made again.
+  rmSync(`${state}/filler`);
+  rmSync(`${state}/filler2`);
+  for (let i = 1; !again.log.includes('reserve made again'); i++) {
+    input.write(`fail from 198.51.100.${i}`);
+    await sleep(500);
+    assert.ok(i < 60, `the reserve is not made again:\n${again.log}`);
+  }
+  assert.equal(statSync(`${state}/riposte.reserve`).size, 4 << 20);
 });
 
 test('a second daemon on the same state directory is refused while the first one runs', async (t) => {
@@ -159,6 +226,41 @@ test('a state file with corrupt pages stops start-up with a clear error and is l
     `cannot open state file ${file}: the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)`,
   );
   assert.deepEqual(readFileSync(file), bytes);
+});
+
+test('an empty state file stops start-up with an error that names it, and is left unchanged', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const file = sb.path('state', 'riposte.db');
+  spawnSync('mkdir', [sb.path('state')]);
+  writeFileSync(file, '');
+  await refused(
+    sb,
+    sb.path('state'),
+    `cannot open state file ${file}: it is empty (0 bytes), which a state file riposte made never is: it was damaged (a full disk, a crash of the file system?) and held pending actions that are lost; riposte will not overwrite it: restore it from a backup, or move it away to start afresh`,
+  );
+  assert.equal(statSync(file).size, 0);
+});
+
+test('the daemon writes its state directory, state file and write-ahead log for itself only, whatever the umask', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const umask = process.umask(0);
+  let daemon: Awaited<ReturnType<Sandbox['started']>>;
+  try {
+    daemon = await sb.started(config(sb, sb.path('state')));
+  } finally {
+    process.umask(umask);
+  }
+  input.write('fail from 192.0.2.1');
+  await sb.mark(input, daemon);
+  await sb.settle(daemon);
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  const file = sb.path('state', 'riposte.db');
+  assert.deepEqual(
+    [mode(sb.path('state')), mode(file), mode(`${file}-wal`)],
+    ['700', '600', '600'],
+  );
 });
 
 test("another program's SQLite database in the state directory is refused and left unchanged", async (t) => {

@@ -131,7 +131,9 @@ describe('the npm package', {
     skip: which('systemd-analyze') === undefined ? 'systemd-analyze is not installed' : false,
   }, async () => {
     const unit = join(ROOT, 'packaging/riposte.service');
-    const r = await inRoot(['systemd-analyze', 'verify', unit], { env });
+    // --man=no: the unit's man page is not installed by npm; the Debian package's test
+    // checks that the page it installs is there.
+    const r = await inRoot(['systemd-analyze', 'verify', '--man=no', unit], { env });
     assert.equal(r.code, 0, r.stderr);
     // verify exits 0 after unknown keys and values it cannot parse: it only says so.
     const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('riposte.service'));

@@ -239,7 +239,7 @@ class PendingWatch implements StateWrites {
     return { stream, filter, timesOf, changed: () => undefined };
   }
 
-  afterCommit(callback: () => void): void {
+  afterCommit(callback: (durable: boolean) => void): void {
     this.#memory.afterCommit(callback);
   }
 

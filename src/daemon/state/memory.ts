@@ -1,6 +1,8 @@
 // The state kept in memory only, for what runs the daemon's logic without a file: offline
 // replays of logs and tests of the scheduler. Owns the records as the file would hold them;
-// receives the same writes as the Store; every write is "durable" at once.
+// receives the same writes as the Store. Every write is "durable" at once, or, when held,
+// only at the next commit() the caller asks for, and lost by a crash() before it, as the
+// Store's would be.
 
 import type {
   FilterCounts,
@@ -14,21 +16,29 @@ import type {
 export class MemoryState implements StateWrites {
   readonly #triggers = new Map<number, StoredTrigger>();
   readonly #counts = new Map<string, StoredCount>();
+  /** Held: the writes not yet committed, in their order, and who waits for them. */
+  readonly #held: (() => void)[] | undefined;
+  #waiting: ((durable: boolean) => void)[] = [];
+
+  constructor(options: { held?: boolean } = {}) {
+    this.#held = options.held === true ? [] : undefined;
+  }
 
   addTrigger(trigger: StoredTrigger): void {
-    this.#triggers.set(trigger.id, { ...trigger, actions: trigger.actions.map((a) => ({ ...a })) });
+    const copy = { ...trigger, actions: trigger.actions.map((a) => ({ ...a })) };
+    this.#write(() => this.#triggers.set(trigger.id, copy));
   }
 
   setDue(trigger: number, action: string, due: number): void {
-    this.#change(trigger, action, (a) => ({ ...a, due }));
+    this.#write(() => this.#change(trigger, action, (a) => ({ ...a, due })));
   }
 
   setDone(trigger: number, action: string): void {
-    this.#change(trigger, action, (a) => ({ ...a, done: true }));
+    this.#write(() => this.#change(trigger, action, (a) => ({ ...a, done: true })));
   }
 
   forgetTrigger(trigger: number): void {
-    this.#triggers.delete(trigger);
+    this.#write(() => this.#triggers.delete(trigger));
   }
 
   countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts {
@@ -38,21 +48,47 @@ export class MemoryState implements StateWrites {
       timesOf,
       changed: (key, values) => {
         const id = JSON.stringify([stream, filter, key]);
-        const times = timesOf(key) ?? [];
-        if (times.length === 0) this.#counts.delete(id);
-        else this.#counts.set(id, { stream, filter, values, times: [...times] });
+        const times = [...(timesOf(key) ?? [])];
+        this.#write(() => {
+          if (times.length === 0) this.#counts.delete(id);
+          else this.#counts.set(id, { stream, filter, values, times });
+        });
       },
     };
   }
 
-  afterCommit(callback: () => void): void {
-    callback();
+  afterCommit(callback: (durable: boolean) => void): void {
+    if (this.#held === undefined) callback(true);
+    else this.#waiting.push(callback);
+  }
+
+  /** Held: commits every write queued so far, or fails to (they stay queued); then tells who waits. */
+  commit(options: { fail?: boolean } = {}): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    if (options.fail !== true) for (const write of held.splice(0)) write();
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const callback of waiting) callback(options.fail !== true);
+  }
+
+  /** What a restart after a crash now would find: the committed records only. */
+  crash(): MemoryState {
+    const after = new MemoryState({ held: this.#held !== undefined });
+    for (const [id, t] of this.#triggers) after.#triggers.set(id, t);
+    for (const [id, c] of this.#counts) after.#counts.set(id, c);
+    return after;
   }
 
   /** What a restart would read back, as the Store's `load()` gives it. */
   load(): { triggers: StoredTrigger[]; counts: StoredCount[] } {
     const triggers = [...this.#triggers.values()].sort((a, b) => a.id - b.id);
     return { triggers, counts: [...this.#counts.values()] };
+  }
+
+  #write(write: () => void): void {
+    if (this.#held === undefined) write();
+    else this.#held.push(write);
   }
 
   #change(trigger: number, action: string, f: (a: StoredAction) => StoredAction): void {

@@ -54,6 +54,9 @@ export interface StateWrites {
   forgetTrigger(trigger: number): void;
   /** Where a filter records the changes of its counts; `key` is unique to a match in the filter. */
   countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts;
-  /** Runs `callback` once every write queued so far is durable (or failed and was logged). */
-  afterCommit(callback: () => void, options?: { counts?: boolean }): void;
+  /**
+   * Runs `callback` once every write queued so far is durable (`durable` true), or once their
+   * commit failed (false: logged, and the writes are kept to retry).
+   */
+  afterCommit(callback: (durable: boolean) => void, options?: { counts?: boolean }): void;
 }

@@ -54,6 +54,11 @@ export function openDatabase(path: string): Db {
   return wrapped;
 }
 
+/** Whether a failed write failed for lack of room on the file system. */
+export function isFullError(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'SQLITE_FULL';
+}
+
 const CORRUPT =
   'the database is corrupt; riposte will not overwrite it: move it away (sqlite3 .recover may save its content)';
 

@@ -2,12 +2,21 @@
 // when queued writes are committed — at the end of the event-loop turn when someone waits
 // for them (a new trigger's actions, a client's answer), else within a second (counts,
 // actions done, moved due times). Receives the StateWrites of the scheduler, the filters
-// and the control answers; tells the waiting callers once their writes are durable.
+// and the control answers; tells the waiting callers once their writes are durable, or that
+// they could not be made so. On a full file system it spends its reserve to go on.
 
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
+import {
+  checkDirectory,
+  checkStateFile,
+  checkWritable,
+  createStateFile,
+  creatingPath,
+  removeLeftovers,
+} from './file.js';
 import type {
   FilterCounts,
   StateWrites,
@@ -16,9 +25,10 @@ import type {
   StoredTrigger,
   TimesOf,
 } from './records.js';
+import { Reserve } from './reserve.js';
 import { readRows } from './rows.js';
-import { prepareSchema } from './schema.js';
-import { type Db, openDatabase, openError } from './sqlite.js';
+import { createSchema, openSchema } from './schema.js';
+import { type Db, isFullError, openDatabase, openError } from './sqlite.js';
 import { applyBatch, PendingWrites, writeStatements } from './writes.js';
 
 export const STATE_FILE = 'riposte.db';
@@ -37,32 +47,41 @@ export class Store implements StateWrites {
   readonly #statements;
   /** A waiting caller reports counts: the next commit writes them too. */
   #countsWanted = false;
-  #waiting: (() => void)[] = [];
+  #waiting: ((durable: boolean) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The commit that someone waits for, at the end of this turn or soon after. */
   #soon: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
   #lastCommit = 0;
   #failing = false;
+  readonly #reserve: Reserve;
 
-  private constructor(path: string, db: Db) {
+  private constructor(path: string, db: Db, reserve: Reserve) {
     this.path = path;
     this.#db = db;
     this.#statements = writeStatements(db);
+    this.#reserve = reserve;
   }
 
-  /** Opens (or creates) the state file of a directory; refuses foreign and corrupt files. */
-  static open(directory: string): Store {
+  /**
+   * Opens (or creates) the state file of a directory; refuses foreign, corrupt, empty and
+   * truncated files. Writes nothing to a file of the current schema: a full disk does not
+   * stop a restart, it is reported.
+   */
+  static open(directory: string, options: { reserve?: number } = {}): Store {
     const path = join(directory, STATE_FILE);
     checkWritable(directory, path);
-    const fresh = !existsSync(path);
+    checkDirectory(directory);
+    removeLeftovers(creatingPath(path));
+    if (existsSync(path)) checkStateFile(path);
+    else createStateFile(path, (db) => createSchema(db));
     const db = openDatabase(path);
     try {
-      prepareSchema(db, path, fresh);
+      openSchema(db, path);
     } catch (error) {
       db.close();
       throw openError(path, error);
     }
-    return new Store(path, db);
+    return new Store(path, db, new Reserve(directory, options.reserve));
   }
 
   /** Everything stored, for the restart of §2.5; a row that cannot be read is a StateError. */
@@ -97,7 +116,7 @@ export class Store implements StateWrites {
     return this.#pending.countsOf(stream, filter, timesOf);
   }
 
-  afterCommit(callback: () => void, options: { counts?: boolean } = {}): void {
+  afterCommit(callback: (durable: boolean) => void, options: { counts?: boolean } = {}): void {
     this.#waiting.push(callback);
     if (options.counts === true) this.#countsWanted = true;
     this.#commitSoon();
@@ -120,10 +139,11 @@ export class Store implements StateWrites {
       this.#timer = undefined;
       this.#countsWanted = false;
     }
-    if (this.#pending.hasTriggers || (all && this.#pending.hasCounts)) this.#write(all);
+    const durable =
+      this.#pending.hasTriggers || (all && this.#pending.hasCounts) ? this.#write(all) : true;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const callback of waiting) callback();
+    for (const callback of waiting) callback(durable);
   }
 
   /**
@@ -133,6 +153,8 @@ export class Store implements StateWrites {
    */
   compact(): void {
     this.commit();
+    // Without its reserve, the file keeps the room it has: what it gave back would be taken.
+    if (!this.#reserve.present) return;
     // exec, not pragma(): the pragma frees one page each time it is stepped, and pragma() steps once.
     this.#db.exec('PRAGMA incremental_vacuum');
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
@@ -143,6 +165,13 @@ export class Store implements StateWrites {
     try {
       return this.#dropFilters(isLive);
     } catch (error) {
+      if (isFullError(error)) {
+        log(
+          'ERROR',
+          `state: cannot drop the state of removed filters in ${this.path}: the disk is full; it is ignored, and dropped at a later start`,
+        );
+        return this.#goneFilters(isLive);
+      }
       throw new StateError(
         `cannot drop the state of removed filters in ${this.path}: ${(error as Error).message}`,
         { cause: error },
@@ -156,14 +185,19 @@ export class Store implements StateWrites {
     this.#db.close();
   }
 
-  #dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
-    const gone = (
+  #goneFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
+    return (
       this.#db
         .prepare(
           'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts',
         )
         .all() as StoredFilter[]
     ).filter((f) => !isLive(f.stream, f.filter));
+  }
+
+  #dropFilters(isLive: (stream: string, filter: string) => boolean): StoredFilter[] {
+    const gone = this.#goneFilters(isLive);
+    if (gone.length === 0) return gone;
     const triggers = this.#db.prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?');
     const counts = this.#db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ?');
     this.#db.transaction(() => {
@@ -192,38 +226,64 @@ export class Store implements StateWrites {
     this.#timer ??= setTimeout(() => this.commit(), LAZY_DELAY);
   }
 
-  #write(all: boolean): void {
+  /** Commits a batch; on a full file system, spends the reserve and tries once more. */
+  #write(all: boolean): boolean {
     const batch = this.#pending.take(all);
     try {
-      this.#db.transaction(() => applyBatch(this.#statements, batch));
-      if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
-      this.#failing = false;
+      this.#apply(batch);
     } catch (error) {
-      this.#pending.requeue(batch);
-      if (!this.#failing) {
-        log(
-          'ERROR',
-          `state: cannot write ${this.path}: ${(error as Error).message}; bans and unbans go on in memory and the writes are kept to retry, but a restart now would lose them`,
-        );
+      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, error);
+      try {
+        this.#apply(batch);
+      } catch (again) {
+        return this.#failed(batch, again);
       }
-      this.#failing = true;
-      this.#lazily();
+    }
+    if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
+    this.#failing = false;
+    if (!this.#reserve.present) this.#withoutReserve();
+    return true;
+  }
+
+  #apply(batch: ReturnType<PendingWrites['take']>): void {
+    this.#db.transaction(() => applyBatch(this.#statements, batch));
+  }
+
+  /** Room for one more try: the reserve given back, or the write-ahead log's room reused. */
+  #makeRoom(): boolean {
+    const released = this.#reserve.release();
+    return this.#checkpoint() || released;
+  }
+
+  /**
+   * While the reserve is spent, each commit is moved into the file at once, so that the next
+   * one writes the log from its start again instead of growing it; and the reserve is made
+   * again once the file system has room.
+   */
+  #withoutReserve(): void {
+    this.#checkpoint();
+    this.#reserve.remake();
+  }
+
+  #checkpoint(): boolean {
+    try {
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
+      return true;
+    } catch {
+      return false;
     }
   }
-}
 
-/** SQLite's own errors on a read-only directory are vague ("disk I/O error"): say it first. */
-function checkWritable(directory: string, path: string): void {
-  try {
-    accessSync(directory, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reasons: Record<string, string> = {
-      EROFS: `the file system of ${directory} is read-only`,
-      EACCES: `${directory} is not writable by this user`,
-      ENOENT: `${directory} does not exist`,
-    };
-    const reason = (code === undefined ? undefined : reasons[code]) ?? (error as Error).message;
-    throw new StateError(`cannot open state file ${path}: ${reason}`, { cause: error });
+  #failed(batch: ReturnType<PendingWrites['take']>, error: unknown): false {
+    this.#pending.requeue(batch);
+    if (!this.#failing) {
+      log(
+        'ERROR',
+        `state: cannot write ${this.path}: ${(error as Error).message}; new triggers with pending actions are refused until it can, and the other writes are kept to retry`,
+      );
+    }
+    this.#failing = true;
+    this.#lazily();
+    return false;
   }
 }

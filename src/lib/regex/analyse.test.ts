@@ -81,6 +81,24 @@ test('worstCase() names the repeated group of an exponential regex', () => {
   );
 });
 
+test('worstCase() rates a 500-way alternation of literals linear', () => {
+  const words = Array.from({ length: 500 }, (_, i) => `word${i}`).join('|');
+  assert.equal(worstCase(build(words)).kind, 'linear');
+});
+
+test('worstCase() counts up to a cap of n^10 on a 5,000-character regex', () => {
+  const cost = worstCase(build('Failed password for .* from \\S+ port \\d+ '.repeat(120)));
+  assert.deepEqual(
+    [cost.degree, cost.reason?.endsWith('at least n^11 steps for a line of n characters')],
+    [11, true],
+  );
+});
+
+test('worstCase() keeps the degree of branches merged from a wide alternation', () => {
+  const users = Array.from({ length: 100 }, (_, i) => `user${i} from \\S+ port`).join('|');
+  assert.equal(worstCase(build(users)).degree, 2);
+});
+
 test('worstCase() gives no reason for a linear regex', () => {
   assert.equal(worstCase(build('^abc')).reason, null);
 });

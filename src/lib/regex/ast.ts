@@ -71,6 +71,8 @@ export interface AssertionNode {
   readonly kind: AssertionKind;
   /** Word assertions only: the word class is [0-9A-Za-z_] instead of Unicode's. */
   readonly ascii: boolean;
+  /** `\\<` or `\\>` when written so: they meant literal brackets before Rust's regex 1.10. */
+  readonly angle?: boolean;
 }
 
 export interface GroupNode {
@@ -155,7 +157,7 @@ export function look(body: RegexNode, behind: boolean, negate: boolean): LookNod
 export function concat(items: readonly RegexNode[]): RegexNode {
   const flat: RegexNode[] = [];
   for (const item of items) {
-    if (item.type === 'concat') flat.push(...item.items);
+    if (item.type === 'concat') for (const inner of item.items) flat.push(inner);
     else if (item.type !== 'empty') flat.push(item);
   }
   if (flat.length === 0) return empty;
@@ -185,5 +187,27 @@ export function children(node: RegexNode): readonly RegexNode[] {
       return node.alternatives;
     default:
       return [];
+  }
+}
+
+/** Whether some path through the tree consumes nothing (assertions and look-arounds count as passing). */
+export function matchesEmpty(node: RegexNode): boolean {
+  switch (node.type) {
+    case 'literal':
+    case 'class':
+    case 'dot':
+    case 'patternRef':
+      return false;
+    case 'group':
+    case 'capture':
+      return matchesEmpty(node.body);
+    case 'repeat':
+      return node.min === 0 || matchesEmpty(node.body);
+    case 'concat':
+      return node.items.every(matchesEmpty);
+    case 'alternation':
+      return node.alternatives.some(matchesEmpty);
+    default:
+      return true;
   }
 }

@@ -6,21 +6,27 @@ export type Range = readonly [from: number, to: number];
 export type CharSet = readonly Range[];
 
 export const MAX_CODE_POINT = 0x10ffff;
-const SURROGATES: CharSet = [[0xd800, 0xdfff]];
 
 export const EMPTY_SET: CharSet = [];
 export const ANY_SET: CharSet = normalise([[0, MAX_CODE_POINT]]);
 
 /** Sorts, merges overlapping or adjacent ranges and removes surrogates. */
 export function normalise(ranges: readonly Range[]): CharSet {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  // Most inputs are already in order (results of the other operations): no need to sort them.
+  const sorted = inOrder(ranges) ? ranges : [...ranges].sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const [from, to] of sorted) {
     const last = merged[merged.length - 1];
     if (last !== undefined && from <= last[1] + 1) last[1] = Math.max(last[1], to);
     else merged.push([from, to]);
   }
+  if (!merged.some(([from, to]) => from <= 0xdfff && to >= 0xd800)) return merged;
   return merged.flatMap(([from, to]) => withoutSurrogates(from, to));
+}
+
+function inOrder(ranges: readonly Range[]): boolean {
+  for (let i = 1; i < ranges.length; i++) if (ranges[i - 1]![0] > ranges[i]![0]) return false;
+  return true;
 }
 
 function withoutSurrogates(from: number, to: number): Range[] {
@@ -32,15 +38,23 @@ function withoutSurrogates(from: number, to: number): Range[] {
 }
 
 export function union(a: CharSet, b: CharSet): CharSet {
-  return normalise([...a, ...b]);
+  const merged: Range[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]![0] <= b[j]![0])) merged.push(a[i++]!);
+    else merged.push(b[j++]!);
+  }
+  return normalise(merged);
 }
 
+/** Everything but `set`, which is normalised (as every CharSet is); surrogates stay out. */
 export function complement(set: CharSet): CharSet {
   const result: Range[] = [];
   let next = 0;
-  for (const [from, to] of [...set, ...SURROGATES].sort((x, y) => x[0] - y[0])) {
+  for (const [from, to] of set) {
     if (from > next) result.push([next, from - 1]);
-    next = Math.max(next, to + 1);
+    next = to + 1;
   }
   if (next <= MAX_CODE_POINT) result.push([next, MAX_CODE_POINT]);
   return normalise(result);
@@ -71,7 +85,27 @@ export function symmetricDifference(a: CharSet, b: CharSet): CharSet {
 }
 
 export function overlaps(a: CharSet, b: CharSet): boolean {
-  return intersect(a, b).length > 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [aFrom, aTo] = a[i]!;
+    const [bFrom, bTo] = b[j]!;
+    if (Math.max(aFrom, bFrom) <= Math.min(aTo, bTo)) return true;
+    if (aTo < bTo) i++;
+    else j++;
+  }
+  return false;
+}
+
+/** Whether every member of `a` is in `b`, without building their difference. */
+export function isSubset(a: CharSet, b: CharSet): boolean {
+  let j = 0;
+  for (const [from, to] of a) {
+    while (j < b.length && b[j]![1] < from) j++;
+    const range = b[j];
+    if (range === undefined || range[0] > from || range[1] < to) return false;
+  }
+  return true;
 }
 
 export function contains(set: CharSet, codePoint: number): boolean {

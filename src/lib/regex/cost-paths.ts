@@ -120,7 +120,19 @@ function foldedChars(codePoint: number): [number, number][] {
 function classChars(node: RegexNode & { type: 'class' }): CharSet {
   if (!needsTables(node)) return resolveClass(node);
   const js = toJavaScript(node);
-  const one = new RegExp(`^(?:${js.source})$`, js.flags);
+  const key = `${js.flags}/${js.source}`;
+  let chars = sampled.get(key);
+  if (chars === undefined) {
+    chars = sampleClass(new RegExp(`^(?:${js.source})$`, js.flags));
+    sampled.set(key, chars);
+  }
+  return chars;
+}
+
+/** By V8 spelling: a regex repeats the same classes (\w, \S) many times. */
+const sampled = new Map<string, CharSet>();
+
+function sampleClass(one: RegExp): CharSet {
   const takes = (cp: number): boolean => one.test(String.fromCodePoint(cp));
   const exact: [number, number][] = [];
   // ASCII and the white space beyond it exactly (so that \s and \w stay apart), and the
@@ -213,7 +225,7 @@ function minimum(node: RegexNode): number {
     case 'concat':
       return node.items.reduce((n, item) => n + minimum(item), 0);
     case 'alternation':
-      return Math.min(...node.alternatives.map(minimum));
+      return node.alternatives.reduce((n, item) => Math.min(n, minimum(item)), Infinity);
     default:
       return 0;
   }
@@ -256,10 +268,13 @@ function lookSteps(body: RegexNode): Step[] {
 }
 
 function concatPaths(parts: readonly Path[][]): Path[] {
-  let result: Path[] = [[]];
+  let result: Step[][] = [[]];
   for (const options of parts) {
     const merged = result.length * options.length > MAX_PATHS ? [merge(options)] : options;
-    result = result.flatMap((prefix) => merged.map((path) => [...prefix, ...path]));
+    const only = merged.length === 1 ? merged[0]! : undefined;
+    // One way on: extend the paths in place rather than copying them at every item.
+    if (only !== undefined) for (const prefix of result) for (const step of only) prefix.push(step);
+    else result = result.flatMap((prefix) => merged.map((path) => [...prefix, ...path]));
   }
   return result;
 }
@@ -273,10 +288,12 @@ function alternationPaths(branches: readonly Path[][]): Path[] {
 export function merge(paths: readonly Path[]): Path {
   const tokens = paths.flat().filter((step): step is Token => step.type === 'token');
   const chars = tokens.reduce((all: CharSet, t) => union(all, t.chars), []);
-  const min = Math.min(...paths.map(minLength));
+  const min = paths.reduce((n, path) => Math.min(n, minLength(path)), Infinity);
   const unbounded = tokens.some((t) => t.unbounded);
-  const weight = Math.max(1, ...paths.map((path) => innerChain(path)));
-  return [{ ...token(chars, min, 'an alternation', unbounded, weight), variable: true }];
+  const weight = paths.reduce((n, path) => Math.max(n, innerChain(path)), 1);
+  // Compound: what it stands for may fail after a repetition, so it is never free at the end.
+  const merged = token(chars, min, 'an alternation', unbounded, weight);
+  return [{ ...merged, variable: true, compound: true }];
 }
 
 export function minLength(path: Path): number {
@@ -286,30 +303,63 @@ export function minLength(path: Path): number {
 /** The longest run of unbounded tokens inside a path that can split the same text. */
 export function innerChain(path: Path): number {
   const tokens = path.filter((step): step is Token => step.type === 'token');
-  const best: number[] = [];
-  let longest = 0;
-  tokens.forEach((t, j) => {
-    if (!t.unbounded) return;
-    let before = 0;
-    for (let i = 0; i < j; i++)
-      if (tokens[i]!.unbounded && chained(tokens, i, j)) before = Math.max(before, best[i]!);
-    best[j] = before + t.weight;
-    longest = Math.max(longest, best[j]!);
-  });
-  return longest;
+  return chains(tokens).best.reduce((a, b) => Math.max(a, b), 0);
 }
 
-/** Two repetitions multiply when some text fits both and everything required between them. */
-export function chained(tokens: readonly Token[], i: number, j: number): boolean {
-  const first = tokens[i]!.chars;
-  const last = tokens[j]!.chars;
-  if (!overlaps(first, last)) return false;
-  for (let k = i + 1; k < j; k++) {
-    const between = tokens[k]!;
-    if (between.min > 0 && !overlaps(between.chars, first)) return false;
-    if (between.min > 0 && !overlaps(between.chars, last)) return false;
+/**
+ * Past this many polynomial degrees every regex is treated alike (RE2 at every length), so
+ * the search for longer chains stops there: it would only cost time on huge regexes.
+ */
+export const DEGREE_CAP = 10;
+
+/**
+ * For each unbounded token j not in `skip`, the weight of the longest chain ending at it
+ * (`best[j]`) and the token before it in that chain (`from[j]`, -1 if none). Two tokens
+ * chain when some text fits both and everything required between them, so each one
+ * multiplies the ways to split a line that finally fails to match.
+ */
+export function chains(
+  tokens: readonly Token[],
+  skip: ReadonlySet<Token> = new Set(),
+): { best: number[]; from: number[] } {
+  const best = tokens.map(() => 0);
+  const from = tokens.map(() => -1);
+  const fits = fitsUntil(tokens);
+  for (let j = 0; j < tokens.length; j++) {
+    const last = tokens[j]!;
+    if (!last.unbounded || skip.has(last)) continue;
+    let before = 0;
+    // Backwards, so that the first required token the last cannot share ends the search.
+    for (let i = j - 1; i >= 0; i--) {
+      const first = tokens[i]!;
+      if (best[i]! > before && overlaps(first.chars, last.chars) && fits(i, j)) {
+        before = best[i]!;
+        from[j] = i;
+      }
+      if (first.min > 0 && !overlaps(first.chars, last.chars)) break;
+    }
+    best[j] = last.weight + before;
+    if (best[j]! >= DEGREE_CAP) break;
   }
-  return true;
+  return { best, from };
+}
+
+/** fits(i, j): every token required between i and j shares a character with token i. */
+function fitsUntil(tokens: readonly Token[]): (i: number, j: number) => boolean {
+  // The first token after i that does not fit, found by scanning no further than asked.
+  const stop = new Map<number, { scanned: number; found: boolean }>();
+  return (i, j) => {
+    let state = stop.get(i);
+    if (state === undefined) {
+      state = { scanned: i, found: false };
+      stop.set(i, state);
+    }
+    while (!state.found && state.scanned + 1 < j) {
+      const between = tokens[++state.scanned]!;
+      state.found = between.min > 0 && !overlaps(between.chars, tokens[i]!.chars);
+    }
+    return !state.found;
+  };
 }
 
 function repeatPaths(node: RepeatNode): Path[] {
@@ -335,15 +385,20 @@ function repeatPaths(node: RepeatNode): Path[] {
   const ambiguity = ambiguous(body, node);
   if (unbounded) {
     if (ambiguity !== null) throw new Exponential(ambiguity);
-    const weight = Math.max(1, ...body.map(innerChain));
-    const min = node.min > 0 ? Math.max(1, Math.min(...body.map(minLength))) : 0;
+    const weight = body.reduce((n, path) => Math.max(n, innerChain(path)), 1);
+    const shortest = body.reduce((n, path) => Math.min(n, minLength(path)), Infinity);
+    const min = node.min > 0 ? Math.max(1, shortest) : 0;
     return [[{ ...token(chars, min, text, true, weight), compound: true }]];
   }
   if (!body.flat().some((step) => step.type === 'token' && step.variable)) {
     return [
       [
         {
-          ...token(chars, node.min * Math.min(...body.map(minLength)), text),
+          ...token(
+            chars,
+            node.min * body.reduce((n, path) => Math.min(n, minLength(path)), Infinity),
+            text,
+          ),
           variable: node.max > node.min,
         },
       ],

@@ -4,7 +4,7 @@
 
 import type { RegexNode } from './ast.js';
 import { complement, normalise, subtract } from './charset.js';
-import { chained, Exponential, type Path, pathsOf, type Token } from './cost-paths.js';
+import { chains, DEGREE_CAP, Exponential, type Path, pathsOf, type Token } from './cost-paths.js';
 
 export interface Cost {
   readonly kind: 'linear' | 'polynomial' | 'exponential';
@@ -51,22 +51,7 @@ export function worstCase(node: RegexNode, options: CostOptions = {}): Cost {
 function pathCost(path: Path, anchoredSearch: boolean): PathCost {
   const unanchored = !anchoredSearch && path[0]?.type !== 'start';
   const tokens = path.filter((step): step is Token => step.type === 'token');
-  const free = tailFree(path);
-  const best: number[] = [];
-  const from: number[] = [];
-  tokens.forEach((t, j) => {
-    best[j] = 0;
-    from[j] = -1;
-    if (!t.unbounded || free.has(t)) return;
-    let before = 0;
-    for (let i = 0; i < j; i++) {
-      if (best[i]! > before && chained(tokens, i, j)) {
-        before = best[i]!;
-        from[j] = i;
-      }
-    }
-    best[j] = t.weight + before;
-  });
+  const { best, from } = chains(tokens, tailFree(path));
   const end = best.reduce((top, value, j) => (value > (best[top] ?? 0) ? j : top), -1);
   const chain: Token[] = [];
   for (let j = end; j >= 0; j = from[j]!) chain.unshift(tokens[j]!);
@@ -103,7 +88,8 @@ function tailFree(path: Path): Set<Token> {
 }
 
 function explain({ degree, chain, unanchored }: PathCost): string {
-  const steps = `: about n^${degree} steps for a line of n characters`;
+  const about = degree >= DEGREE_CAP ? 'at least' : 'about';
+  const steps = `: ${about} n^${degree} steps for a line of n characters`;
   const search = unanchored
     ? ', and an unanchored search tries them from every start position'
     : '';

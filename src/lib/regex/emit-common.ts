@@ -3,7 +3,7 @@
 // Sends decisions and escaped text; it knows nothing of either engine's quirks beyond syntax.
 
 import type { RegexNode } from './ast.js';
-import { type CharSet, complement, subtract } from './charset.js';
+import { type CharSet, complement, isSubset, subtract } from './charset.js';
 import { isClosedUnderFolding } from './class-set.js';
 import { walk } from './emit-tree.js';
 import { categorySet, hasCaseVariants } from './unicode-sets.js';
@@ -96,7 +96,7 @@ function cover(set: CharSet): { codes: string[]; rest: CharSet } {
   for (const code of COVER_CATEGORIES) {
     const members = categorySet(code);
     if (members.length === 0 || codes.includes(code[0]!)) continue;
-    if (subtract(members, set).length === 0) {
+    if (isSubset(members, set)) {
       codes.push(code);
       rest = subtract(rest, members);
     }

@@ -1,6 +1,6 @@
 // Owns the RE2 spelling of the leaves, for the `re2` package (which passes RE2 syntax through).
-// Receives nodes from the tree emitter, and whether one "i" flag covers the whole regex.
-// Sends RE2 source; look-arounds are dropped and counted, since RE2 has none.
+// Receives nodes from the tree emitter, whether one "i" flag covers the whole regex, and the
+// marking of the line (word-marks.ts). Sends RE2 source; look-arounds are dropped and counted.
 
 import type {
   AssertionNode,
@@ -15,21 +15,40 @@ import { flatten, resolveClass } from './class-set.js';
 import { escapeCodePoint, rangesText, setText } from './emit-common.js';
 import { atom, type Dialect, type Fragment } from './emit-tree.js';
 import { re2Compiles } from './re2.js';
+import { MARK_CLASS, type Marking } from './word-marks.js';
 
 const SYNTAX = '\\.+*?()|[]{}^$';
 
+export interface Re2Options {
+  /** The regex gets the "i" flag, so case-insensitive parts need no scoping. */
+  readonly globalI: boolean;
+  readonly fail: (message: string) => never;
+  /** False to only check a regex: classes that need Unicode tables are not spelled out. */
+  readonly resolve: boolean;
+  /** Set when the line is searched marked: each character then stands between two marks. */
+  readonly marking: Marking | null;
+}
+
 export class Re2Dialect implements Dialect {
-  /** Assertions RE2 cannot express, replaced by a looser one or by nothing. */
+  /** Look-arounds, which RE2 cannot express: the caller checks them on the captures. */
   droppedLooks = 0;
   private readonly globalI: boolean;
   private readonly fail: (message: string) => never;
-  /** False to only check a regex: classes that need Unicode tables are not spelled out. */
   private readonly resolve: boolean;
+  private readonly marking: Marking | null;
 
-  constructor(globalI: boolean, fail: (message: string) => never, resolve = true) {
-    this.globalI = globalI;
-    this.fail = fail;
-    this.resolve = resolve;
+  constructor(options: Re2Options) {
+    this.globalI = options.globalI;
+    this.fail = options.fail;
+    this.resolve = options.resolve;
+    this.marking = options.marking;
+  }
+
+  /** A character of the line: with marks, the mark before it and the mark after it too. */
+  private character(source: string): Fragment {
+    if (this.marking === null) return atom(source);
+    const mark = MARK_CLASS[this.marking];
+    return { source: `${mark}${source}${mark}`, kind: 'sequence' };
   }
 
   /** Case-insensitive runs keep their letters and get a scoped "(?i:…)", which RE2 has. */
@@ -39,25 +58,24 @@ export class Re2Dialect implements Dialect {
       const scoped = nodes[i]!.caseInsensitive && !this.globalI;
       let run = '';
       for (; i < nodes.length && (nodes[i]!.caseInsensitive && !this.globalI) === scoped; i++) {
-        run += escapeCodePoint(nodes[i]!.codePoint, SYNTAX, 're2');
+        run += this.character(escapeCodePoint(nodes[i]!.codePoint, SYNTAX, 're2')).source;
       }
       parts.push(scoped ? `(?i:${run})` : run);
     }
     const source = parts.join('');
-    return nodes.length === 1 || (parts.length === 1 && source.startsWith('(?i:'))
-      ? atom(source)
-      : { source, kind: 'sequence' };
+    const single = nodes.length === 1 || (parts.length === 1 && source.startsWith('(?i:'));
+    return single && this.marking === null ? atom(source) : { source, kind: 'sequence' };
   }
 
   charClass(node: ClassNode): Fragment {
     // Checking only: no class can make RE2 refuse a regex, and spelling one may need tables.
-    if (!this.resolve) return atom('[^\\n]');
+    if (!this.resolve) return this.character('[^\\n]');
     const flat = flatten(node);
     const names = flat?.properties.map(re2Property) ?? [null];
     if (flat === null || names.some((name) => name === null))
-      return atom(exact(resolveClass(node)));
+      return this.character(exact(resolveClass(node)));
     const bracket = this.bracket(flat.ranges, names as string[], node.negated);
-    return atom(node.caseInsensitive && !this.globalI ? `(?i:${bracket})` : bracket);
+    return this.character(node.caseInsensitive && !this.globalI ? `(?i:${bracket})` : bracket);
   }
 
   private bracket(ranges: CharSet, properties: readonly string[], negated: boolean): string {
@@ -72,11 +90,11 @@ export class Re2Dialect implements Dialect {
   }
 
   dot(node: DotNode): Fragment {
-    if (node.dotAll) return atom('(?s:.)');
-    return atom(node.crlf ? '[^\\n\\r]' : '.');
+    if (node.dotAll) return this.character('(?s:.)');
+    return this.character(node.crlf ? '[^\\n\\r]' : '.');
   }
 
-  /** RE2 has no Unicode word boundary: \b and \B are ASCII-only there, a known difference. */
+  /** On a marked line, RE2's \b, \B, (?m:^) and (?m:$) read the marks around the position. */
   assertion(node: AssertionNode): Fragment {
     const source = this.assertionSource(node);
     return { source, kind: 'assertion' };
@@ -89,9 +107,9 @@ export class Re2Dialect implements Dialect {
       case 'endText':
         return '$';
       case 'startLine':
-        return '(?m:^)';
       case 'endLine':
-        return '(?m:$)';
+        if (this.marking === 'sides') return this.fail('line anchors need the boundaries marking');
+        return node.kind === 'startLine' ? '(?m:^)' : '(?m:$)';
       case 'startLineCrlf':
       case 'endLineCrlf':
         return this.fail('CRLF-aware line anchors ((?mR) with ^ or $) cannot be expressed in RE2');
@@ -99,15 +117,17 @@ export class Re2Dialect implements Dialect {
         return '\\b';
       case 'notWordBoundary':
         return '\\B';
-      case 'wordStart':
-      case 'wordEnd':
-        this.droppedLooks++;
-        return '\\b';
-      case 'wordStartHalf':
-      case 'wordEndHalf':
-        this.droppedLooks++;
-        return '';
+      default:
+        return this.sideSource(node.kind);
     }
+  }
+
+  /** Under the sides marking, (?m:^) means "no word character before", (?m:$) "none after". */
+  private sideSource(kind: AssertionNode['kind']): string {
+    if (this.marking !== 'sides') return this.fail(`"${kind}" needs the sides marking`);
+    if (kind === 'wordStart') return '(?m:^)\\b';
+    if (kind === 'wordEnd') return '\\b(?m:$)';
+    return kind === 'wordStartHalf' ? '(?m:^)' : '(?m:$)';
   }
 
   look(_node: LookNode, _body: Fragment): Fragment {

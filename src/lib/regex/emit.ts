@@ -3,11 +3,12 @@
 // Sends `new RegExp(source, flags)` / `new RE2(source, flags)` arguments, or a RegexError.
 
 import { RegexError } from '../errors.js';
-import { children, type RegexNode } from './ast.js';
+import { children, matchesEmpty, type RegexNode } from './ast.js';
 import { wholeCaseInsensitive } from './emit-common.js';
 import { JavaScriptDialect } from './emit-js.js';
 import { Re2Dialect } from './emit-re2.js';
 import { TreeEmitter } from './emit-tree.js';
+import { MARK_CLASS, type Marking, planMarks } from './word-marks.js';
 
 export interface Emitted {
   readonly source: string;
@@ -16,42 +17,82 @@ export interface Emitted {
   readonly captures: readonly string[];
 }
 
+/**
+ * V8 tries a match between the two halves of a surrogate pair, where every character test
+ * fails but a negative look-around holds: only an empty match can start there. Rust's
+ * positions are between characters, so a regex that can match empty first checks that a
+ * whole character, or the end, follows.
+ */
+const NOT_INSIDE_A_PAIR = '(?=[^]|$)';
+
 /** For `new RegExp(source, flags)` in Node 20: the "u" flag, plus "i" when it covers all. */
 export function toJavaScript(node: RegexNode): Emitted {
   const globalI = wholeCaseInsensitive(node);
   const emitter = new TreeEmitter(new JavaScriptDialect(globalI));
-  const source = emitter.emit(node).source;
+  const fragment = emitter.emit(node);
+  const source = matchesEmpty(node)
+    ? `${NOT_INSIDE_A_PAIR}${fragment.kind === 'alternation' ? `(?:${fragment.source})` : fragment.source}`
+    : fragment.source;
   return { source, flags: globalI ? 'iu' : 'u', captures: emitter.captures };
+}
+
+export interface Re2Emitted extends Emitted {
+  /** Look-arounds dropped: the caller must confirm RE2's matches another way. */
+  readonly droppedLooks: number;
+  /** Set when the source is for the line marked so (`markLine()`), not for the line itself. */
+  readonly marks: {
+    readonly marking: Marking;
+    readonly ascii: boolean;
+    /** For a sticky search from a position between two characters: the first match after it. */
+    readonly alignedSource: string;
+    /** For an ASCII line, unmarked, when RE2's own \b is then Rust's (\b and \B only). */
+    readonly asciiSource: string | null;
+  } | null;
 }
 
 /**
  * For `new RE2(source, flags)` of the `re2` package. With `resolve: false`, only checks that
  * RE2 can take the regex (classes needing Unicode tables are not spelled out, and the source
- * is not for compiling). Look-arounds are dropped, and
- * \b{start}-like assertions loosened, both counted in `droppedLooks`: the caller must
- * then confirm RE2's matches another way.
+ * is not for compiling). A regex with Unicode word boundaries or \b{start}-like assertions
+ * is for the marked line, a character and its two marks at a time, so that every test falls
+ * between two marks; a match that starts elsewhere read marks as characters, and the search
+ * must then go on with `alignedSource` from the next position between two characters.
  */
-export function toRe2(
-  node: RegexNode,
-  options: { resolve?: boolean } = {},
-): Emitted & { readonly droppedLooks: number } {
+export function toRe2(node: RegexNode, options: { resolve?: boolean } = {}): Re2Emitted {
   checkRepeatProduct(node);
+  const plan = planMarks(node);
+  if (plan.kind === 'refused') throw new RegexError(plan.reason, 0);
   const globalI = wholeCaseInsensitive(node);
-  const dialect = new Re2Dialect(
-    globalI,
-    (message) => {
-      throw new RegexError(message, 0);
-    },
-    options.resolve ?? true,
-  );
-  const emitter = new TreeEmitter(dialect);
-  const source = emitter.emit(node).source;
-  return {
-    source,
+  const resolve = options.resolve ?? true;
+  const marking = plan.kind === 'marked' ? plan.marking : null;
+  const { emitter, fragment, dialect } = emitRe2(node, { globalI, resolve, marking });
+  const emitted = {
+    source: fragment.source,
     flags: globalI ? 'iu' : 'u',
     captures: emitter.captures,
     droppedLooks: dialect.droppedLooks,
   };
+  if (plan.kind !== 'marked' || marking === null) return { ...emitted, marks: null };
+  const mark = MARK_CLASS[marking];
+  const body = fragment.kind === 'alternation' ? `(?:${fragment.source})` : fragment.source;
+  const alignedSource = `(?:${mark}(?s:.)${mark})*?${body}`;
+  const asciiSource =
+    marking === 'boundaries' && resolve
+      ? emitRe2(node, { globalI, resolve, marking: null }).fragment.source
+      : null;
+  return { ...emitted, marks: { marking, ascii: plan.ascii, alignedSource, asciiSource } };
+}
+
+function emitRe2(
+  node: RegexNode,
+  options: { globalI: boolean; resolve: boolean; marking: Marking | null },
+) {
+  const fail = (message: string): never => {
+    throw new RegexError(message, 0);
+  };
+  const dialect = new Re2Dialect({ ...options, fail });
+  const emitter = new TreeEmitter(dialect);
+  return { emitter, fragment: emitter.emit(node), dialect };
 }
 
 const RE2_MAX_REPEAT = 1000;
@@ -68,7 +109,7 @@ function checkRepeatProduct(node: RegexNode): void {
 }
 
 function repeatProduct(node: RegexNode): number {
-  const inner = Math.max(1, ...children(node).map(repeatProduct));
+  const inner = children(node).reduce((n, child) => Math.max(n, repeatProduct(child)), 1);
   return node.type === 'repeat' ? inner * countedWeight(node.min, node.max) : inner;
 }
 

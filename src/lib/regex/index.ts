@@ -10,6 +10,7 @@ import {
   children,
   concat,
   look,
+  matchesEmpty,
   type PatternRefNode,
   type RegexNode,
 } from './ast.js';
@@ -50,7 +51,10 @@ export const regex = {
   substitute,
   compile(node: RegexNode, options: EngineOptions = {}): Engine {
     const engine = compileEngine(node, options);
-    return { ...engine, warnings: [...greedyWarnings(node), ...riskWarnings(engine, 'line')] };
+    return {
+      ...engine,
+      warnings: [...angleWarnings(node), ...greedyWarnings(node), ...riskWarnings(engine, 'line')],
+    };
   },
 };
 
@@ -109,27 +113,6 @@ function substitute(node: RegexNode, replace: (ref: PatternRefNode) => RegexNode
   }
 }
 
-function matchesEmpty(node: RegexNode): boolean {
-  switch (node.type) {
-    case 'literal':
-    case 'class':
-    case 'dot':
-    case 'patternRef':
-      return false;
-    case 'group':
-    case 'capture':
-      return matchesEmpty(node.body);
-    case 'repeat':
-      return node.min === 0 || matchesEmpty(node.body);
-    case 'concat':
-      return node.items.every(matchesEmpty);
-    case 'alternation':
-      return node.alternatives.some(matchesEmpty);
-    default:
-      return true;
-  }
-}
-
 function canStartWith(node: RegexNode, char: string): boolean {
   switch (node.type) {
     case 'literal': {
@@ -185,6 +168,22 @@ function riskWarnings(engine: BaseEngine, on: 'line' | 'value'): string[] {
     ];
   }
   return [];
+}
+
+/**
+ * Configurations written for Rust's regex before 1.10 escape angle brackets (`\\<<ip>:\\d+\\>`
+ * for dropbear's `<1.2.3.4:22>`); since 1.10 they are word boundaries, and such a regex
+ * cannot match the brackets it meant.
+ */
+function angleWarnings(node: RegexNode): string[] {
+  const found = new Set<string>();
+  visit(node, (n) => {
+    if (n.type === 'assertion' && n.angle === true) found.add(n.kind === 'wordStart' ? '<' : '>');
+  });
+  return [...found].sort().map((bracket) => {
+    const meaning = bracket === '<' ? 'the start of a word' : 'the end of a word';
+    return `"\\${bracket}" means ${meaning} (since Rust's regex 1.10), not a literal "${bracket}": write "${bracket}", which needs no escape`;
+  });
 }
 
 /** The first capture that a greedy "." or negated-class repetition precedes, when no end anchor follows it. */

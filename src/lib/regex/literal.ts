@@ -109,7 +109,7 @@ function common(texts: readonly string[], side: 'start' | 'end'): string {
   const chars = texts.map((text) => [...text]);
   const pick = (list: string[], i: number) =>
     side === 'start' ? list[i] : list[list.length - 1 - i];
-  const shortest = Math.min(...chars.map((list) => list.length));
+  const shortest = chars.reduce((n, list) => Math.min(n, list.length), Infinity);
   let n = 0;
   while (n < shortest && chars.every((list) => pick(list, n) === pick(chars[0]!, n))) n++;
   const base = chars[0]!;

@@ -67,8 +67,8 @@ function parseOneLetter(cursor: Cursor, flags: Flags, char: string, start: numbe
     return { kind: 'literal', codePoint: special, offset: start, byte: false };
   if (char === 'b') return assertion(parseWordBoundary(cursor, start), flags, start);
   const kind = ASSERTIONS[char];
-  if (kind !== undefined) return assertion(kind, flags, start);
-  return cursor.fail(`unrecognized escape sequence "\\${char}"`, start);
+  if (kind === undefined) return cursor.fail(`unrecognized escape sequence "\\${char}"`, start);
+  return assertion(kind, flags, start, char === '<' || char === '>');
 }
 
 /** Rust lets any ASCII character but letters, digits, "<" and ">" be escaped for nothing. */
@@ -76,9 +76,12 @@ function isEscapeable(char: string): boolean {
   return /^[\x00-\x7f]$/.test(char) && !/[0-9A-Za-z<>]/.test(char);
 }
 
-function assertion(kind: AssertionKind, flags: Flags, offset: number): Primitive {
+function assertion(kind: AssertionKind, flags: Flags, offset: number, angle = false): Primitive {
   const ascii = !flags.u && kind !== 'startText' && kind !== 'endText';
-  return { kind: 'assertion', node: { type: 'assertion', kind, ascii }, offset };
+  const node: AssertionNode = angle
+    ? { type: 'assertion', kind, ascii, angle }
+    : { type: 'assertion', kind, ascii };
+  return { kind: 'assertion', node, offset };
 }
 
 /** After \b, "{" opens \b{start}… unless it is a counted repetition such as \b{2}. */

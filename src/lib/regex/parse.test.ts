@@ -7,6 +7,10 @@ import { RegexError } from '../errors.js';
 import { parseRegex } from './parse.js';
 import { normaliseName, resolveProperty, tableNames } from './unicode-names.js';
 
+const NESTED = 'groups, classes and repetitions nest deeper than 250 levels';
+const NO_SURROGATES = "Rust's regex has no class of surrogates, which are not characters";
+const NO_UNKNOWN = "Rust's regex has no table for the Unknown script";
+
 const REFUSED: readonly (readonly [source: string, message: string, offset: number])[] = [
   ['a(b', 'unclosed group', 1],
   ['a)b', 'unopened group', 1],
@@ -50,6 +54,20 @@ const REFUSED: readonly (readonly [source: string, message: string, offset: numb
     0,
   ],
   ['\\pL\\p\\', 'invalid Unicode class', 5],
+  ['\\p{Cs}', `unknown Unicode property value "Cs": ${NO_SURROGATES}`, 0],
+  ['\\P{Surrogate}', `unknown Unicode property value "Surrogate": ${NO_SURROGATES}`, 0],
+  ['\\p{gc:surrogate}', `unknown Unicode property value "gc=surrogate": ${NO_SURROGATES}`, 0],
+  ['[a\\p{Cs}]', `unknown Unicode property value "Cs": ${NO_SURROGATES}`, 2],
+  ['\\p{Zzzz}', `unknown Unicode property value "Zzzz": ${NO_UNKNOWN}`, 0],
+  ['\\p{sc=Unknown}', `unknown Unicode property value "sc=Unknown": ${NO_UNKNOWN}`, 0],
+  ['\\p{scx!=Zzzz}', `unknown Unicode property value "scx=Zzzz": ${NO_UNKNOWN}`, 0],
+  ['\\p{Sidetic}', 'unknown Unicode class "Sidetic"', 0],
+  ['\\p{sc=Tai_Yo}', 'unknown Unicode class "sc=Tai_Yo"', 0],
+  [
+    '\\p{MCM}',
+    'Unicode property Modifier_Combining_Mark cannot be honoured: JavaScript regexes have no table for it',
+    0,
+  ],
   ['(?z)', 'unrecognized flag "z"', 2],
   ['(?ii)', 'duplicate flag "i"', 3],
   ['(?i-)', 'flag negation "-" is followed by no flag', 3],
@@ -73,12 +91,27 @@ const REFUSED: readonly (readonly [source: string, message: string, offset: numb
   ['(?-u)\\pL', 'Unicode classes need Unicode mode, which (?-u) turned off', 5],
   ['(?-u)[^a]', 'this class can match invalid UTF-8, which Rust refuses under (?-u)', 5],
   ['(?-u)\\xFF', '"\\x" above 7F can match invalid UTF-8 under (?-u), which Rust refuses', 5],
-  ['(?i-u)é', 'case-insensitive non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
-  [`${'('.repeat(251)}${')'.repeat(251)}`, 'groups and classes nest deeper than 250 levels', 250],
+  ['(?i-u)é', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
+  ['a(?-u:é)', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 6],
+  ['(?-u)\\x{e9}', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
+  ['(?-u)😀', 'non-ASCII text needs Unicode mode, which (?-u) turned off', 5],
+  [`${'('.repeat(251)}${')'.repeat(251)}`, NESTED, 250],
+  [`${'('.repeat(10000)}a${')'.repeat(10000)}`, NESTED, 250],
+  [`${'['.repeat(251)}a${']'.repeat(251)}`, NESTED, 250],
+  [`a${'{1}'.repeat(251)}`, NESTED, 751],
+  [`${'('.repeat(200)}${'a?'.repeat(3)}${'*'.repeat(50)})`, NESTED, 255],
+  [
+    `(?:(?:a{1}){1}){1}${'|'.repeat(10001)}`,
+    'regex too large: more than 10000 alternatives',
+    10018,
+  ],
+  ['a'.repeat(100001), 'regex too large: more than 100000 characters', 100000],
 ];
 
 for (const [source, message, offset] of REFUSED) {
-  test(`parseRegex() refuses ${JSON.stringify(source)} with "${message}"`, () => {
+  const shown =
+    source.length > 60 ? `${source.slice(0, 24)}… (${source.length} characters)` : source;
+  test(`parseRegex() refuses ${JSON.stringify(shown)} with "${message}"`, () => {
     assert.throws(
       () => parseRegex(source),
       (error: unknown) => {

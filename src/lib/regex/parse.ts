@@ -2,6 +2,7 @@
 // Receives the regex source and the names of the patterns that `<name>` may refer to.
 // Sends the tree, with user groups made non-capturing, or a RegexError at an offset.
 
+import { RegexError } from '../errors.js';
 import { type AssertionKind, alternation, concat, type RegexNode } from './ast.js';
 import { Cursor, DEFAULT_FLAGS, type Flags } from './cursor.js';
 import { ClassParser } from './parse-class.js';
@@ -14,13 +15,22 @@ export interface ParseOptions {
   readonly patternNames?: ReadonlySet<string>;
 }
 
-/** Rust's default nest limit: deeper sources are refused rather than risking the stack. */
+/**
+ * Rust's default nest limit, over groups, classes and repetitions: deeper sources are refused
+ * rather than risking the stack of every walk of the tree.
+ */
 const NEST_LIMIT = 250;
+/** Far beyond real configurations; past them, compiling alone would take seconds. */
+const MAX_ALTERNATIVES = 10_000;
+const MAX_LENGTH = 100_000;
 /** Marks where `(?flags)` stood, so that a repetition right after it can be refused. */
 const FLAGS_MARK = Symbol('flags');
 type Item = RegexNode | typeof FLAGS_MARK;
 
 export function parseRegex(source: string, options: ParseOptions = {}): RegexNode {
+  if (source.length > MAX_LENGTH) {
+    throw new RegexError(`regex too large: more than ${MAX_LENGTH} characters`, MAX_LENGTH);
+  }
   return new Parser(source, options.patternNames ?? new Set()).parse();
 }
 
@@ -29,7 +39,11 @@ class Parser {
   private readonly patternNames: ReadonlySet<string>;
   private readonly groupNames = new Set<string>();
   private flags: Flags = DEFAULT_FLAGS;
+  /** Groups and classes open at the reading position. */
   private depth = 0;
+  private alternatives = 0;
+  /** How deep groups, classes and repetitions nest inside a node already read. */
+  private readonly heights = new WeakMap<RegexNode, number>();
 
   constructor(source: string, patternNames: ReadonlySet<string>) {
     this.cursor = new Cursor(source);
@@ -46,10 +60,28 @@ class Parser {
   private parseAlternation(): RegexNode {
     const branches = [this.parseConcat()];
     while (this.cursor.char === '|') {
+      if (++this.alternatives > MAX_ALTERNATIVES) {
+        this.cursor.fail(`regex too large: more than ${MAX_ALTERNATIVES} alternatives`);
+      }
       this.cursor.bump();
       branches.push(this.parseConcat());
     }
-    return alternation(branches);
+    return this.measured(alternation(branches), branches, 0);
+  }
+
+  /** Records `node`'s height: `levels` above the highest of `parts`. */
+  private measured<T extends RegexNode>(node: T, parts: readonly RegexNode[], levels: number): T {
+    let height = 0;
+    for (const part of parts) height = Math.max(height, this.heights.get(part) ?? 0);
+    this.heights.set(node, height + levels);
+    return node;
+  }
+
+  private nestingFail(offset: number): never {
+    return this.cursor.fail(
+      `groups, classes and repetitions nest deeper than ${NEST_LIMIT} levels`,
+      offset,
+    );
   }
 
   private parseConcat(): RegexNode {
@@ -64,7 +96,8 @@ class Parser {
       else if ('?*+{'.includes(char)) items.push(this.parseRepeat(items.pop()));
       else items.push(this.parsePrimitive());
     }
-    return concat(items.filter((item): item is RegexNode => item !== FLAGS_MARK));
+    const nodes = items.filter((item): item is RegexNode => item !== FLAGS_MARK);
+    return this.measured(concat(nodes), nodes, 0);
   }
 
   private parseRepeat(target: Item | undefined): RegexNode {
@@ -80,14 +113,15 @@ class Parser {
         offset,
       );
     }
-    return { type: 'repeat', body: target, min, max, greedy: lazy === this.flags.U };
+    const node = { type: 'repeat', body: target, min, max, greedy: lazy === this.flags.U } as const;
+    this.measured(node, [target], 1);
+    if (this.depth + this.heights.get(node)! > NEST_LIMIT) this.nestingFail(offset);
+    return node;
   }
 
   private enter(offset: number): void {
     this.depth++;
-    if (this.depth > NEST_LIMIT) {
-      this.cursor.fail(`groups and classes nest deeper than ${NEST_LIMIT} levels`, offset);
-    }
+    if (this.depth > NEST_LIMIT) this.nestingFail(offset);
   }
 
   private parseGroup(): Item {
@@ -125,14 +159,15 @@ class Parser {
     this.flags = saved;
     this.cursor.ignoreWhitespace = saved.x;
     this.depth--;
-    return { type: 'group', body };
+    return this.measured({ type: 'group', body }, [body], 1);
   }
 
   private parseClass(): RegexNode {
     const leave = () => {
       this.depth--;
     };
-    return new ClassParser(this.cursor, this.flags, (offset) => this.enter(offset), leave).parse();
+    const parser = new ClassParser(this.cursor, this.flags, (offset) => this.enter(offset), leave);
+    return this.measured(parser.parse(), [], 1);
   }
 
   private parsePrimitive(): RegexNode {
@@ -190,8 +225,14 @@ class Parser {
     return { type: 'assertion', kind, ascii: false };
   }
 
-  /** Under (?i-u) Rust folds ASCII letters only, so those become explicit classes here. */
+  /**
+   * Outside (?u) Rust takes ASCII text only ("Unicode not allowed here"), and under (?i-u)
+   * folds ASCII letters only, so those become explicit classes here.
+   */
   private literal(codePoint: number, offset: number): RegexNode {
+    if (!this.flags.u && codePoint > 0x7f) {
+      this.cursor.fail('non-ASCII text needs Unicode mode, which (?-u) turned off', offset);
+    }
     if (!this.flags.i) return { type: 'literal', codePoint, caseInsensitive: false };
     if (this.flags.u) {
       const caseInsensitive =
@@ -199,12 +240,6 @@ class Parser {
           ? /[A-Za-z]/.test(String.fromCodePoint(codePoint))
           : hasCaseVariants(codePoint);
       return { type: 'literal', codePoint, caseInsensitive };
-    }
-    if (codePoint > 0x7f) {
-      this.cursor.fail(
-        'case-insensitive non-ASCII text needs Unicode mode, which (?-u) turned off',
-        offset,
-      );
     }
     const char = String.fromCodePoint(codePoint);
     if (!/[A-Za-z]/.test(char)) return { type: 'literal', codePoint, caseInsensitive: false };

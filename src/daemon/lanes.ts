@@ -1,0 +1,85 @@
+// The order of one match's actions: owns, for each match with an action running, the actions
+// waiting behind it. Receives the actions the scheduler hands over, in their order, as
+// groups; sends each group to the runner only once the group before it, of the same match,
+// has ended.
+
+import type { Action } from '../concepts/action.js';
+import type { Filter } from '../concepts/filter.js';
+import { keyOf } from './filter.js';
+
+/** What a step needs of its trigger. */
+export interface StepOwner {
+  readonly filter: Filter;
+  readonly values: readonly string[];
+}
+
+/** One action of one trigger, handed over to run. */
+export interface Step<T extends StepOwner> {
+  readonly live: T;
+  readonly action: Action;
+  /** Whether its end is recorded as done: not for a re-run at start-up of an action already done. */
+  readonly record: boolean;
+}
+
+/**
+ * One queue of groups per match, whose head is the group running. A group's steps start
+ * together, in their order (a trigger's immediate actions, as behaviour §2.3 starts them);
+ * the next group starts once every step of the one before has ended. So an unban handed over
+ * while its ban runs (a flush, an overdue unban at start-up, a short `after`) waits for the
+ * ban to end, and neither the concurrency limit, the executor's queue nor the kernel sets'
+ * batches can put one before the other: the second is not handed to them before the first
+ * has ended.
+ */
+export class Lanes<T extends StepOwner> {
+  readonly #queues = new Map<Filter, Map<string, Step<T>[][]>>();
+  readonly #run: (step: Step<T>, ended: () => void) => void;
+
+  /** `run` starts a step and calls `ended` once, when it has ended, whatever its outcome. */
+  constructor(run: (step: Step<T>, ended: () => void) => void) {
+    this.#run = run;
+  }
+
+  /** Runs the steps of `group`, all of one match, after every group of it handed over before. */
+  push(group: Step<T>[]): void {
+    const first = group[0];
+    if (first === undefined) return;
+    let byKey = this.#queues.get(first.live.filter);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#queues.set(first.live.filter, byKey);
+    }
+    const key = keyOf(first.live.values);
+    const queue = byKey.get(key);
+    if (queue !== undefined) {
+      queue.push(group);
+      return;
+    }
+    const fresh = [group];
+    byKey.set(key, fresh);
+    this.#start(fresh, byKey, key);
+  }
+
+  #start(queue: Step<T>[][], byKey: Map<string, Step<T>[][]>, key: string): void {
+    const group = queue[0]!;
+    let left = group.length;
+    const ended = (): void => {
+      if (--left > 0) return;
+      queue.shift();
+      if (queue.length > 0) this.#start(queue, byKey, key);
+      else {
+        byKey.delete(key);
+        if (byKey.size === 0) this.#queues.delete(group[0]!.live.filter);
+      }
+    };
+    for (const step of group) this.#run(step, once(ended));
+  }
+}
+
+function once(f: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    f();
+  };
+}
