@@ -601,3 +601,106 @@ describe('filter.match() of a struct filter', () => {
     assert.equal(filter.match('{"code":403,"ok":true}'), undefined);
   });
 });
+
+/** What scan() finds in a block: every match, in order. */
+function scanned(filter: Filter, block: string): (readonly string[])[] {
+  const found: (readonly string[])[] = [];
+  filter.scan(block, (values) => found.push(values));
+  return found;
+}
+
+/** The row's line three times in a block, with "\r\n" once, between lines that match nothing. */
+function blockOf(line: string): string {
+  return `${line}\nnothing here\r\n${line}\r\n\nx\n${line}`;
+}
+
+/** The same regex with no literal every match must hold: an alternative that never matches. */
+function literalFree(regex: string): string {
+  return `(?:${regex}|\\b\\B)`;
+}
+
+describe('filter.scan()', () => {
+  for (const row of ROWS) {
+    test(`filter.scan() gives ${row.name}, for each line of a block that holds it`, async () => {
+      const filter = await filterOf(row.patterns, { regex: row.regex });
+      const expected = row.match === null ? [] : [row.match, row.match, row.match];
+      assert.deepEqual(scanned(filter, blockOf(row.line)), expected);
+    });
+  }
+});
+
+describe('filter.scan() of regexes without a literal', () => {
+  for (const row of ROWS) {
+    test(`filter.scan() gives ${row.name}, with every line of the block tried`, async () => {
+      const filter = await filterOf(row.patterns, { regex: row.regex.map(literalFree) });
+      for (const regex of filter.regexes) assert.equal(regex.engine.literal, null);
+      const expected = row.match === null ? [] : [row.match, row.match, row.match];
+      assert.deepEqual(scanned(filter, blockOf(row.line)), expected);
+    });
+  }
+
+  test('filter.scan() tries every line when only one regex lacks a literal, first regex first', async () => {
+    const filter = await filterOf(IP, { regex: ['from <ip>', '^<ip>$'] });
+    assert.deepEqual(
+      filter.regexes.map((r) => r.engine.literal),
+      ['from ', null],
+    );
+    const block = '1.2.3.4\nfrom 5.6.7.8\r\n9.9.9.9 x\n10.1.1.1\r\nfrom 2001:db8::1';
+    assert.deepEqual(scanned(filter, block), [
+      ['1.2.3.4'],
+      ['5.6.7.8'],
+      ['10.1.1.1'],
+      ['2001:db8::1'],
+    ]);
+  });
+});
+
+describe('filter.scan() with literals', () => {
+  test('filter.scan() runs only the regexes whose literal the line holds, in order', async () => {
+    const filter = await filterOf(IP, { regex: ['from <ip>', 'via <ip>', 'to <ip>'] });
+    const block = [
+      'via 1.2.3.4',
+      'to 5.6.7.8 from 9.9.9.9',
+      'to 10.0.0.1 via 10.0.0.2',
+      'from nowhere via 10.0.0.3',
+      'nothing',
+      'to 10.0.0.4',
+    ].join('\n');
+    assert.deepEqual(scanned(filter, block), [
+      ['1.2.3.4'],
+      ['9.9.9.9'],
+      ['10.0.0.2'],
+      ['10.0.0.3'],
+      ['10.0.0.4'],
+    ]);
+  });
+
+  test('filter.scan() finds a line once whatever number of literals it holds', async () => {
+    const filter = await filterOf(IP, { regex: ['from <ip>', 'from <ip> via', 'via <ip>'] });
+    const block = 'from 1.2.3.4 via 5.6.7.8 via 9.9.9.9 from 2.2.2.2\nfrom 3.3.3.3';
+    assert.deepEqual(scanned(filter, block), [['1.2.3.4'], ['3.3.3.3']]);
+  });
+
+  test('filter.scan() of a block without any literal finds nothing, and of an empty block', async () => {
+    const filter = await filterOf(IP, { regex: ['from <ip>'] });
+    assert.deepEqual(scanned(filter, '1.2.3.4\nvia 5.6.7.8'), []);
+    assert.deepEqual(scanned(filter, ''), []);
+  });
+});
+
+describe('filter.scan() of a struct filter', () => {
+  test('filter.scan() of a struct filter matches every JSON line of a block', async () => {
+    const patterns = { ip: { type: 'ip', ignore: ['127.0.0.1'] } };
+    const options = { fields: { 'client.ip': { regex: '^<ip>$' } } };
+    const filter = await filterOf(patterns, { type: 'struct', options });
+    const block = [
+      '{"client":{"ip":"1.2.3.4"}}',
+      'not json',
+      '{"client":{"ip":"127.0.0.1"}}\r',
+      '{"client":{"ip":"2001:DB8::1"}}\r',
+      '{"client":{}}',
+      '{"client":{"ip":"5.6.7.8"}}',
+    ].join('\n');
+    assert.deepEqual(scanned(filter, block), [['1.2.3.4'], ['2001:db8::1'], ['5.6.7.8']]);
+  });
+});

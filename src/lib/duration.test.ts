@@ -42,6 +42,8 @@ describe('parseDuration()', () => {
   const invalid: readonly [string, string][] = [
     ['1.5h', 'fractions are not allowed, use a smaller unit'],
     ['1,5h', 'fractions are not allowed, use a smaller unit'],
+    ['12.5 min', 'fractions are not allowed, use a smaller unit'],
+    ['x1.5h', 'expected an integer followed by a unit, such as "48h" or "30 min"'],
     ['10', 'missing unit (ms, s, m, h or d)'],
     ['10x', 'unknown unit "x" (ms, s, m, h or d)'],
     ['2w', 'unknown unit "w" (ms, s, m, h or d)'],

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blockListOf, canonicalIp, cidrError, familyOf, isWholeAddress, maskIp } from './ip.js';
+import {
+  blankPartialAddresses,
+  blockListOf,
+  canonicalIp,
+  cidrError,
+  familyOf,
+  IP_REGEX,
+  isWholeAddress,
+  maskIp,
+} from './ip.js';
 
 describe('canonicalIp()', () => {
   const rows: readonly [string, string | undefined][] = [
@@ -34,6 +43,17 @@ describe('canonicalIp()', () => {
     ['::g', undefined],
     ['fe80::1%eth0', undefined],
     ['::ffff:1.2.3.256', undefined],
+    // The longest address there is: 45 characters.
+    ['0000:0000:0000:0000:0000:ffff:255.255.255.255', '255.255.255.255'],
+    ['1:2:3:4:5:6:7::', '1:2:3:4:5:6:7:0'],
+    ['1:2:3:4::5:6:7:8', undefined],
+    // Only ::ffff:0:0/96 is IPv4: one group off and it stays IPv6.
+    ['1:0:0:0:0:ffff:102:304', '1::ffff:102:304'],
+    ['0:1:0:0:0:ffff:102:304', '0:1::ffff:102:304'],
+    ['0:0:1:0:0:ffff:102:304', '::1:0:0:ffff:102:304'],
+    ['0:0:0:1:0:ffff:102:304', '::1:0:ffff:102:304'],
+    ['0:0:0:0:1:ffff:102:304', '::1:ffff:102:304'],
+    ['::fffe:102:304', '::fffe:102:304'],
     ['', undefined],
     ['localhost', undefined],
   ];
@@ -132,6 +152,7 @@ describe('isWholeAddress()', () => {
     ['rhost=[5.36.59.76].dsl.example.net', false],
     ['rhost=[5.36.59.76]. user', true],
     ['host [1.2.3.4]:22', true],
+    ['host:[1.2.3.4] port', true],
     ['x[1.2.3.4]', false],
     ['9.[1.2.3.4]', false],
     ['[1.2.3.4]5', false],
@@ -150,6 +171,68 @@ describe('isWholeAddress()', () => {
       const line =
         marked.slice(0, start) + marked.slice(start + 1, end + 1) + marked.slice(end + 2);
       assert.equal(isWholeAddress(line, start, end), whole);
+    });
+  }
+});
+
+describe('IP_REGEX', () => {
+  // The dialect's sources are plain enough for V8 here: each must match a whole address,
+  // its first match the longest (RE2 cannot backtrack to a longer one).
+  const rows: readonly [string, 'ipv4' | 'ipv6', boolean][] = [
+    ['0.0.0.0', 'ipv4', true],
+    ['255.255.255.255', 'ipv4', true],
+    ['249.199.99.9', 'ipv4', true],
+    ['256.1.1.1', 'ipv4', false],
+    ['1.2.3', 'ipv4', false],
+    ['01.2.3.4', 'ipv4', false],
+    ['1:2:3:4:5:6:7:8', 'ipv6', true],
+    ['ABCD:ef01:2345:6789:abcd:EF01:2345:6789', 'ipv6', true],
+    ['1:2:3:4:5:6:1.2.3.4', 'ipv6', true],
+    ['1:2::3:1.2.3.4', 'ipv6', true],
+    ['::ffff:1.2.3.4', 'ipv6', true],
+    ['::', 'ipv6', true],
+    ['::1', 'ipv6', true],
+    ['1::', 'ipv6', true],
+    ['1:2:3::4:5:6:7', 'ipv6', true],
+    ['12345::1', 'ipv6', false],
+    ['1:2:3:4:5:6:7', 'ipv6', false],
+    ['1.2.3.4', 'ipv6', false],
+  ];
+  for (const [text, family, whole] of rows) {
+    test(`IP_REGEX.${family} ${whole ? 'matches' : 'does not match'} ${text} whole, first`, () => {
+      const first = new RegExp(IP_REGEX[family]).exec(text)?.[0];
+      assert.equal(first === text, whole, `first match ${first}`);
+    });
+  }
+});
+
+describe('blankPartialAddresses()', () => {
+  const rows: readonly [string, string, string][] = [
+    ['a line without an address unchanged', 'no address here', 'no address here'],
+    [
+      'whole addresses unchanged',
+      'from 1.2.3.4 and [2001:db8::1]:22',
+      'from 1.2.3.4 and [2001:db8::1]:22',
+    ],
+    [
+      'a host name that starts like an address',
+      'rhost=5.36.59.76.dsl.example.net x',
+      `rhost=${'@'.repeat(26)} x`,
+    ],
+    ['a version of five numbers', 'v 1.2.3.4.5 then 9.9.9.9', 'v @@@@@@@@@ then 9.9.9.9'],
+    [
+      'each of several decoys, and nothing else',
+      'a 1.2.3.4x b 5.6.7.8y 1.1.1.1',
+      'a @@@@@@@@ b @@@@@@@@ 1.1.1.1',
+    ],
+    ['an IPv6 address inside a longer token', 'id=2001:db8::1:zz', 'id=@@@@@@@@@@@@@@'],
+    ['one-character tokens left alone', '1 : . 2', '1 : . 2'],
+  ];
+  for (const [name, line, blanked] of rows) {
+    test(`blankPartialAddresses() blanks ${name}`, () => {
+      const out = blankPartialAddresses(line);
+      assert.equal(out.length, line.length);
+      assert.equal(out.replaceAll('\u0000', '@'), blanked);
     });
   }
 });

@@ -4,12 +4,12 @@
 // They need root to switch users, and are skipped without it.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { type Config, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
-import { cliAs } from './clients.js';
+import { type Config, DEADLINE, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
+import { cliAs, type Run } from './clients.js';
 
 const ROOT = process.getuid?.() === 0;
 const skip = ROOT ? false : 'needs root to run commands as other users';
@@ -38,14 +38,32 @@ function envOf(sb: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts the daemon as `uid` in a sandbox that user may read (and write its state in);
- * resolves with its log once it has started, or fails with it.
+ * The argv of `unshare` that runs `argv` with the sandbox's `tmp/` as its `/tmp`, in a mount
+ * namespace of its own, so that a test of the default path under /tmp shares nothing with the
+ * machine's. The sandbox, itself under /tmp, is mounted again at its place in the new one.
+ */
+function ownTmp(sb: Sandbox, argv: string[]): string[] {
+  const tmp = sb.path('tmp');
+  mkdirSync(tmp, { mode: 0o777 });
+  chmodSync(tmp, 0o1777);
+  const place = relative('/tmp', sb.dir);
+  if (place.startsWith('..'))
+    return ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /tmp && exec "$@"', tmp, ...argv];
+  mkdirSync(join(tmp, place), { recursive: true });
+  const script = 'mount --bind "$1" "$0/$2" && mount --rbind "$0" /tmp && shift 2 && exec "$@"';
+  return ['--mount', '--', 'sh', '-c', script, tmp, sb.dir, place, ...argv];
+}
+
+/**
+ * Starts the daemon as `uid` in a sandbox that user may read (and write its state in),
+ * with the sandbox's `tmp/` as its `/tmp` with `ownTmp`; resolves with its log and pid once it has
+ * started, or fails with it.
  */
 async function startAs(
   t: TestContext,
   sb: Sandbox,
   uid: number,
-  o: { env: NodeJS.ProcessEnv; socket?: string },
+  o: { env: NodeJS.ProcessEnv; socket?: string; ownTmp?: boolean },
 ) {
   chmodSync(sb.dir, 0o755);
   mkdirSync(sb.path('state'), { recursive: true });
@@ -62,7 +80,9 @@ async function startAs(
     file,
   ];
   if (o.socket !== undefined) args.push('-s', o.socket);
-  const child = spawn('setpriv', args, {
+  const [program, argv] =
+    o.ownTmp === true ? ['unshare', ownTmp(sb, ['setpriv', ...args])] : ['setpriv', args];
+  const child = spawn(program, argv, {
     cwd: sb.dir,
     env: o.env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -81,7 +101,19 @@ async function startAs(
   await until('the daemon to start or exit', undefined, () =>
     /INFO {2}riposte \S+ started: /.test(log) || exited ? true : undefined,
   );
-  return { log: () => log, exited: () => exited };
+  return { log: () => log, exited: () => exited, pid: child.pid! };
+}
+
+/** A client command as `uid` in the mount namespace of process `pid` (its own /tmp). */
+function cliBeside(pid: number, uid: number, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const argv = [`--target=${pid}`, '--mount', '--', 'setpriv', `--reuid=${uid}`, `--regid=${uid}`];
+  argv.push('--clear-groups', process.execPath, MAIN, ...args);
+  return new Promise((done) => {
+    execFile('nsenter', argv, { env, timeout: DEADLINE }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      done({ code, stdout, stderr });
+    });
+  });
 }
 
 test('another user than root and the owner is refused: "permission denied"', {
@@ -149,14 +181,16 @@ test('without XDG_RUNTIME_DIR the default socket is /tmp/riposte-UID/riposte.soc
 }, async (t) => {
   const sb = sandbox(t);
   const uid = 4244;
-  const directory = `/tmp/riposte-${uid}`;
-  rmSync(directory, { recursive: true, force: true });
-  t.after(() => rmSync(directory, { recursive: true, force: true }));
-  const daemon = await startAs(t, sb, uid, { env: envOf(sb) });
-  assert.match(daemon.log(), new RegExp(`control socket ${directory}/riposte.sock; `));
-  const info = lstatSync(directory);
+  // The daemon and its client see the sandbox's tmp/ as /tmp: the test's own, not the machine's.
+  const daemon = await startAs(t, sb, uid, { env: envOf(sb), ownTmp: true });
+  assert.match(daemon.log(), new RegExp(`control socket /tmp/riposte-${uid}/riposte.sock; `));
+  const info = lstatSync(sb.path('tmp', `riposte-${uid}`));
   assert.deepEqual([info.uid, info.mode & 0o777], [uid, 0o700]);
-  assert.deepEqual(await cliAs(uid, ['show'], envOf(sb)), { code: 0, stdout: '{}\n', stderr: '' });
+  assert.deepEqual(await cliBeside(daemon.pid, uid, ['show'], envOf(sb)), {
+    code: 0,
+    stdout: '{}\n',
+    stderr: '',
+  });
 });
 
 test('a socket directory that belongs to another user is refused: they could replace the socket', {

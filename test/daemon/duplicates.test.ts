@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   type Config,
   inTime,
+  notLate,
   patiently,
   type Report,
   type Sandbox,
@@ -51,15 +52,21 @@ test('duplicates extend: a new trigger runs nothing now and moves the pending un
     inTime(start, delay);
     await daemon.waitLog('INFO  s.f: trigger 192.0.2.1 extends its pending actions');
     const report = await sb.show();
+    const shown = Date.now();
     inTime(second, delay);
     const moved = unbanDue(report, '192.0.2.1');
     assert.equal(moved.length, 1);
-    assert.ok(moved[0]! > first!, `due ${moved[0]} is not after ${first}`);
+    // The second trigger came between `second` and `shown`: its time + after, not the first's.
+    assert.ok(
+      moved[0]! >= second + delay && moved[0]! <= shown + delay,
+      `due ${moved[0]}, not within [${second}, ${shown}] + ${delay} ms (first due ${first})`,
+    );
     const lines = await daemon.waitFile('actions.log', (l) => l.some((x) => x.startsWith('unban')));
     assert.deepEqual(lines.slice(0, 2), ['ban 192.0.2.1', 'marker 1']);
     const [word, ip, at] = lines[2]!.split(' ');
     assert.deepEqual([word, ip], ['unban', '192.0.2.1']);
     assert.ok(Number(at) >= moved[0]!, `unban ran at ${at}, before its moved due time ${moved[0]}`);
+    notLate(Number(at), moved[0]!, delay);
     // Once nothing is pending, a trigger is a first trigger again.
     input.write('fail from 192.0.2.1');
     await sb.mark(input, daemon);
@@ -108,5 +115,7 @@ test('duplicates rerun: every action runs again, and the earlier pending ones st
     const ran = lines.slice(4).map((l) => Number(l.split(' ')[2]));
     const sorted = [...due].sort((a, b) => a - b);
     assert.ok(ran[0]! >= sorted[0]! && ran[1]! >= sorted[1]!, `ran at ${ran}, due at ${sorted}`);
+    notLate(ran[0]!, sorted[0]!, delay);
+    notLate(ran[1]!, sorted[1]!, delay);
   });
 });

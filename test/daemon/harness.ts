@@ -424,6 +424,24 @@ export class TooSlow extends Error {
 }
 
 /**
+ * `RIPOSTE_STRICT_TIMING=1` (CI sets it): a timed scenario that is too slow for its delays
+ * fails at once instead of running again with longer ones, so that a daemon that became slow
+ * is seen rather than waited for. Without it a busy machine only makes the tests slower.
+ */
+export const STRICT_TIMING = process.env['RIPOSTE_STRICT_TIMING'] === '1';
+
+/** The factors a timed scenario's delays are run with, in turn, while it is too slow. */
+export const DELAY_FACTORS: readonly number[] = STRICT_TIMING ? [1] : [1, 3, 9];
+
+/** What a TooSlow on the last try says: why the scenario is not run again. */
+export function lastTry(error: TooSlow): Error {
+  if (!STRICT_TIMING) return error;
+  return new TooSlow(
+    `${error.message} (RIPOSTE_STRICT_TIMING=1: not run again with longer delays)`,
+  );
+}
+
+/**
  * Throws TooSlow when `delay` ms have passed since `start` (a Date.now() taken before the
  * events that started the delay): a test calls it before asserting what must happen before
  * a delayed action runs, or a count expires. Everything the daemon did between `start` and
@@ -435,21 +453,34 @@ export function inTime(start: number, delay: number): void {
 }
 
 /**
+ * Throws TooSlow when an action that ran at `at` (ms since the epoch) was due at `due` and
+ * ran more than half its `delay` (and at least a second) late: the bound is generous, but a
+ * timer that fires late by as much as its delay fails at every factor of DELAY_FACTORS.
+ */
+export function notLate(at: number, due: number, delay: number): void {
+  const slack = Math.max(1000, delay / 2);
+  if (at - due > slack)
+    throw new TooSlow(`ran ${at - due} ms after its due time, over ${slack} ms`);
+}
+
+/**
  * Runs a timed scenario in a new sandbox with `delay` ms, then 3 and 9 times as long while
- * it throws TooSlow: tests use short delays, and a slow machine only makes them slower.
+ * it throws TooSlow: tests use short delays, and a slow machine only makes them slower
+ * (see STRICT_TIMING).
  */
 export async function patiently(
   t: TestContext,
   delay: number,
   scenario: (sb: Sandbox, delay: number) => Promise<void>,
 ): Promise<void> {
-  for (const factor of [1, 3, 9]) {
+  for (const factor of DELAY_FACTORS) {
     const sb = sandbox(t);
     try {
       await scenario(sb, delay * factor);
       return;
     } catch (error) {
-      if (!(error instanceof TooSlow) || factor === 9) throw error;
+      if (!(error instanceof TooSlow)) throw error;
+      if (factor === DELAY_FACTORS.at(-1)) throw lastTry(error);
       t.diagnostic(
         `too slow with a delay of ${delay * factor} ms (${error.message}): again, slower`,
       );

@@ -184,3 +184,46 @@ test('the log shows matches, triggers and action runs at INFO, and every line re
   input.write('no match here');
   await debug.waitLog('DEBUG stream s: no match here');
 });
+
+test('a filter with literals, one without and a struct filter each find their lines in one block', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const record = (name: string) => ({
+    ban: { cmd: sb.cmd('record', 'actions.log', name, '<ip>') },
+  });
+  const daemon = await sb.started(
+    sb.fifoConfig({
+      literal: { regex: ['fail from <ip>'], actions: record('literal') },
+      // No text every match holds: every line of a block is tried.
+      free: { regex: ['^[dr]e\\w+ <ip>$'], actions: record('free') },
+      json: {
+        type: 'struct',
+        options: { lang: 'json', fields: { 'client.ip': { regex: '^<ip>$' } } },
+        actions: record('json'),
+      },
+    }),
+  );
+  // One write: the stream reads the lines as one block.
+  input.write(
+    'refused 192.0.2.1',
+    'sshd: fail from 192.0.2.2',
+    '{"client":{"ip":"192.0.2.3"}}',
+    'nothing to see',
+    'denied 192.0.2.4\r',
+    'fail from 192.0.2.5 and refused 192.0.2.6',
+    '{"client":{"ip":"192.0.2.7"},"msg":"fail from 192.0.2.8"}',
+  );
+  await sb.mark(input, daemon);
+  // Each filter takes the block in turn: the order is per filter, not per line.
+  const lines = sb.lines('actions.log');
+  assert.equal(lines.at(-1), 'marker 1');
+  assert.deepEqual(lines.slice(0, -1).sort(), [
+    'free 192.0.2.1',
+    'free 192.0.2.4',
+    'json 192.0.2.3',
+    'json 192.0.2.7',
+    'literal 192.0.2.2',
+    'literal 192.0.2.5',
+    'literal 192.0.2.8',
+  ]);
+});

@@ -30,9 +30,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 
 /** Lays out a new, empty file: version 1, then every step. */
 export function createSchema(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
+  // Before the journal mode: switching to WAL writes the file's header, after which SQLite
+  // ignores a change of auto_vacuum (and compaction would give nothing back).
+  db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('auto_vacuum = INCREMENTAL');
   db.transaction(() => {
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.exec(TABLES);

@@ -155,7 +155,8 @@ export class Store implements StateWrites {
     this.commit();
     // Without its reserve, the file keeps the room it has: what it gave back would be taken.
     if (!this.#reserve.present) return;
-    this.#db.pragma('incremental_vacuum');
+    // exec, not pragma(): the pragma frees one page each time it is stepped, and pragma() steps once.
+    this.#db.exec('PRAGMA incremental_vacuum');
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 

@@ -1,0 +1,80 @@
+// StrykerJS on riposte's core modules, one source file per run (`npm run mutation`, see
+// scripts/mutation.mjs and docs/mutation.md). Receives the file to mutate in MUTATION_TARGET;
+// Stryker instruments the TypeScript source in a sandbox, compiles it there with `tsc`, and
+// runs the compiled unit tests that cover the file, as TAP, with node's own test runner;
+// MUTATION_CONCURRENCY sets how many test processes run at once, MUTATION_LINES which lines.
+
+/** Each mutated file and the unit tests that cover it (their sources; the compiled ones run). */
+export const TARGETS = {
+  'src/concepts/pattern.ts': [
+    'src/concepts/pattern.test.ts',
+    'src/concepts/filter.test.ts',
+    'src/concepts/config.test.ts',
+  ],
+  'src/concepts/filter.ts': ['src/concepts/filter.test.ts', 'src/concepts/config.test.ts'],
+  'src/concepts/action.ts': ['src/concepts/config.test.ts', 'src/concepts/action.test.ts'],
+  'src/concepts/config.ts': ['src/concepts/config.test.ts', 'src/concepts/plugin.test.ts'],
+  'src/daemon/filter.ts': ['src/daemon/filter.test.ts'],
+  'src/daemon/scheduler.ts': ['src/daemon/scheduler.test.ts'],
+  'src/daemon/state/store.ts': ['src/daemon/state/store.test.ts'],
+  'src/daemon/state/writes.ts': ['src/daemon/state/store.test.ts'],
+  'src/daemon/state/rows.ts': ['src/daemon/state/store.test.ts'],
+  'src/daemon/state/schema.ts': ['src/daemon/state/store.test.ts'],
+  'src/daemon/state/sqlite.ts': ['src/daemon/state/store.test.ts'],
+  'src/daemon/state/memory.ts': ['src/daemon/scheduler.test.ts', 'src/daemon/filter.test.ts'],
+  'src/lib/lines.ts': ['src/lib/lines.test.ts'],
+  'src/lib/ip.ts': ['src/lib/ip.test.ts'],
+  'src/lib/duration.ts': ['src/lib/duration.test.ts'],
+  'src/lib/regex/engine.ts': ['src/lib/regex/engine.test.ts', 'src/lib/regex/index.test.ts'],
+};
+
+/** The compiled test file of a test source: where `tsc` writes it in the sandbox. */
+export function compiled(source) {
+  return `dist/${source.replace(/\.ts$/, '.js')}`;
+}
+
+/** The name of a target's reports: `src/daemon/state/store.ts` → `daemon-state-store`. */
+export function reportName(target) {
+  return target
+    .replace(/^src\//, '')
+    .replace(/\.ts$/, '')
+    .replaceAll('/', '-');
+}
+
+const target = process.env.MUTATION_TARGET ?? '';
+const tests = TARGETS[target];
+/** MUTATION_LINES=60-223 mutates only those lines of the file (a part measured on its own). */
+const lines = process.env.MUTATION_LINES;
+
+export default tests === undefined
+  ? { mutate: [] }
+  : {
+      mutate: [lines === undefined ? target : `${target}:${lines}`],
+      testRunner: 'tap',
+      tap: {
+        testFiles: tests.map(compiled),
+        // The TAP reporter whatever stdout is; a failing file stops at its first failure.
+        nodeArgs: ['--test-reporter=tap'],
+        forceBail: true,
+      },
+      buildCommand: 'npm run build',
+      coverageAnalysis: 'perTest',
+      // Stryker's default is one process less than the cores; MUTATION_CONCURRENCY overrides it.
+      ...(process.env.MUTATION_CONCURRENCY === undefined
+        ? {}
+        : { concurrency: Number(process.env.MUTATION_CONCURRENCY) }),
+      // The machine is shared and small: a mutant counts as a timeout only when it is far
+      // slower than the tests were, not because a neighbour was busy.
+      timeoutMS: 20_000,
+      timeoutFactor: 2,
+      reporters: ['clear-text', 'progress', 'json', 'html'],
+      jsonReporter: { fileName: `reports/mutation/${reportName(target)}.json` },
+      htmlReporter: { fileName: `reports/mutation/${reportName(target)}.html` },
+      clearTextReporter: { allowColor: false, logTests: false },
+      // The tsconfig is read by Stryker only to rewrite paths that leave the project, which
+      // riposte's do not; its rewriter needs the TypeScript API that the native compiler lacks.
+      tsconfigFile: 'tsconfig.stryker-absent.json',
+      ignorePatterns: ['dist', 'build', 'reports', 'bench/results', 'demo-state', '*.tgz'],
+      tempDirName: '.stryker-tmp',
+      cleanTempDir: 'always',
+    };
