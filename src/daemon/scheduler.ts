@@ -36,7 +36,7 @@ export { type Live, pendingActions } from './triggers.js';
 
 /**
  * Starts one action for a match and calls `done` when it has finished, whatever its outcome;
- * `trigger` is the id of the trigger it belongs to.
+ * `trigger` is the id of the trigger it belongs to, `time` the time it happened.
  */
 export type RunAction = (
   filter: Filter,
@@ -44,6 +44,7 @@ export type RunAction = (
   values: readonly string[],
   done: () => void,
   trigger: number,
+  time: number,
 ) => void;
 
 export class Scheduler {
@@ -132,6 +133,45 @@ export class Scheduler {
     }
     this.#runEarly(flushed.map(({ live }) => [live, () => true] as const));
     return flushed;
+  }
+
+  /**
+   * A reload: each trigger with pending actions goes on under its filter's new definition
+   * (`next`, by the old definition; absent: the filter was removed). Its pending actions keep
+   * their due times and run as now defined, in its lane as before (lanes.ts knows a match by
+   * its filter's id and its values by name, which a reload keeps). One whose action was
+   * removed, or whose new family restriction excludes the match, is dropped, as revive.ts
+   * drops it at a restart; so are those of removed filters, and those of a trigger whose
+   * values `reorder` cannot give in the new patterns' order. Actions added to a filter are for
+   * later triggers. What runs or waits for its turn goes on as it was handed over. Returns the
+   * pending actions dropped.
+   */
+  reconfigure(
+    next: ReadonlyMap<Filter, Filter>,
+    reorder: (from: Filter, to: Filter, values: readonly string[]) => readonly string[] | undefined,
+  ): number {
+    const before = this.#pending;
+    for (const live of this.pending()) {
+      const to = next.get(live.filter);
+      const values = to === undefined ? undefined : reorder(live.filter, to, live.values);
+      const pending = pendingActions(live);
+      for (let i = 0; i < live.due.length; i++) this.#take(live, i);
+      if (to !== undefined && values !== undefined) {
+        live.filter = to;
+        live.values = values;
+        live.due.splice(0, live.due.length, ...to.actions.map(() => Number.NaN));
+        for (const action of to.actions) {
+          const due = pending.get(action.name);
+          if (due !== undefined && familyAllows(action, values))
+            this.#setPending(live, action, due);
+        }
+        // Its heap entry stays at its old earliest due time, which is no later than the new one.
+        if (live.pendingCount > 0 && live.phase === 'stored')
+          this.#dues.queue(live, earliest(live));
+      }
+      this.#settle(live);
+    }
+    return before - this.#pending;
   }
 
   /** Triggers with pending actions, for `show`. */
@@ -301,7 +341,7 @@ export class Scheduler {
       ended();
       if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
     };
-    if (runs) this.#run(live.filter, action, live.values, end, live.id);
+    if (runs) this.#run(live.filter, action, live.values, end, live.id, live.time);
     else end();
   }
 

@@ -8,8 +8,9 @@ import { keyOf } from './filter.js';
 
 export interface Live {
   readonly id: number;
-  readonly filter: Filter;
-  readonly values: readonly string[];
+  /** Replaced by its new definition at a reload, with the values in its pattern order. */
+  filter: Filter;
+  values: readonly string[];
   readonly time: number;
   /** Due time of each of the filter's actions (same index) still pending; NaN otherwise. */
   readonly due: number[];
@@ -117,5 +118,7 @@ export class ByMatch {
         : [entry];
     if (rest.length === 0) byValue.delete(key);
     else byValue.set(key, rest.length === 1 ? rest[0]! : rest);
+    // A filter replaced by a reload must not stay as a key.
+    if (byValue.size === 0) this.#byFilter.delete(live.filter);
   }
 }
