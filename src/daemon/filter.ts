@@ -55,8 +55,8 @@ export class FilterRuntime {
       const values = valuesOf(key, before);
       this.#stored.changed(key, values);
       dropExpired(times, o.now - filter.retryperiod);
-      const kept =
-        filter.retry > 1 && times.length > 0 ? (o.accept?.(values) ?? values) : undefined;
+      const keeps = filter.retry > 1 && times.length > 0;
+      const kept = !keeps ? undefined : o.accept === undefined ? values : o.accept(values);
       if (kept === undefined) {
         dropped++;
         continue;

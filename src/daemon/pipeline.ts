@@ -118,7 +118,10 @@ export class Pipeline {
  * from the pattern of the same name and must be a value of the new pattern (its canonical
  * form), not ignored by it; undefined when one is not.
  */
-function acceptor(from: Filter, to: Filter): (values: readonly string[]) => string[] | undefined {
+export function acceptor(
+  from: Filter,
+  to: Filter,
+): (values: readonly string[]) => string[] | undefined {
   return (values) => {
     const kept: string[] = [];
     for (const p of to.patterns) {
@@ -141,7 +144,7 @@ function accepted(p: Pattern, text: string | undefined): string | undefined {
  * undoes what was banned, whatever the new ignore rules say); undefined when a new pattern
  * has no value in the old ones.
  */
-function reorder(
+export function reorder(
   from: Filter,
   to: Filter,
   values: readonly string[],

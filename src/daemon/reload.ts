@@ -124,7 +124,10 @@ function filterChanges(from: Filter, to: Filter): string[] {
   const a = countingOf(from);
   const b = countingOf(to);
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => !same(a[k], b[k]));
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number';
+  return [...keys]
+    .filter((k) => !same(a[k], b[k]))
+    .map((k) => (scalar(a[k]) && scalar(b[k]) ? `${k} ${a[k]} → ${b[k]}` : k));
 }
 
 function actionChanges(from: Filter, to: Filter): string[] {
