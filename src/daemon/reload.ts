@@ -168,10 +168,6 @@ function topLevelChanges(current: Config, next: Config): string[] {
     if (!same(current[key], next[key]))
       lines.push(`${key} commands changed: they run at the next ${key}, not now`);
   }
-  if (!same(current.metrics, next.metrics))
-    lines.push(
-      `metrics: ${next.metrics === null ? 'no longer served' : `served on ${next.metrics.text}`}`,
-    );
   return lines;
 }
 

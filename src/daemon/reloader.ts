@@ -145,7 +145,14 @@ export class Reloader {
       if (metrics !== this.#metrics) await metrics?.close();
       return refused([(error as Error).message], warnings);
     }
-    if (metrics !== this.#metrics) await this.#metrics?.close();
+    if (metrics !== this.#metrics) {
+      await this.#metrics?.close();
+      changes.push(
+        metrics === undefined
+          ? 'metrics: no longer served'
+          : `metrics: served on ${metrics.address}`,
+      );
+    }
     this.#metrics = metrics;
     const { stop, start } = pipeline.apply(next, plan);
     daemon.applied(next);
