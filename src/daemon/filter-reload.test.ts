@@ -147,6 +147,25 @@ describe('FilterRuntime.reconfigure()', () => {
     assert.deepEqual(countsOf(runtime), { '1.2.3.4': 1 });
   });
 
+  test('drops the counts of networks of a mask that changed, and of regex values the new regex refuses', async () => {
+    const masked = await filterOf({ ip: { type: 'ip', ipv4mask: 24 } }, COUNTING);
+    const { runtime } = counted(masked, { '192.0.2.0/24': [1] });
+    assert.deepEqual(countsOf(runtime), { '192.0.2.0/24': 1 });
+    assert.equal(
+      reload(runtime, await filterOf({ ip: { type: 'ip', ipv4mask: 16 } }, COUNTING)),
+      1,
+    );
+    const users = { user: { regex: '[a-z]+' } };
+    const byUser = await filterOf(users, { ...COUNTING, regex: ['user <user>'] });
+    const named = counted(byUser, { root: [1], bob: [2] });
+    const lower = await filterOf(
+      { user: { regex: 'r[a-z]+' } },
+      { ...COUNTING, regex: ['user <user>'] },
+    );
+    assert.equal(reload(named.runtime, lower), 1);
+    assert.deepEqual(countsOf(named.runtime), { root: 1 });
+  });
+
   test('drops every count when a pattern of the filter has no value in the old counts', async () => {
     const from = await filterOf({ ...IP, user: { regex: '\\w+' } }, COUNTING);
     const { runtime } = counted(from, { '1.2.3.4': [1] });

@@ -115,8 +115,9 @@ export class Pipeline {
 
 /**
  * How a count of `from` becomes one of `to` when the patterns changed: each value is taken
- * from the pattern of the same name and must be a value of the new pattern (its canonical
- * form), not ignored by it; undefined when one is not.
+ * from the pattern of the same name and must be a value of the new pattern, checked whole as
+ * any value from outside a capture (Pattern.accept), not ignored by it; it is counted under
+ * its canonical form (a new mask makes it its network). Undefined when one is not.
  */
 export function acceptor(
   from: Filter,
@@ -135,7 +136,7 @@ export function acceptor(
 
 function accepted(p: Pattern, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const valued = p.value(text);
+  const valued = p.accept(text);
   return valued !== undefined && 'value' in valued ? valued.value : undefined;
 }
 
