@@ -140,7 +140,12 @@ function renderStreams(out: Exposition, streams: MetricsSnapshot['streams']): vo
     out.family(name, type, help);
     for (const { name: stream, status } of streams) out.sample({ stream }, value(status));
   };
-  each('riposte_stream_lines_total', 'counter', 'Lines read from the stream.', (st) => st.lines);
+  each(
+    'riposte_stream_lines_total',
+    'counter',
+    'Lines read from the stream since the metrics are served.',
+    (st) => st.lines,
+  );
   each(
     'riposte_stream_read_bytes_total',
     'counter',

@@ -7,7 +7,6 @@
 import type { Config } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import type { Pattern } from '../concepts/pattern.js';
-import type { Stream } from '../concepts/stream.js';
 import { log } from '../lib/log.js';
 import { FilterRuntime, type OnTrigger } from './filter.js';
 import { type ReloadPlan, samePatterns } from './reload.js';
@@ -32,7 +31,7 @@ export class Pipeline {
 
   constructor(config: Config, deps: PipelineDeps) {
     this.#deps = deps;
-    this.#build(config.streams, new Map(), new Map());
+    this.#build(config, new Map(), new Map());
   }
 
   get filters(): readonly FilterRuntime[] {
@@ -83,13 +82,16 @@ export class Pipeline {
     const keptStreams = new Map(plan.keptStreams.map(({ to }) => [to.name, streams.get(to.name)!]));
     const stop = plan.stopStreams.map((s) => streams.get(s.name)!);
     const before = new Set(this.#streams);
-    this.#build(next.streams, kept, keptStreams);
+    this.#build(next, kept, keptStreams);
     return { stop, start: this.#streams.filter((s) => !before.has(s)) };
   }
 
-  /** Runtimes for `streams`, reusing those given (kept by a reload) by filter id and stream name. */
+  /**
+   * Runtimes for the configuration's streams, reusing those given (kept by a reload) by filter
+   * id and stream name; they count lines when the metrics are served.
+   */
   #build(
-    streams: readonly Stream[],
+    config: Config,
     keptFilters: ReadonlyMap<string, FilterRuntime>,
     keptStreams: ReadonlyMap<string, StreamRuntime>,
   ): void {
@@ -97,7 +99,7 @@ export class Pipeline {
     const filters: FilterRuntime[] = [];
     const runtimes: StreamRuntime[] = [];
     this.virtual.clear();
-    for (const stream of streams) {
+    for (const stream of config.streams) {
       const own = stream.filters.map(
         (f) => keptFilters.get(idOf(f)) ?? new FilterRuntime(f, { store, onTrigger }),
       );
@@ -105,6 +107,7 @@ export class Pipeline {
       let runtime = keptStreams.get(stream.name);
       if (runtime === undefined) runtime = new StreamRuntime(stream, { filters: own, onFinished });
       else runtime.reconfigure(stream, own);
+      runtime.countLines = config.metrics !== null;
       runtimes.push(runtime);
       if (stream.type === 'virtual') this.virtual.set(stream.name, runtime);
     }
