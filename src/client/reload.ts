@@ -1,6 +1,7 @@
 // `riposte reload`: asks the running daemon to read its configuration again and apply it
 // without a restart. Receives the socket path; sends what changed to stdout, and the
-// warnings and every error to stderr; exit status 1 when the configuration was not applied.
+// warnings and every error to stderr; exit status 1 when the configuration was not applied,
+// or a stream of it could not be started.
 
 import { UsageError } from '../lib/errors.js';
 import { request } from './request.js';
@@ -19,5 +20,7 @@ export async function reload(socket: string): Promise<number> {
   }
   const changes = r.changes.length === 0 ? ['nothing changed'] : r.changes;
   process.stdout.write(`reloaded ${r.config}:\n${changes.map((c) => `  ${c}\n`).join('')}`);
-  return 0;
+  if (r.errors.length === 0) return 0;
+  process.stderr.write(`riposte: reloaded, but ${r.errors.length} stream(s) could not start\n`);
+  return 1;
 }

@@ -73,7 +73,13 @@ export class Reloader {
   }
 
   request(why: string): Promise<ReloadReport> {
-    const report = this.#queue.then(() => this.#reload(why));
+    const report = this.#queue
+      .then(() => this.#reload(why))
+      .catch((error: Error) => {
+        // A fault of riposte's own, not of the configuration: said, and the daemon goes on.
+        log('ERROR', `reload: internal error: ${error.stack ?? error.message}`);
+        return this.#refused(this.#d.path, [`internal error: ${error.message}`], []);
+      });
     this.#queue = report.then(
       (r) => this.#count(r.applied),
       () => this.#count(false),
@@ -116,13 +122,8 @@ export class Reloader {
 
   async #apply(path: string): Promise<ReloadReport> {
     const { daemon, sets, pipeline } = this.#d;
-    const refused = (errors: readonly string[], warnings: readonly string[] = []) => ({
-      config: path,
-      applied: false,
-      errors,
-      warnings,
-      changes: [],
-    });
+    const refused = (errors: readonly string[], warnings: readonly string[] = []) =>
+      this.#refused(path, errors, warnings);
     const stopping = ['riposte is shutting down'];
     if (daemon.stopping()) return refused(stopping);
     const loaded = await loadConfig(path);
@@ -163,6 +164,10 @@ export class Reloader {
       await stream.start().catch((error: Error) => errors.push(error.message));
     }
     return { config: path, applied: true, errors, warnings, changes };
+  }
+
+  #refused(path: string, errors: readonly string[], warnings: readonly string[]): ReloadReport {
+    return { config: path, applied: false, errors, warnings, changes: [] };
   }
 
   #count(applied: boolean): void {

@@ -4,6 +4,7 @@
 // out with every error reported, what a reload refuses, and reloads asked at once.
 
 import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { type Config, type Sandbox, sandbox, sleep } from './harness.js';
 
@@ -172,6 +173,38 @@ test('a reload keeps a stream whose command is the same, restarts a changed one,
   // The stream kept still feeds its filters.
   input.write('fail 4.4.4.4', 'fail 4.4.4.4', 'fail 4.4.4.4');
   await daemon.waitFile('actions.log', (l) => l.includes('ban 4.4.4.4'));
+});
+
+test('a reload applied whose new stream cannot start says so, and exits with status 1', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const daemon = await sb.started(config(sb));
+  // An executable file that no kernel can run: found in PATH, refused by exec.
+  const broken = sb.path('broken-stream');
+  writeFileSync(broken, '#!/riposte/no/such/interpreter\n');
+  chmodSync(broken, 0o755);
+  const first = config(sb);
+  const streams = first['streams'] as Config;
+  const r = await reload(sb, {
+    ...first,
+    streams: {
+      ...streams,
+      new: {
+        cmd: [broken],
+        filters: { x: { regex: ['x <ip>'], actions: { a: { cmd: ['true'] } } } },
+      },
+    },
+  });
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /\n {2}stream new added: started\n/);
+  assert.match(r.stderr, /^error: cannot start stream new: .*broken-stream.*$/m);
+  assert.match(r.stderr, /riposte: reloaded, but 1 stream\(s\) could not start/);
+  await daemon.waitLog(/ERROR reload: cannot start stream new/);
+  const status = JSON.parse((await sb.cli('status', '-f', 'json')).stdout) as {
+    streams: Record<string, { state: string }>;
+  };
+  assert.equal(status.streams['new']?.state, 'stopped');
+  assert.equal(status.streams['s']?.state, 'running');
 });
 
 test('a reload with a broken file keeps the configuration in use and reports every error', async (t) => {
