@@ -263,6 +263,23 @@ test('SIGHUP reloads as riposte reload does: applied, or refused with the errors
   assert.ok(daemon.running);
 });
 
+test('start commands do not run at a reload; the stop commands of the new configuration run at shutdown', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const commands = (word: string) => ({
+    start: [sb.cmd('record', 'commands.log', `start-${word}`)],
+    stop: [sb.cmd('record', 'commands.log', `stop-${word}`)],
+  });
+  const daemon = await sb.started(config(sb, { extra: commands('first') }));
+  const r = await reload(sb, config(sb, { extra: commands('second') }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n {2}start commands changed: they run at the next start, not now\n/);
+  assert.match(r.stdout, /\n {2}stop commands changed: they run at the next stop, not now\n/);
+  assert.deepEqual(sb.lines('commands.log'), ['start-first']);
+  assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
+  assert.deepEqual(sb.lines('commands.log'), ['start-first', 'stop-second']);
+});
+
 test('a reload refuses another state directory, and keeps the one in use', async (t) => {
   const sb = sandbox(t);
   sb.fifo();
