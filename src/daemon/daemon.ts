@@ -5,7 +5,6 @@
 // signals and requests; sends the exit status, and its life to systemd.
 
 import type { Config } from '../concepts/config.js';
-import type { Filter } from '../concepts/filter.js';
 import { StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
@@ -16,6 +15,7 @@ import type { Notifier } from './notify.js';
 import { ActionOutcomes } from './outcomes.js';
 import { Pipeline } from './pipeline.js';
 import { Reloader } from './reloader.js';
+import { restoreState } from './restore.js';
 import { ActionRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { KernelSets } from './sets.js';
@@ -165,7 +165,11 @@ export class Daemon {
     }
     if (this.#stopping !== undefined) return false;
     try {
-      this.#restore();
+      restoreState({
+        store: this.#store,
+        filters: this.#pipeline.filters,
+        scheduler: this.#scheduler,
+      });
     } catch (error) {
       if (!(error instanceof StateError)) throw error;
       log('ERROR', `cannot start: ${error.message}`);
@@ -183,73 +187,6 @@ export class Daemon {
     if (this.#stopping !== undefined) return false;
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_EVERY);
     this.#armCompaction();
-    return true;
-  }
-
-  /** §2.5: counts and triggers back from the store, those of removed filters dropped. */
-  #restore(): void {
-    const byId = new Map(
-      this.#pipeline.filters.map((f) => [`${f.filter.stream}\0${f.filter.name}`, f]),
-    );
-    const dropped = this.#store.dropFilters((stream, filter) => byId.has(`${stream}\0${filter}`));
-    for (const { stream, filter } of dropped) {
-      log(
-        'INFO',
-        `state: dropped the state of filter ${stream}.${filter}, which is no longer in the configuration`,
-      );
-    }
-    const loaded = this.#store.load();
-    const now = Date.now();
-    const counts = loaded.counts.filter((c) => {
-      const runtime = byId.get(`${c.stream}\0${c.filter}`);
-      if (runtime === undefined) return false;
-      if (this.#valid('count', runtime.filter, c.values)) return true;
-      // With no times, it is forgotten, in the state file too.
-      runtime.restore(c.values, [], now);
-      return false;
-    });
-    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c.times, now);
-    const triggers = loaded.triggers.filter((t) => {
-      const runtime = byId.get(`${t.stream}\0${t.filter}`);
-      if (runtime === undefined) return false;
-      if (this.#valid('trigger', runtime.filter, t.values)) return true;
-      this.#store.forgetTrigger(t.id);
-      return false;
-    });
-    for (const t of triggers)
-      this.#scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
-    this.#scheduler.restored();
-    if (triggers.length + counts.length > 0) {
-      log(
-        'INFO',
-        `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s), and ${counts.length} count(s)`,
-      );
-    }
-  }
-
-  /**
-   * Whether stored values are a match of the filter: one value of each of its patterns, as
-   * `trigger` checks them. The state file is input too (edited, damaged, or written under
-   * other patterns), and what it holds reaches actions; what fails is dropped and logged.
-   */
-  #valid(what: string, filter: Filter, values: readonly unknown[]): boolean {
-    const drop = (why: string): false => {
-      log(
-        'ERROR',
-        `state: dropped a ${what} of filter ${filter.stream}.${filter.name} from ${this.#store.path}: ${why}`,
-      );
-      return false;
-    };
-    const patterns = filter.patterns;
-    if (values.length !== patterns.length)
-      return drop(
-        `${JSON.stringify(values)} has ${values.length} value(s), not one per pattern (${patterns.map((p) => p.name).join(', ') || 'none'})`,
-      );
-    for (const [i, p] of patterns.entries()) {
-      const value = values[i];
-      if (typeof value !== 'string' || p.accept(value) === undefined)
-        return drop(`${JSON.stringify(value)} is not a value of pattern "${p.name}"`);
-    }
     return true;
   }
 
