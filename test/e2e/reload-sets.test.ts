@@ -1,12 +1,13 @@
 // End-to-end: a reload of the built-in `nftables` and `ipset` types, riposte in a network
 // namespace of its own with the real nft, ipset and iptables: a set whose options changed is
 // made again with the addresses it holds (and its rules follow), a set no longer used is
-// destroyed, a new one is created; pending unbans and counts are kept, new bans go on, and
-// the stop leaves nothing.
+// destroyed, a new one is created; pending unbans and counts are kept, new bans go on, the
+// metrics count each set's addresses, and the stop leaves nothing.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { get } from 'node:http';
 import { type TestContext, test } from 'node:test';
 import { type Config, type Daemon, PATTERNS, type Sandbox, sandbox } from '../daemon/harness.js';
 import { which } from './net.js';
@@ -107,8 +108,25 @@ function config(
         actions: { ban: { type: kind, options: { set: o.other, version: 'ipv4' } } },
       },
     },
-    { patterns: PATTERNS },
+    { patterns: PATTERNS, metrics: { listen: sb.path('metrics.sock') } },
   );
+}
+
+/** `riposte_kernel_set_addresses` of each set, as a scrape of the metrics socket gives it. */
+async function addressesMetric(sb: Sandbox): Promise<Record<string, number>> {
+  const body = await new Promise<string>((resolve, reject) => {
+    get({ socketPath: sb.path('metrics.sock'), path: '/metrics' }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (t: string) => {
+        text += t;
+      });
+      response.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+  const found: Record<string, number> = {};
+  for (const m of body.matchAll(/^riposte_kernel_set_addresses\{type="\w+",set="(\w+)"\} (\d+)$/gm))
+    found[m[1]!] = Number(m[2]);
+  return found;
 }
 
 async function banned(daemon: Daemon, sb: Sandbox, count: number): Promise<void> {
@@ -132,6 +150,7 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
     bansv6: ['2001:db8::1'],
     old: ['198.51.100.1'],
   });
+  assert.deepEqual(await addressesMetric(sb), { bansv4: 2, bansv6: 1, old: 1 });
   const pending = await sb.show();
   // A reload that changes nothing leaves the sets as they are, their members too.
   const same = await sb.cli('reload');
@@ -151,6 +170,7 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
   ])
     assert.ok(applied.stdout.split('\n').includes(line), `${line}\n${applied.stdout}`);
   assert.deepEqual(sets(ns, kind), { bans: ['192.0.2.1', '192.0.2.2'], new: [] });
+  assert.deepEqual(await addressesMetric(sb), { bans: 2, new: 0 });
   const after = rules(ns, kind);
   if (kind === 'nftables') {
     assert.deepEqual(
@@ -180,6 +200,7 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
   await sb.cli('flush', 'ip=192.0.2.1');
   await sb.settle(daemon);
   assert.deepEqual(sets(ns, kind)['bans'], ['192.0.2.2', '192.0.2.3']);
+  assert.deepEqual(await addressesMetric(sb), { bans: 2, new: 1 });
   assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
   assert.deepEqual(sets(ns, kind), {});
   assert.deepEqual(rules(ns, kind), []);
