@@ -121,7 +121,7 @@ export class Reloader {
   }
 
   async #apply(path: string): Promise<ReloadReport> {
-    const { daemon, sets, pipeline } = this.#d;
+    const { daemon, pipeline } = this.#d;
     const refused = (errors: readonly string[], warnings: readonly string[] = []) =>
       this.#refused(path, errors, warnings);
     const stopping = ['riposte is shutting down'];
@@ -137,26 +137,17 @@ export class Reloader {
     const next = loaded.config;
     const plan = planReload(daemon.config(), next);
     if (plan.errors.length > 0) return refused(plan.errors, warnings);
-    const changes = [...plan.changes];
-    let metrics = this.#metrics;
+    let prepared: { changes: string[]; old: MetricsServer | undefined };
     try {
-      metrics = await MetricsServer.follow(this.#metrics, next.metrics, this.#d.scrape);
-      changes.push(...(await sets.reconcile(next)));
+      prepared = await this.#prepare(next);
     } catch (error) {
-      if (metrics !== this.#metrics) await metrics?.close();
       return refused([(error as Error).message], warnings);
     }
-    if (metrics !== this.#metrics) {
-      await this.#metrics?.close();
-      changes.push(
-        metrics === undefined
-          ? 'metrics: no longer served'
-          : `metrics: served on ${metrics.address}`,
-      );
-    }
-    this.#metrics = metrics;
+    // The swap comes in the same turn as the sets' change: nothing is awaited in between.
     const { stop, start } = pipeline.apply(next, plan);
     daemon.applied(next);
+    const changes = [...plan.changes, ...prepared.changes];
+    if (prepared.old !== this.#metrics) await prepared.old?.close();
     await Promise.all(stop.map((s) => s.stop()));
     const errors: string[] = [];
     for (const stream of start) {
@@ -164,6 +155,27 @@ export class Reloader {
       await stream.start().catch((error: Error) => errors.push(error.message));
     }
     return { config: path, applied: true, errors, warnings, changes };
+  }
+
+  /**
+   * What can fail, while the configuration in use is whole: the metrics listener moves (the
+   * old one is returned, still open) and the kernel sets follow `next`. On a failure, what
+   * was done is undone where it can be (a new listener is closed) and the error thrown.
+   */
+  async #prepare(next: Config): Promise<{ changes: string[]; old: MetricsServer | undefined }> {
+    const old = this.#metrics;
+    const metrics = await MetricsServer.follow(old, next.metrics, this.#d.scrape);
+    let sets: string[];
+    try {
+      sets = await this.#d.sets.reconcile(next);
+    } catch (error) {
+      if (metrics !== old) await metrics?.close();
+      throw error;
+    }
+    this.#metrics = metrics;
+    if (metrics === old) return { changes: sets, old };
+    const moved = metrics === undefined ? 'no longer served' : `served on ${metrics.address}`;
+    return { changes: [...sets, `metrics: ${moved}`], old };
   }
 
   #refused(path: string, errors: readonly string[], warnings: readonly string[]): ReloadReport {
