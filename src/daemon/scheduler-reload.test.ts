@@ -38,10 +38,15 @@ async function filterOf(filter: object): Promise<Filter> {
 
 const BAN = { cmd: ['ban', '<ip>'] };
 
-/** A scheduler whose actions are recorded as "ms-since-start argv…" and end at once. */
-function harness(start = 1_000_000) {
+/**
+ * A scheduler whose actions are recorded as "ms-since-start argv…" and end at once, unless
+ * `slow` names actions that end only when `end()` says; `held`: commits only when told.
+ */
+function harness(o: { start?: number; held?: boolean; slow?: readonly string[] } = {}) {
+  const start = o.start ?? 1_000_000;
   const clock = new ManualClock(start);
-  const state = new MemoryState();
+  const state = new MemoryState({ held: o.held === true });
+  const running: (() => void)[] = [];
   const ran: string[] = [];
   const scheduler = new Scheduler({
     store: state,
@@ -50,10 +55,14 @@ function harness(start = 1_000_000) {
       const argv =
         action.type === 'cmd' ? action.argv.map((t) => renderTemplate(t, values)) : [action.name];
       ran.push(`${clock.now() - start} ${argv.join(' ')}`);
-      done();
+      if (o.slow?.includes(action.name)) running.push(done);
+      else done();
     },
   });
-  return { clock, state, ran, scheduler, start };
+  const end = () => {
+    for (const done of running.splice(0)) done();
+  };
+  return { clock, state, ran, scheduler, start, end };
 }
 
 describe('Scheduler.reconfigure()', () => {
@@ -130,6 +139,52 @@ describe('Scheduler.reconfigure()', () => {
     h.clock.advance(h.start + 20_000);
     assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
     assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('an action waiting behind a running one of its match waits for it after a reload, and runs as now defined', async () => {
+    const unban = (word: string) => ({ cmd: [word, '<ip>'], after: '10s' });
+    const from = await filterOf({ actions: { ban: BAN, unban: unban('unban') } });
+    const to = await filterOf({ actions: { ban: BAN, unban: unban('UNBAN') } });
+    const h = harness({ slow: ['ban'] });
+    h.scheduler.trigger(from, ['1.2.3.4'], h.clock.now());
+    h.scheduler.trigger(from, ['5.6.7.8'], h.clock.now());
+    // One unban is flushed while its ban runs, before the reload, the other after it: both
+    // wait in their match's lane for the ban, which began under the old definition.
+    h.scheduler.flush((_f, values) => values[0] === '1.2.3.4');
+    h.scheduler.reconfigure(new Map([[from, to]]), reorder);
+    h.scheduler.flush((_f, values) => values[0] === '5.6.7.8');
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '0 ban 5.6.7.8']);
+    h.end();
+    assert.deepEqual(h.ran, [
+      '0 ban 1.2.3.4',
+      '0 ban 5.6.7.8',
+      '0 UNBAN 1.2.3.4',
+      '0 UNBAN 5.6.7.8',
+    ]);
+    // A new trigger of the match after the reload takes its own turn, after the others.
+    h.scheduler.trigger(to, ['1.2.3.4'], h.clock.now());
+    assert.equal(h.ran.length, 5);
+  });
+
+  test('flushed actions a failed commit puts back stay pending under each new definition', async () => {
+    const unban = (word: string) => ({ cmd: [word, '<ip>'], after: '10s' });
+    const a = await filterOf({ actions: { ban: BAN, unban: unban('unban') } });
+    const b = await filterOf({ actions: { ban: BAN, unban: unban('UNBAN') } });
+    const c = await filterOf({ actions: { ban: BAN, unban: unban('Unban') } });
+    const h = harness({ held: true });
+    h.scheduler.trigger(a, ['1.2.3.4'], h.clock.now());
+    h.state.commit();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    // Flushed: its new due time waits for a commit, during which two reloads come.
+    h.scheduler.flush(() => true);
+    h.scheduler.reconfigure(new Map([[a, b]]), reorder);
+    h.state.commit({ fail: true });
+    assert.equal(h.scheduler.size, 1);
+    h.scheduler.reconfigure(new Map([[b, c]]), reorder);
+    assert.equal(h.scheduler.pending()[0]?.filter, c);
+    h.state.commit();
+    h.clock.advance(h.start + 10_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '10000 Unban 1.2.3.4']);
   });
 
   test('values follow the new order of the patterns; a new pattern drops what it cannot fill', async () => {

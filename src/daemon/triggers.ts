@@ -19,7 +19,10 @@ export interface Live {
   steps: number;
   /** The key of this trigger's entry in the heap, NaN when it has none. */
   queuedAt: number;
-  /** Storing until its row is durable; refused if it could not be; over once forgotten. */
+  /**
+   * Storing until its row is durable; refused if it could not be, or if a reload removed its
+   * filter; over once forgotten.
+   */
   phase: 'storing' | 'stored' | 'refused' | 'over';
 }
 
