@@ -11,6 +11,8 @@ import { type MetricsSnapshot, renderMetrics } from './metrics.js';
 import type { StreamStatus } from './stream.js';
 
 const PROMTOOL = spawnSync('promtool', ['--version']).error === undefined;
+// .ci/run installs it: under CI=true its absence fails rather than skip unseen.
+if (!PROMTOOL && process.env['CI'] === 'true') throw new Error('promtool is not installed');
 const skip = PROMTOOL ? false : 'promtool is not installed (Debian package prometheus)';
 
 function status(over: Partial<StreamStatus> = {}): StreamStatus {

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { test } from 'node:test';
+import { missing } from '../tools.js';
 import { type Config, type Daemon, type Sandbox, sandbox } from './harness.js';
 
-const PROMTOOL = spawnSync('promtool', ['--version']).error === undefined;
-const skip = PROMTOOL ? false : 'promtool is not installed (Debian package prometheus)';
+const skip = missing(['promtool'], 'Debian package prometheus');
 
 function config(sb: Sandbox, listen: string): Config {
   return sb.fifoConfig(

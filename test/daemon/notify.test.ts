@@ -4,13 +4,13 @@
 // WATCHDOG_USEC, STOPPING=1 at shutdown, and no NOTIFY_SOCKET for the actions.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import { missing } from '../tools.js';
 import { type Config, type Sandbox, sandbox, until } from './harness.js';
 
-const PYTHON = spawnSync('python3', ['--version']).error === undefined;
-const skip = PYTHON ? false : 'python3 is not installed';
+const skip = missing(['python3']);
 
 /** A datagram received: when (ms since the epoch), its fields, and whether `marker` existed then. */
 interface Received {

@@ -10,14 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { type TestContext, test } from 'node:test';
 import { type Config, type Daemon, PATTERNS, type Sandbox, sandbox } from '../daemon/harness.js';
-import { which } from './net.js';
+import { missing } from '../tools.js';
 
 type Kind = 'nftables' | 'ipset';
 
 function cannot(tools: readonly string[]): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and firewall rules)';
-  const missing = ['ip', ...tools].filter((tool) => which(tool) === undefined);
-  return missing.length === 0 ? false : `not installed: ${missing.join(', ')}`;
+  return missing(['ip', ...tools]);
 }
 
 /** A network namespace of the test's own, removed when it ends. */
