@@ -80,6 +80,50 @@ test('a reload keeps the counts and the pending actions with their due times', a
   assert.equal(daemon.logLines('stream s: started').length, 1, daemon.log);
 });
 
+test('an unban waiting for its running ban across a reload runs as now defined, after the ban', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  // The bans hold until the file `go` exists: their unbans, flushed meanwhile, wait for them.
+  const held = (word: string): Config =>
+    sb.fifoConfig(
+      {
+        f: {
+          regex: ['fail <ip>'],
+          actions: {
+            ban: { cmd: [sb.path('wait-for'), sb.path('actions.log'), 'ban <ip>', sb.path('go')] },
+            unban: { cmd: sb.cmd('record', 'actions.log', word, '<ip>'), after: '1h' },
+          },
+        },
+      },
+      { concurrency: 4 },
+    );
+  const daemon = await sb.started(held('unban'));
+  input.write('fail 1.1.1.1', 'fail 2.2.2.2');
+  await daemon.waitFile(
+    'actions.log',
+    (l) => l.includes('ban 1.1.1.1') && l.includes('ban 2.2.2.2'),
+  );
+  // One unban is flushed before the reload, the other after it.
+  assert.equal((await sb.cli('flush', 'ip=1.1.1.1')).code, 0);
+  const r = await reload(sb, held('UNBAN'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await sb.cli('flush', 'ip=2.2.2.2')).code, 0);
+  assert.deepEqual(sb.lines('actions.log').sort(), ['ban 1.1.1.1', 'ban 2.2.2.2']);
+  writeFileSync(sb.path('go'), '');
+  const done = await daemon.waitFile('actions.log', 6);
+  await sb.settle(daemon);
+  // Each unban comes after its ban's end, under the definition of the reload.
+  for (const ip of ['1.1.1.1', '2.2.2.2']) {
+    const at = (line: string) => done.indexOf(line);
+    assert.ok(
+      at(`ban ${ip} done`) >= 0 && at(`ban ${ip} done`) < at(`UNBAN ${ip}`),
+      done.join('\n'),
+    );
+  }
+  assert.equal(done.filter((l) => l.startsWith('unban')).length, 0, done.join('\n'));
+  assert.deepEqual(await sb.show(), {});
+});
+
 test('under a steady feed of lines, reloads lose and double no line, count, trigger or action', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
