@@ -41,8 +41,12 @@ export class Notifier {
    * The notifier systemd asked for through the environment, or undefined when riposte does
    * not run under it. The variables are removed from the environment, as sd_notify's
    * `unset_environment` does: actions and streams are not the service and must not speak for it.
+   * `helper`: the native helper the datagrams leave through (none: `systemd-notify`).
    */
-  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): Notifier | undefined {
+  static fromEnvironment(
+    env: NodeJS.ProcessEnv = process.env,
+    helper: () => Spawner | undefined = () => Spawner.start(),
+  ): Notifier | undefined {
     const address = env['NOTIFY_SOCKET'];
     const usec = Number(env['WATCHDOG_USEC']);
     const pid = env['WATCHDOG_PID'];
@@ -58,7 +62,7 @@ export class Notifier {
     const mine = pid === undefined || pid === '' || Number(pid) === process.pid;
     const keepAlive =
       mine && Number.isInteger(usec) && usec > 0 ? Math.max(1, Math.floor(usec / 2000)) : undefined;
-    return new Notifier(address, keepAlive, Spawner.start());
+    return new Notifier(address, keepAlive, helper());
   }
 
   /** Ready: the state is restored and the streams started (or a reload is over). */
