@@ -39,7 +39,8 @@ export type Request =
       readonly filter: string;
       readonly values: Readonly<Record<string, string>>;
     }
-  | { readonly v: 1; readonly type: 'status' };
+  | { readonly v: 1; readonly type: 'status' }
+  | { readonly v: 1; readonly type: 'reload' };
 
 /** Matches and one number each, as two lists of the same length (cheap to encode by the 100k). */
 export interface Column {
@@ -90,6 +91,18 @@ export interface Status {
   };
 }
 
+/** What a reload did: applied the configuration read again, or kept the running one. */
+export interface ReloadReport {
+  /** The configuration that was read (the daemon's -c path). */
+  readonly config: string;
+  readonly applied: boolean;
+  /** Why it was not applied: every error of the configuration, or what could not be done. */
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+  /** What changed, one line each ("stream nginx started"); empty when nothing did. */
+  readonly changes: readonly string[];
+}
+
 export type Response =
   | {
       readonly v: 1;
@@ -99,6 +112,7 @@ export type Response =
     }
   | { readonly v: 1; readonly ok: true; readonly triggered: string }
   | { readonly v: 1; readonly ok: true; readonly status: Status }
+  | { readonly v: 1; readonly ok: true; readonly reload: ReloadReport }
   | { readonly v: 1; readonly ok: false; readonly error: string };
 
 /**
@@ -144,10 +158,11 @@ export function decodeRequest(line: string): Request {
         values: valuesOf(r['values']),
       };
     case 'status':
-      return { v: 1, type: 'status' };
+    case 'reload':
+      return { v: 1, type: r['type'] };
     default:
       throw new ProtocolError(
-        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger or status`,
+        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger, status or reload`,
       );
   }
 }

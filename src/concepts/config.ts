@@ -9,6 +9,7 @@ import { expandLibrary } from './library.js';
 import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
+import { type MetricsConfig, readMetrics } from './metrics.js';
 import { buildPattern, type Pattern } from './pattern.js';
 import { type PluginDeclaration, readPlugins } from './plugin.js';
 import { type Scope, scopeOf } from './scope.js';
@@ -23,6 +24,7 @@ const KEYS = [
   'state_directory',
   'state_rotation_interval',
   'plugins',
+  'metrics',
 ];
 const MIN_ROTATION = 30 * 60_000;
 
@@ -39,6 +41,8 @@ export interface Config {
   readonly stateRotationInterval: number | null;
   /** reaction's plugins declared, whose types riposte runs built in. */
   readonly plugins: readonly PluginDeclaration[];
+  /** Where the Prometheus metrics are served; null: they are not. */
+  readonly metrics: MetricsConfig | null;
 }
 
 export type Loaded =
@@ -94,6 +98,7 @@ function buildConfig(
       ? '.'
       : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
+  const metrics = readMetrics(c, map['metrics']);
   if (streams !== undefined) checkSetOptions(c, streams);
   if (
     streams === undefined ||
@@ -101,7 +106,8 @@ function buildConfig(
     stop === undefined ||
     concurrency === undefined ||
     stateDirectory === undefined ||
-    stateRotationInterval === undefined
+    stateRotationInterval === undefined ||
+    metrics === undefined
   ) {
     return undefined;
   }
@@ -115,6 +121,7 @@ function buildConfig(
     stateDirectory,
     stateRotationInterval,
     plugins,
+    metrics,
   });
 }
 

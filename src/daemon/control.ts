@@ -63,7 +63,8 @@ export class Control {
     this.#d = deps;
   }
 
-  async handle(request: Request): Promise<Response> {
+  /** Every request but `reload`, which the daemon answers itself. */
+  async handle(request: Exclude<Request, { type: 'reload' }>): Promise<Response> {
     try {
       switch (request.type) {
         case 'show': {

@@ -16,7 +16,7 @@ export interface Counted {
 export type OnTrigger = (filter: Filter, values: readonly string[], now: number) => void;
 
 export class FilterRuntime {
-  readonly filter: Filter;
+  #filter: Filter;
   readonly id: string;
   /** Match key → times of its recent matches, oldest first (the values come from the key). */
   readonly #counts = new Map<string, number[]>();
@@ -25,22 +25,63 @@ export class FilterRuntime {
   readonly stats = { matches: 0, triggers: 0 };
 
   constructor(filter: Filter, deps: { store: StateWrites; onTrigger: OnTrigger }) {
-    this.filter = filter;
+    this.#filter = filter;
     this.id = `${filter.stream}.${filter.name}`;
     this.#stored = deps.store.countsOf(filter.stream, filter.name, (key) => this.#counts.get(key));
     this.#onTrigger = deps.onTrigger;
   }
 
+  get filter(): Filter {
+    return this.#filter;
+  }
+
+  /**
+   * The filter's new definition, of the same id (a reload). Counts stay, but not those the new
+   * definition forbids: none with `retry` 1, none older than the new `retryperiod`, and when
+   * the patterns changed, a match keeps its count only if `accept` takes each of its values
+   * for the pattern of that name (as its canonical value: two matches may become one), else
+   * it is dropped. Returns how many matches were dropped.
+   */
+  reconfigure(
+    filter: Filter,
+    o: { now: number; accept: ((values: readonly string[]) => string[] | undefined) | undefined },
+  ): number {
+    const before = this.#filter;
+    this.#filter = filter;
+    const counts = [...this.#counts];
+    this.#counts.clear();
+    let dropped = 0;
+    for (const [key, times] of counts) {
+      const values = valuesOf(key, before);
+      this.#stored.changed(key, values);
+      dropExpired(times, o.now - filter.retryperiod);
+      const keeps = filter.retry > 1 && times.length > 0;
+      const kept = !keeps ? undefined : o.accept === undefined ? values : o.accept(values);
+      if (kept === undefined) {
+        dropped++;
+        continue;
+      }
+      const newKey = keyOf(kept);
+      const merged = this.#counts.get(newKey);
+      this.#counts.set(
+        newKey,
+        merged === undefined ? times : [...merged, ...times].sort((a, b) => a - b),
+      );
+      this.#stored.changed(newKey, kept);
+    }
+    return dropped;
+  }
+
   /** The hot path: a block of lines read at `now` (see LineSplitter). */
   block(text: string, now: number): void {
-    this.filter.scan(text, (values) => this.count(values, now));
+    this.#filter.scan(text, (values) => this.count(values, now));
   }
 
   /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
   count(values: readonly string[], now: number): void {
     this.stats.matches++;
     log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
-    const retry = this.filter.retry;
+    const retry = this.#filter.retry;
     if (retry <= 1) {
       this.#trigger(values, now);
       return;
@@ -52,7 +93,7 @@ export class FilterRuntime {
       this.#counts.set(key, times);
     }
     times.push(now);
-    dropExpired(times, now - this.filter.retryperiod);
+    dropExpired(times, now - this.#filter.retryperiod);
     if (times.length >= retry) {
       this.#counts.delete(key);
       this.#stored.changed(key, values);
@@ -64,9 +105,9 @@ export class FilterRuntime {
 
   /** Puts back counts read from the store, without their expired times. */
   restore(values: readonly string[], times: readonly number[], now: number): void {
-    const kept = times.filter((t) => t > now - this.filter.retryperiod).sort((a, b) => a - b);
+    const kept = times.filter((t) => t > now - this.#filter.retryperiod).sort((a, b) => a - b);
     const key = keyOf(values);
-    if (kept.length === 0 || this.filter.retry <= 1) {
+    if (kept.length === 0 || this.#filter.retry <= 1) {
       this.#stored.changed(key, values);
       return;
     }
@@ -75,12 +116,12 @@ export class FilterRuntime {
 
   /** Drops every match whose times all expired. */
   sweep(now: number): void {
-    const oldest = now - this.filter.retryperiod;
+    const oldest = now - this.#filter.retryperiod;
     for (const [key, times] of this.#counts) {
       dropExpired(times, oldest);
       if (times.length > 0) continue;
       this.#counts.delete(key);
-      this.#stored.changed(key, valuesOf(key, this.filter));
+      this.#stored.changed(key, valuesOf(key, this.#filter));
     }
   }
 
@@ -88,7 +129,7 @@ export class FilterRuntime {
   forget(select: (values: readonly string[]) => boolean): Counted[] {
     const forgotten: Counted[] = [];
     for (const [key, times] of this.#counts) {
-      const values = valuesOf(key, this.filter);
+      const values = valuesOf(key, this.#filter);
       if (!select(values)) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, values);
@@ -99,7 +140,7 @@ export class FilterRuntime {
 
   /** The current counts, for `show`. */
   *counts(): IterableIterator<Counted> {
-    for (const [key, times] of this.#counts) yield { values: valuesOf(key, this.filter), times };
+    for (const [key, times] of this.#counts) yield { values: valuesOf(key, this.#filter), times };
   }
 
   get size(): number {
@@ -108,7 +149,7 @@ export class FilterRuntime {
 
   #trigger(values: readonly string[], now: number): void {
     this.stats.triggers++;
-    this.#onTrigger(this.filter, values, now);
+    this.#onTrigger(this.#filter, values, now);
   }
 }
 

@@ -20,7 +20,10 @@
 //   no later than when it ran: overdue at a restart, where revive.ts applies no ban again
 //   once one of its delayed actions is done or overdue;
 // - the record of an action done may be lost in a crash (it is written within a second): it
-//   then runs again (an unban twice: harmless), after what comes before it, never before.
+//   then runs again (an unban twice: harmless), after what comes before it, never before;
+// - a reload (reconfigure) gives every trigger pending or handed over its filter's new
+//   definition, and a lane knows its match by the filter's id and the values by name: one
+//   match never has two lanes, and an action runs as defined when its turn comes.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -36,7 +39,7 @@ export { type Live, pendingActions } from './triggers.js';
 
 /**
  * Starts one action for a match and calls `done` when it has finished, whatever its outcome;
- * `trigger` is the id of the trigger it belongs to.
+ * `trigger` is the id of the trigger it belongs to, `time` the time it happened.
  */
 export type RunAction = (
   filter: Filter,
@@ -44,6 +47,7 @@ export type RunAction = (
   values: readonly string[],
   done: () => void,
   trigger: number,
+  time: number,
 ) => void;
 
 export class Scheduler {
@@ -57,6 +61,8 @@ export class Scheduler {
   #pending = 0;
   /** Actions handed over and not yet ended, of every type. */
   #steps = 0;
+  /** The triggers with actions handed over and not yet ended: a reload re-points them too. */
+  readonly #handedOver = new Set<Live>();
   readonly #idle: (() => void)[] = [];
   /** Pending actions that start-up dropped: "action not run: why" → how many. */
   readonly #dropped = new Map<string, number>();
@@ -132,6 +138,47 @@ export class Scheduler {
     }
     this.#runEarly(flushed.map(({ live }) => [live, () => true] as const));
     return flushed;
+  }
+
+  /**
+   * A reload: each trigger with pending actions, or with actions handed over, goes on under
+   * its filter's new definition (`next`, by the old definition). Its pending actions keep
+   * their due times and run as now defined, in its lane as before (lanes.ts knows a match by
+   * its filter's id and its values by name, which a reload keeps); what was handed over runs
+   * as it was. A pending action whose action was removed, or whose new family restriction
+   * excludes the match, is dropped, as revive.ts drops it at a restart. A trigger of a removed
+   * filter, or whose values `reorder` cannot give in the new patterns' order, is refused:
+   * nothing more of it runs. Actions added to a filter are for later triggers. Returns the
+   * pending actions dropped.
+   */
+  reconfigure(
+    next: ReadonlyMap<Filter, Filter>,
+    reorder: (from: Filter, to: Filter, values: readonly string[]) => readonly string[] | undefined,
+  ): number {
+    const before = this.#pending;
+    for (const live of new Set([...this.pending(), ...this.#handedOver])) {
+      const to = next.get(live.filter);
+      const values = to === undefined ? undefined : reorder(live.filter, to, live.values);
+      const pending = pendingActions(live);
+      for (let i = 0; i < live.due.length; i++) this.#take(live, i);
+      if (to === undefined || values === undefined) {
+        // Nothing more of it runs: what waits in its lane is dropped with what was pending.
+        if (live.phase !== 'over') this.#store.forgetTrigger(live.id);
+        live.phase = 'refused';
+        continue;
+      }
+      live.filter = to;
+      live.values = values;
+      live.due.splice(0, live.due.length, ...to.actions.map(() => Number.NaN));
+      for (const action of to.actions) {
+        const due = pending.get(action.name);
+        if (due !== undefined && familyAllows(action, values)) this.#setPending(live, action, due);
+      }
+      // Its heap entry stays at its old earliest due time, which is no later than the new one.
+      if (live.pendingCount > 0 && live.phase === 'stored') this.#dues.queue(live, earliest(live));
+      this.#settle(live);
+    }
+    return before - this.#pending;
   }
 
   /** Triggers with pending actions, for `show`. */
@@ -216,13 +263,17 @@ export class Scheduler {
       `state: ${early.length} action(s) to run before their time (flush, onexit) not run: their new due time cannot be stored; they stay pending at their times`,
     );
     for (const { step, due } of early) {
-      const { live, action } = step;
-      live.steps--;
-      this.#steps--;
+      const { live } = step;
+      this.#ended(live);
       if (live.phase === 'refused') continue;
-      this.#store.setDue(live.id, action.name, due);
-      this.#setPending(live, action, due);
-      this.#dues.queue(live, earliest(live));
+      // Its action as the trigger's filter now defines it: a reload may have come meanwhile.
+      const action = live.filter.actions.find((a) => a.name === step.action.name);
+      if (action !== undefined && familyAllows(action, live.values)) {
+        this.#store.setDue(live.id, action.name, due);
+        this.#setPending(live, action, due);
+        this.#dues.queue(live, earliest(live));
+      }
+      this.#settle(live);
     }
     if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
@@ -284,25 +335,36 @@ export class Scheduler {
   }
 
   #count(step: Step<Live>): Step<Live> {
-    step.live.steps++;
+    if (step.live.steps++ === 0) this.#handedOver.add(step.live);
     this.#steps++;
     return step;
   }
 
-  /** A step's turn has come: runs it, unless its trigger was refused or its family excludes it. */
+  /**
+   * A step's turn has come: runs its action as the trigger's filter now defines it, unless
+   * the trigger was refused, a reload removed the action, or its family excludes the match.
+   */
   #begin(step: Step<Live>, ended: () => void): void {
-    const { live, action } = step;
-    const runs = live.phase !== 'refused' && familyAllows(action, live.values);
+    const { live } = step;
+    // As its trigger's filter defines it now: a reload may have come while it waited.
+    const action = live.filter.actions.find((a) => a.name === step.action.name) ?? step.action;
+    const defined = live.filter.actions.includes(action);
+    const runs = live.phase !== 'refused' && defined && familyAllows(action, live.values);
     const end = (): void => {
       if (step.record && live.phase !== 'refused') this.#store.setDone(live.id, action.name);
-      live.steps--;
-      this.#steps--;
+      this.#ended(live);
       this.#settle(live);
       ended();
       if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
     };
-    if (runs) this.#run(live.filter, action, live.values, end, live.id);
+    if (runs) this.#run(live.filter, action, live.values, end, live.id, live.time);
     else end();
+  }
+
+  /** One of the trigger's actions handed over has ended (or went back to pending). */
+  #ended(live: Live): void {
+    if (--live.steps === 0) this.#handedOver.delete(live);
+    this.#steps--;
   }
 
   /** Forgets a trigger once nothing of it is pending, waiting or running. */

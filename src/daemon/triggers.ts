@@ -8,8 +8,9 @@ import { keyOf } from './filter.js';
 
 export interface Live {
   readonly id: number;
-  readonly filter: Filter;
-  readonly values: readonly string[];
+  /** Replaced by its new definition at a reload, with the values in its pattern order. */
+  filter: Filter;
+  values: readonly string[];
   readonly time: number;
   /** Due time of each of the filter's actions (same index) still pending; NaN otherwise. */
   readonly due: number[];
@@ -18,7 +19,10 @@ export interface Live {
   steps: number;
   /** The key of this trigger's entry in the heap, NaN when it has none. */
   queuedAt: number;
-  /** Storing until its row is durable; refused if it could not be; over once forgotten. */
+  /**
+   * Storing until its row is durable; refused if it could not be, or if a reload removed its
+   * filter; over once forgotten.
+   */
   phase: 'storing' | 'stored' | 'refused' | 'over';
 }
 
@@ -117,5 +121,7 @@ export class ByMatch {
         : [entry];
     if (rest.length === 0) byValue.delete(key);
     else byValue.set(key, rest.length === 1 ? rest[0]! : rest);
+    // A filter replaced by a reload must not stay as a key.
+    if (byValue.size === 0) this.#byFilter.delete(live.filter);
   }
 }

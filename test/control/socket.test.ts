@@ -40,7 +40,7 @@ test('garbage on the socket gets an error reply, and the daemon goes on answerin
       'an unknown type',
       '{"v":1,"type":"ban"}\n',
       'end',
-      refusal('unknown request type "ban": expected show, flush, trigger or status'),
+      refusal('unknown request type "ban": expected show, flush, trigger, status or reload'),
     ],
     [
       'a field of the wrong type',

@@ -47,6 +47,10 @@ export interface StartOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Another control socket than the sandbox's. */
   readonly socket?: string;
+  /** More environment for the daemon (NOTIFY_SOCKET…). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A network namespace to run the daemon in (`ip netns exec`, which keeps its pid). */
+  readonly netns?: string;
 }
 
 /** Small shell scripts the tests use as actions and streams; each takes its output file first. */
@@ -204,10 +208,14 @@ export class Sandbox {
     const args = [MAIN, 'start', '-c', file, '-s', options.socket ?? this.socket];
     args.push('--action-timeout', options.actionTimeout ?? '20s');
     if (options.logLevel !== undefined) args.push('-l', options.logLevel);
-    const child = spawn(process.execPath, args, {
+    const [program, ...rest] =
+      options.netns === undefined
+        ? [process.execPath, ...args]
+        : ['ip', 'netns', 'exec', options.netns, process.execPath, ...args];
+    const child = spawn(program!, rest, {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RIPOSTE_TEST_SANDBOX: this.dir },
+      env: { ...process.env, ...options.env, RIPOSTE_TEST_SANDBOX: this.dir },
     });
     const daemon = new Daemon(this, child.pid!, child);
     this.#daemons.push(daemon);
