@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } 
 import { join } from 'node:path';
 import { CACHE, genlog } from './measure.js';
 
-/** Of every 10 lines: 6 of sshd (genlog's, in order), 2 of nginx, 2 of postfix. */
+/** The share of each service, drawn line by line: sshd (genlog's lines, in order), nginx, and postfix the rest. */
 const SSHD_SHARE = 0.6;
 const NGINX_SHARE = 0.2;
 
