@@ -69,7 +69,8 @@ export function runFail2ban(
     input: JSON.stringify(request),
     encoding: 'utf8',
     env: { ...process.env, TZ: zone },
-    timeout: 60_000,
+    // A bound, not a measure: a few seconds of CPU, on a machine that may be busy.
+    timeout: 600_000,
   });
   if (run.status !== 0) throw new Error(`${DRIVER} failed (${run.status}): ${run.stderr}`);
   const parsed = JSON.parse(run.stdout) as {

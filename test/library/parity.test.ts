@@ -208,8 +208,14 @@ const INSTALLED_READS_OTHERWISE: Readonly<Record<string, string>> = {
   'dovecot:143':
     'dovecot 2.4\'s sql "Password mismatch", which fail2ban\'s filter learnt after 1.0',
   'dovecot:145': 'dovecot 2.3\'s "Login aborted", which fail2ban\'s filter learnt after 1.0',
-  'dovecot:148':
-    "a disconnection with a long reason, which fail2ban's filter matches only after 1.0",
+};
+
+/**
+ * The lines fail2ban as installed is not given, and why: its filter of 1.0 backtracks for
+ * seconds of CPU on each (GHSA-33wh-ccjc-p397), which the later one does not.
+ */
+const KEPT_FROM_INSTALLED: Readonly<Record<string, string>> = {
+  'dovecot:148': "fail2ban 1.0's dovecot filter backtracks for seconds on this line",
 };
 
 /**
@@ -217,7 +223,12 @@ const INSTALLED_READS_OTHERWISE: Readonly<Record<string, string>> = {
  * its filter found, at every row of thresholds; those failures are the annotated ones, line
  * by line, but where the installed version reads a line otherwise.
  */
-function checkFail2ban(t: TestContext, service: Service, lines: readonly JailLine[]): void {
+function checkFail2ban(t: TestContext, service: Service, all: readonly JailLine[]): void {
+  const lines = all.filter((line) => {
+    const why = KEPT_FROM_INSTALLED[line.where];
+    if (why !== undefined) t.diagnostic(`${line.where} not given to fail2ban: ${why}`);
+    return why === undefined;
+  });
   const run = fail2banRun(service, lines);
   for (const [i, { name, thresholds }] of ROWS.entries()) {
     const jail = jailsOf(service)[i]!.name;
