@@ -1,8 +1,8 @@
 // The time a log line carries, in one of a few named formats (syslog, ISO 8601, Apache's
-// common log format, epoch seconds, journald JSON, daemontools' TAI64N). Receives a line, a format name and the
-// "now" that years left out are inferred from; sends milliseconds since the epoch, or
-// undefined when the line holds no valid time. Read by hand, char by char: no regex, no
-// allocation per line, never throws.
+// common log format, epoch seconds, journald JSON, daemontools' TAI64N). Receives a line, a
+// format name and the "now" that years left out are inferred from; sends milliseconds since
+// the epoch, or undefined when the line holds no valid time. Read by hand, char by char: no
+// regex, no allocation per line, never throws.
 
 export const TIME_FORMATS = [
   'syslog',
