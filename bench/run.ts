@@ -15,6 +15,7 @@ import { hostile } from './hostile.js';
 import { matching } from './matching.js';
 import { BENCH_SRC, cleanRuns, ROOT, versionOf } from './measure.js';
 import { memory } from './memory.js';
+import { replayLibrary } from './replay-library.js';
 import { type Row, table } from './report.js';
 import { restart } from './restart.js';
 import { triggers } from './triggers.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   restart,
   memory,
   hostile,
+  'replay-library': replayLibrary,
 };
 
 interface Machine {
