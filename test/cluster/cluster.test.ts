@@ -313,13 +313,33 @@ test('wrong credentials are refused with a clear error, and local bans go on', {
   assert.equal((await clusterOf(a)).outbox, 1);
 });
 
-test('with per-host permissions a host publishes under its own name only', { skip }, async (t) => {
-  const own = (node: string): User => ({
-    user: node,
-    password: `${node}-secret`,
-    permissions: `{ publish: { allow: ["riposte.bans.${node}", "$JS.API.>", "$JS.ACK.RIPOSTE_BANS.${node}.>"] }, subscribe: { allow: ["_INBOX.>"] } }`,
-  });
-  const server = await NatsServer.start(t, [own('web1'), own('web2')]);
+test("with the README's per-host permissions a host publishes under its own name only", {
+  skip,
+}, async (t) => {
+  const js = (api: string) => `"$JS.API.${api}"`;
+  const own = (node: string): User => {
+    const allow = [
+      `"riposte.bans.${node}"`,
+      js('INFO'),
+      js('STREAM.INFO.RIPOSTE_BANS'),
+      js(`CONSUMER.CREATE.RIPOSTE_BANS.${node}`),
+      js(`CONSUMER.CREATE.RIPOSTE_BANS.${node}.>`),
+      js(`CONSUMER.DURABLE.CREATE.RIPOSTE_BANS.${node}`),
+      js(`CONSUMER.INFO.RIPOSTE_BANS.${node}`),
+      js(`CONSUMER.DELETE.RIPOSTE_BANS.${node}`),
+      js(`CONSUMER.MSG.NEXT.RIPOSTE_BANS.${node}`),
+      `"$JS.ACK.RIPOSTE_BANS.${node}.>"`,
+    ];
+    return {
+      user: node,
+      password: `${node}-secret`,
+      permissions: `{ publish: { allow: [${allow.join(', ')}] }, subscribe: { allow: ["_INBOX.>"] } }`,
+    };
+  };
+  const admin: User = { user: 'admin', password: 'admin-secret' };
+  const server = await NatsServer.start(t, [admin, own('web1'), own('web2')]);
+  // An admin makes the stream: the hosts may read its information, not create or delete it.
+  await (await publisher(server, 'admin', admin)).close();
   const [a, b] = await Promise.all([
     startHost(t, 'web1', server, { user: own('web1') }),
     startHost(t, 'web2', server, { user: own('web2') }),
