@@ -86,7 +86,8 @@ async function latency(hosts: Host[], server: number, bans: number): Promise<Liv
   const serverCpu = cpuOf(server) - server0;
   const shared = new Map<string, number>();
   for (const h of hosts)
-    for (const [ip, t] of stamps(h, /INFO {2}s\.fail\.share: share "ban (\S+)"/)) shared.set(ip, t);
+    for (const [ip, t] of stamps(h, /INFO {2}s\.fail\.share: share "?ban ([^"\s]+)"?$/))
+      shared.set(ip, t);
   const latencies: number[] = [];
   for (const h of hosts)
     for (const [ip, t] of stamps(h, /INFO {2}peers\.banned: trigger (\S+)$/))
