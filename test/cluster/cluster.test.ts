@@ -356,3 +356,25 @@ test("with the README's per-host permissions a host publishes under its own name
   assert.deepEqual(actions(a, 'peerban'), ['peerban 192.0.2.92']);
   assert.deepEqual(actions(b, 'peerban'), ['peerban 192.0.2.90']);
 });
+
+test('a line shared while the server is down survives a crash of its host, and is published once', {
+  skip,
+}, async (t) => {
+  const server = await NatsServer.start(t);
+  const [a, b] = await Promise.all([startHost(t, 'web1', server), startHost(t, 'web2', server)]);
+  await server.kill();
+  await waitCluster(a, (c) => c.state !== 'connected');
+  a.fifo.write('fail 192.0.2.100');
+  await waitCluster(a, (c) => c.outbox === 1);
+  await a.sb.settle(a.daemon);
+  await a.daemon.crash();
+  await server.restart();
+  a.daemon = await a.sb.started(a.config);
+  await waitActions(b, 'peerban', 1);
+  const c = await waitCluster(a, (s) => s.outbox === 0 && s.published === 1);
+  // Published from the outbox kept in the state; the restart did not share it a second time.
+  assert.equal(c.shared, 0);
+  await waitCluster(b, (s) => s.applied === 1);
+  assert.deepEqual(actions(b, 'peerban'), ['peerban 192.0.2.100']);
+  assert.equal(a.daemon.logLines('s.fail.share: share').length, 0);
+});
