@@ -378,3 +378,17 @@ test('a line shared while the server is down survives a crash of its host, and i
   assert.deepEqual(actions(b, 'peerban'), ['peerban 192.0.2.100']);
   assert.equal(a.daemon.logLines('s.fail.share: share').length, 0);
 });
+
+test('a stream that keeps lines for less than max_age is reported', { skip }, async (t) => {
+  const server = await NatsServer.start(t);
+  await (await publisher(server, 'admin')).close();
+  const sb = sandbox(t);
+  sb.fifo();
+  const config = hostConfig(sb, 'web1', server, { user: 'riposte', password: 'secret' });
+  const cluster = config['cluster'] as { nats: Record<string, unknown> };
+  cluster.nats['max_age'] = '7d';
+  const daemon = await sb.started(config);
+  await daemon.waitLog(
+    'WARN  cluster: stream RIPOSTE_BANS keeps lines 24h, less than the 7d of cluster.nats.max_age: a host down longer misses bans still in effect',
+  );
+});

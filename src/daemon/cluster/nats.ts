@@ -27,7 +27,9 @@ import {
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
 import type { Cluster } from '../../concepts/cluster.js';
+import { formatDuration } from '../../lib/duration.js';
 import { ConfigError } from '../../lib/errors.js';
+import { log } from '../../lib/log.js';
 import type { Engine, EngineEvents } from './engine.js';
 
 const FIRST_RETRY = 250;
@@ -165,6 +167,7 @@ class NatsEngine implements Engine {
           `stream ${n.stream} exists with subjects ${JSON.stringify(info.config.subjects)}, not ${subjects[0]}: set cluster.nats.stream or cluster.nats.subject`,
         );
       }
+      warnShortAge(info, n.maxAge ?? 0);
       return info;
     } catch (error) {
       if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
@@ -225,6 +228,16 @@ class NatsEngine implements Engine {
       });
     }
   }
+}
+
+/** A stream made by another host or an admin may keep lines for less time than this host needs. */
+function warnShortAge(info: StreamInfo, wanted: number): void {
+  const kept = info.config.max_age / NS;
+  if (kept === 0 || kept >= wanted) return;
+  log(
+    'WARN',
+    `cluster: stream ${info.config.name} keeps lines ${formatDuration(kept)}, less than the ${formatDuration(wanted)} of cluster.nats.max_age: a host down longer misses bans still in effect`,
+  );
 }
 
 function isApiError(error: unknown, code: number): boolean {
