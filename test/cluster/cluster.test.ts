@@ -398,4 +398,20 @@ describe('ban sharing', { concurrency: 3 }, () => {
       'WARN  cluster: stream RIPOSTE_BANS keeps lines 24h, less than the 7d of cluster.nats.max_age: a host down longer misses bans still in effect',
     );
   });
+
+  test('a server that lost its storage gets the stream and the consumers made again', {
+    skip,
+  }, async (t) => {
+    const server = await NatsServer.start(t);
+    const [a, b] = await Promise.all([startHost(t, 'web1', server), startHost(t, 'web2', server)]);
+    a.fifo.write('fail 192.0.2.110');
+    await waitActions(b, 'peerban', 1);
+    await server.kill();
+    server.wipe();
+    await server.restart();
+    a.fifo.write('fail 192.0.2.111');
+    await waitActions(b, 'peerban', 2);
+    assert.deepEqual(actions(b, 'peerban'), ['peerban 192.0.2.110', 'peerban 192.0.2.111']);
+    await b.daemon.waitLog("cluster: the engine's log was made anew");
+  });
 });

@@ -81,6 +81,11 @@ export class NatsServer {
     this.#log = '';
   }
 
+  /** Its JetStream storage lost, as a server whose disk was replaced (call it while killed). */
+  wipe(): void {
+    rmSync(join(this.dir, 'js'), { recursive: true, force: true });
+  }
+
   cleanup(): void {
     this.#child?.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });

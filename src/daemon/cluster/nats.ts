@@ -24,6 +24,7 @@ import {
   connect,
   credsAuthenticator,
   type NatsConnection,
+  NoRespondersError,
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
 import type { Cluster } from '../../concepts/cluster.js';
@@ -82,7 +83,13 @@ class NatsEngine implements Engine {
     const js = this.#js;
     if (js === undefined) throw new Error('not connected');
     const subject = `${this.#cluster.nats.subject}.${this.#cluster.node}`;
-    await js.publish(subject, data, { msgID: id, timeout: PUBLISH_TIMEOUT });
+    try {
+      await js.publish(subject, data, { msgID: id, timeout: PUBLISH_TIMEOUT });
+    } catch (error) {
+      // No stream answers the subject: it was deleted, or the server lost its storage.
+      if (error instanceof NoRespondersError) await this.#nc?.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -213,6 +220,26 @@ class NatsEngine implements Engine {
     const messages = await consumer.consume({ max_messages: 1000 });
     this.#messages = messages;
     void this.#follow(messages);
+    void this.#watchConsumer(messages);
+  }
+
+  /**
+   * A stream or consumer that vanished (deleted, or a server that lost its storage) is made
+   * again: the connection is closed, and the next one sets everything up anew.
+   */
+  async #watchConsumer(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (
+        s.type !== 'consumer_not_found' &&
+        s.type !== 'stream_not_found' &&
+        s.type !== 'consumer_deleted'
+      )
+        continue;
+      this.#events.state('disconnected', `the stream or this host's consumer is gone (${s.type})`);
+      messages.stop();
+      await this.#nc?.close().catch(() => undefined);
+      return;
+    }
   }
 
   async #follow(messages: ConsumerMessages): Promise<void> {
