@@ -414,4 +414,23 @@ describe('ban sharing', { concurrency: 3 }, () => {
     assert.deepEqual(actions(b, 'peerban'), ['peerban 192.0.2.110', 'peerban 192.0.2.111']);
     await b.daemon.waitLog("cluster: the engine's log was made anew");
   });
+
+  test('a password file that cannot be read stops start-up and names the file', async (t) => {
+    const sb = sandbox(t);
+    sb.fifo();
+    const config = hostConfig(sb, 'web1', { url: 'nats://127.0.0.1:9' } as NatsServer, {
+      user: 'riposte',
+      password: 'secret',
+    });
+    const missing = sb.path('missing.password');
+    (config['cluster'] as { nats: Record<string, unknown> }).nats['password_file'] = missing;
+    const daemon = sb.start(config);
+    assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+    assert.ok(
+      daemon.logLines(
+        `ERROR cannot start: cannot read cluster.nats.password_file ${missing}: ENOENT`,
+      ).length === 1,
+      daemon.log,
+    );
+  });
 });

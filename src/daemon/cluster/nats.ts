@@ -3,7 +3,6 @@
 // Receives the `cluster` configuration and the runtime's events; sends deliveries, states
 // and publish outcomes. Never blocks the daemon: connecting is retried in the background.
 
-import { readFileSync } from 'node:fs';
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -29,9 +28,9 @@ import {
 } from '@nats-io/transport-node';
 import type { Cluster } from '../../concepts/cluster.js';
 import { formatDuration } from '../../lib/duration.js';
-import { ConfigError } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import type { Engine, EngineEvents } from './engine.js';
+import { secret, secretBytes } from './secrets.js';
 
 const FIRST_RETRY = 250;
 const MAX_RETRY = 30_000;
@@ -309,21 +308,5 @@ function authOptions(cluster: Cluster): ConnectionOptions {
         ...tls,
         authenticator: nkeyAuthenticator(new TextEncoder().encode(secret(k.file, 'nkey_file'))),
       };
-  }
-}
-
-/** A secret file's text without its final newline (`echo secret > file` writes one). */
-function secret(path: string, key: string): string {
-  return new TextDecoder().decode(secretBytes(path, key)).replace(/\r?\n$/, '');
-}
-
-function secretBytes(path: string, key: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(
-      '',
-      `cannot read cluster.nats.${key} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
   }
 }
