@@ -516,7 +516,7 @@ describe('Scheduler, triggers from the past (lines of other hosts, at their own 
   test('trigger() whose delayed actions are all overdue runs nothing and stores nothing', async () => {
     const filter = await filterOf(BAN_UNBAN);
     const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_001);
     h.scheduler.trigger(filter, ['5.6.7.8'], h.clock.now() - 60_000);
     h.clock.advance(h.start + 60_000);
     assert.deepEqual(h.ran, []);

@@ -393,10 +393,13 @@ export class Scheduler {
   }
 }
 
-/** Whether a trigger at `time` has delayed actions and all of them are due at `now` already. */
+/**
+ * Whether a trigger at `time` has delayed actions and all of them were due before `now`: one
+ * of the present, even with `after: 0s`, is not over.
+ */
 function isOver(actions: readonly Action[], time: number, now: number): boolean {
   const delayed = actions.filter((a) => a.delayed);
-  return delayed.length > 0 && delayed.every((a) => time + a.after <= now);
+  return delayed.length > 0 && delayed.every((a) => time + a.after < now);
 }
 
 function idOf(filter: Filter): string {

@@ -116,14 +116,18 @@ export class Inbox {
     this.#refusedSince = 0;
   }
 
-  /** Acknowledged once what the message made is durable: a crash before makes it come again. */
+  /**
+   * Acknowledged once what the message made is durable: a crash before makes it come again.
+   * A commit that failed acknowledges nothing: the engine delivers the messages again later,
+   * and they are acknowledged then, as duplicates, once their writes are on disk.
+   */
   #ack(d: Delivery): void {
     this.#acks.push(d);
     if (this.#acks.length > 1) return;
-    this.#store.afterCommit(() => {
+    this.#store.afterCommit((durable) => {
       const acks = this.#acks;
       this.#acks = [];
-      for (const a of acks) a.ack();
+      if (durable) for (const a of acks) a.ack();
     });
   }
 }

@@ -69,7 +69,16 @@ export class Outbox {
     this.#entries.push(entry);
     this.stats.shared++;
     this.#store.addOutbox(entry.row, this.#self);
-    this.#store.afterCommit(() => {
+    this.#whenDurable(entry);
+  }
+
+  /** Published only once its row is on disk; a commit that failed is waited out. */
+  #whenDurable(entry: Entry): void {
+    this.#store.afterCommit((durable) => {
+      if (!durable) {
+        setTimeout(() => this.#whenDurable(entry), FIRST_RETRY);
+        return;
+      }
       if (entry.state === 'written') entry.state = 'ready';
       this.#pump();
     });
