@@ -18,7 +18,11 @@ import {
 } from '../daemon/harness.js';
 import { haveNats, messageBytes, NatsServer, publisher, type User } from './nats.js';
 
-const skip = haveNats() ? false : 'nats-server is not installed (Debian package nats-server)';
+// .ci/run installs nats-server: under CI its absence fails every test instead of skipping it.
+const skip =
+  haveNats() || process.env.CI === 'true'
+    ? false
+    : 'nats-server is not installed (Debian package nats-server)';
 /** Publish to applied on another host, whatever the machine's load: the promise of the README. */
 const BOUND = 1000;
 

@@ -40,6 +40,8 @@ export class NatsServer {
 
   /** A server with these users (default: riposte/secret), ready to accept connections. */
   static async start(t: TestContext, users: readonly User[] = [RIPOSTE]): Promise<NatsServer> {
+    if (!haveNats())
+      throw new Error(`cannot start ${NATS_SERVER}: not installed (Debian package nats-server)`);
     const dir = mkdtempSync(join(tmpdir(), 'rnats-'));
     const server = new NatsServer(dir, await freePort());
     t.after(() => server.cleanup());
