@@ -9,7 +9,6 @@ import type { ClusterStatus } from '../../protocol.js';
 import type { ClusterRecords, ClusterWrites } from '../state/cluster.js';
 import type { Engine, EngineState } from './engine.js';
 import { type Deliver, Inbox } from './inbox.js';
-import { openNats } from './nats.js';
 import { Outbox } from './outbox.js';
 
 export class ClusterRuntime {
@@ -20,6 +19,7 @@ export class ClusterRuntime {
   #state: EngineState = 'connecting';
   #reason: string | undefined;
   #since = Date.now();
+  #stopped = false;
 
   /** `deliver` feeds the cluster stream; without one, this host only shares. */
   constructor(
@@ -36,8 +36,13 @@ export class ClusterRuntime {
         : new Inbox(records, { store, node, deliver: deps.deliver });
   }
 
-  /** Connects in the background; throws a ConfigError when a secret file cannot be read. */
-  start(): void {
+  /** Connects in the background; rejects with a ConfigError when a secret file cannot be read. */
+  async start(): Promise<void> {
+    // Loaded here, not with the daemon: the NATS client costs about 0.1 s of CPU to load, and
+    // only a configuration that shares bans needs it.
+    const { openNats } = await import('./nats.js');
+    // A shutdown begun while it loaded must find nothing left to close.
+    if (this.#stopped) return;
     const inbox = this.#inbox;
     this.#engine = openNats(
       this.config,
@@ -56,6 +61,7 @@ export class ClusterRuntime {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#outbox.stop();
     await this.#engine?.close();
   }
