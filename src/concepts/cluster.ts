@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { formatDuration } from '../lib/duration.js';
 import type { Checker, Path } from './check.js';
+import type { Stream } from './stream.js';
 
 const KEYS = ['node', 'nats'];
 const NATS_KEYS = [
@@ -248,4 +249,20 @@ export function normalCluster(c: Cluster): Record<string, unknown> {
       replicas: n.replicas,
     },
   };
+}
+
+/**
+ * What of ban sharing is fixed at start-up: the `cluster` key, and whether a stream receives
+ * and an action shares. A reload that changes it is refused.
+ */
+export function clusterUse(config: {
+  readonly cluster: Cluster | undefined;
+  readonly streams: readonly Stream[];
+}): string {
+  const streams = config.streams;
+  return JSON.stringify({
+    key: config.cluster === undefined ? null : normalCluster(config.cluster),
+    receives: streams.some((s) => s.type === 'cluster'),
+    shares: streams.some((s) => s.filters.some((f) => f.actions.some((a) => a.type === 'cluster'))),
+  });
 }
