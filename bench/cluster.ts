@@ -1,4 +1,4 @@
-// Benchmark 7, ban sharing: five daemons on loopback around one nats-server (Debian's, its
+// Benchmark 8, ban sharing: five daemons on loopback around one nats-server (Debian's, its
 // own port and JetStream directory). 1,000 bans, made in turn on each host, 100 a second:
 // the time from a host's share to the trigger on each of the four others (both from the
 // daemons' own log stamps), and the CPU all of it costs per ban. Then four hosts stop, the
