@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cluster } from './cluster.js';
 import { type Context, makeContext } from './context.js';
 import { daemon } from './daemon.js';
 import { hostile } from './hostile.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   memory,
   hostile,
   'replay-library': replayLibrary,
+  cluster,
 };
 
 interface Machine {

@@ -69,6 +69,28 @@ export interface StreamDown {
   readonly lastExit?: string;
 }
 
+/** Ban sharing with the other hosts (`cluster` key): the engine's connection and the counters. */
+export interface ClusterStatus {
+  readonly node: string;
+  /** connecting, connected, disconnected, refused (credentials) or closed. */
+  readonly state: string;
+  readonly reason?: string;
+  /** When the state last changed, ms since the epoch. */
+  readonly since: number;
+  /** Lines shared by this host that the engine has not acknowledged yet. */
+  readonly outbox: number;
+  readonly shared: number;
+  readonly published: number;
+  readonly failed: number;
+  readonly expired: number;
+  readonly received: number;
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly refused: number;
+  /** Messages of the log not yet delivered here, and how long the last one waited (ms). */
+  readonly lag: { readonly messages: number; readonly ms: number };
+}
+
 export interface Status {
   readonly pid: number;
   readonly version: string;
@@ -89,6 +111,7 @@ export interface Status {
     waiting: number;
     byType: { cmd: number; nftables: number; ipset: number; virtual: number };
   };
+  readonly cluster?: ClusterStatus;
 }
 
 /** What a reload did: applied the configuration read again, or kept the running one. */

@@ -5,6 +5,7 @@
 
 import { formatDuration } from '../lib/duration.js';
 import type { Action } from './action.js';
+import { normalCluster } from './cluster.js';
 import type { Config } from './config.js';
 import type { Filter } from './filter.js';
 import type { Pattern } from './pattern.js';
@@ -27,6 +28,7 @@ export function normalised(config: Config): Record<string, unknown> {
     ...(config.metrics === null
       ? {}
       : { metrics: { listen: config.metrics.text, allow_remote: config.metrics.allowRemote } }),
+    ...(config.cluster === undefined ? {} : { cluster: normalCluster(config.cluster) }),
   };
 }
 
@@ -78,6 +80,8 @@ export function normalAction(a: Action): Record<string, unknown> {
       return { type: 'cmd', cmd: a.cmd, ...common };
     case 'virtual':
       return { type: 'virtual', options: { send: a.sendText, to: a.to }, ...common };
+    case 'cluster':
+      return { type: 'cluster', options: { send: a.sendText }, ...common };
     case 'ipset':
     case 'nftables':
       return { type: a.type, options: a.options, ...common };

@@ -12,6 +12,7 @@ import { quote } from '../lib/log.js';
 import { type RegexNode, regex } from '../lib/regex/index.js';
 import { closest } from '../lib/suggest.js';
 import type {
+  ClusterStatus,
   FilterReport,
   Limit,
   Request,
@@ -38,6 +39,8 @@ export interface ControlDeps {
   readonly sends: VirtualSends;
   readonly store: StateWrites;
   readonly version: string;
+  /** Ban sharing's status, when the configuration shares bans. */
+  readonly cluster?: () => ClusterStatus | undefined;
 }
 
 type Test = (values: readonly string[]) => boolean;
@@ -268,6 +271,7 @@ export class Control {
         ...(st.lastExit === undefined ? {} : { lastExit: st.lastExit }),
       };
     }
+    const cluster = this.#d.cluster?.();
     return {
       pid: process.pid,
       version: this.#d.version,
@@ -276,6 +280,7 @@ export class Control {
       pending: this.#d.scheduler.size,
       actions: this.#actionCounts(),
       memory: memoryOf(process.memoryUsage()),
+      ...(cluster === undefined ? {} : { cluster }),
     };
   }
 

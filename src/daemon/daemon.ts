@@ -5,9 +5,10 @@
 // signals and requests; sends the exit status, and its life to systemd.
 
 import type { Config } from '../concepts/config.js';
-import { StateError } from '../lib/errors.js';
+import { ConfigError, StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
+import { ClusterRuntime } from './cluster/cluster.js';
 import { Control } from './control.js';
 import { Executor } from './executor.js';
 import { renderMetrics } from './metrics.js';
@@ -57,6 +58,7 @@ export class Daemon {
   readonly #outcomes = new ActionOutcomes();
   readonly #reloader: Reloader;
   readonly #socket: ControlSocket;
+  #cluster: ClusterRuntime | undefined;
   #control: Control;
   #sweepTimer: NodeJS.Timeout | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
@@ -99,6 +101,7 @@ export class Daemon {
       sends: this.#sends,
       outcomes: this.#outcomes,
       since: this.#startTime,
+      share: (line, time) => this.#cluster?.share(line, time),
     });
     this.#control = this.#newControl();
     this.#reloader = new Reloader({
@@ -165,13 +168,15 @@ export class Daemon {
     }
     if (this.#stopping !== undefined) return false;
     try {
+      // Before the restore: a restored trigger's cluster action writes to the outbox.
+      await this.#startCluster();
       restoreState({
         store: this.#store,
         filters: this.#pipeline.filters,
         scheduler: this.#scheduler,
       });
     } catch (error) {
-      if (!(error instanceof StateError)) throw error;
+      if (!(error instanceof StateError || error instanceof ConfigError)) throw error;
       log('ERROR', `cannot start: ${error.message}`);
       return false;
     }
@@ -188,6 +193,30 @@ export class Daemon {
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_EVERY);
     this.#armCompaction();
     return true;
+  }
+
+  /**
+   * Ban sharing, when a stream or an action of type cluster uses it: connects in the
+   * background. Received lines go to the cluster stream in use when they arrive (a reload
+   * may have made it anew); the `cluster` key itself is read at start-up only.
+   */
+  async #startCluster(): Promise<void> {
+    const config = this.#config.cluster;
+    const used = this.#config.streams.some(
+      (s) =>
+        s.type === 'cluster' || s.filters.some((f) => f.actions.some((a) => a.type === 'cluster')),
+    );
+    if (config === undefined || !used) return;
+    const receives = this.#config.streams.some((s) => s.type === 'cluster');
+    this.#cluster = new ClusterRuntime(config, {
+      records: this.#store.loadCluster(),
+      store: this.#store.cluster,
+      deliver: receives
+        ? (line, time) =>
+            this.#pipeline.streams.find((s) => s.stream.type === 'cluster')?.feed(line, time)
+        : undefined,
+    });
+    await this.#cluster.start();
   }
 
   #command(argv: readonly string[], label: string): Promise<boolean> {
@@ -215,6 +244,7 @@ export class Daemon {
       sends: this.#sends,
       store: this.#store,
       version: this.#options.version,
+      cluster: () => this.#cluster?.status,
     });
   }
 
@@ -300,7 +330,8 @@ export class Daemon {
     clearInterval(this.#compactTimer);
     // A reload under way finishes first: it may be starting streams.
     await this.#reloader.idle();
-    await Promise.all(this.#pipeline.streams.map((s) => s.stop()));
+    // The cluster is a source of lines too; lines shared from now on wait in the outbox.
+    await Promise.all([...this.#pipeline.streams.map((s) => s.stop()), this.#cluster?.stop()]);
     // Triggers of the last lines start their actions once stored: let them, before onexit.
     this.#store.commit();
     this.#scheduler.stop();

@@ -77,7 +77,10 @@ export class FilterRuntime {
     this.#filter.scan(text, (values) => this.count(values, now));
   }
 
-  /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
+  /**
+   * One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`
+   * of the latest, at the latest's time. `now` may be in the past (another host's line).
+   */
   count(values: readonly string[], now: number): void {
     this.stats.matches++;
     log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
@@ -92,12 +95,14 @@ export class FilterRuntime {
       times = [];
       this.#counts.set(key, times);
     }
-    times.push(now);
-    dropExpired(times, now - this.#filter.retryperiod);
+    // A line from another host carries its own time, which may be older than a count's last.
+    insertInOrder(times, now);
+    const latest = times[times.length - 1]!;
+    dropExpired(times, latest - this.#filter.retryperiod);
     if (times.length >= retry) {
       this.#counts.delete(key);
       this.#stored.changed(key, values);
-      this.#trigger(values, now);
+      this.#trigger(values, latest);
     } else {
       this.#stored.changed(key, values);
     }
@@ -161,6 +166,13 @@ function valuesOf(key: string, filter: Filter): readonly string[] {
 /** One string per match: its value, or its values as JSON when the filter has several patterns. */
 export function keyOf(values: readonly string[]): string {
   return values.length === 1 ? values[0]! : JSON.stringify(values);
+}
+
+function insertInOrder(times: number[], time: number): void {
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > time) i--;
+  if (i === times.length) times.push(time);
+  else times.splice(i, 0, time);
 }
 
 function dropExpired(times: number[], oldest: number): void {

@@ -1,6 +1,7 @@
 // planReload() on pairs of real configurations (through loadConfig): which streams are kept,
 // restarted, started and stopped, which filters are kept or removed, the one-line changes it
-// reports, and what it refuses (another state directory, a stream command not in PATH).
+// reports, and what it refuses (another state directory, a stream command not in PATH, ban
+// sharing started, stopped or changed).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -175,6 +176,22 @@ test('planReload() refuses another state directory, with both paths', async () =
   assert.deepEqual(planReload(a, b).errors, [
     'state_directory cannot change while riposte runs (/var/lib/riposte → /srv/riposte): restart riposte to use the new one, after moving riposte.db there to keep the state',
   ]);
+});
+
+test('planReload() refuses to start, stop or change ban sharing, which is set up at start-up', async () => {
+  const cluster = "cluster: {node: web1, nats: {servers: ['nats://127.0.0.1:4222']}}\n";
+  const peers = `  peers:\n    type: cluster\n    filters:\n      f: {regex: ['ban <ip>'], actions: {a: {cmd: [echo]}}}\n`;
+  const error = [
+    'cluster: ban sharing (the cluster key, a stream or an action of type cluster) cannot start, stop or change while riposte runs: restart riposte to use the new settings',
+  ];
+  const a = await config(`${cluster}${BASE}${peers}`);
+  assert.deepEqual(planReload(a, await config(`${cluster}${BASE}${peers}`)).errors, []);
+  assert.deepEqual(
+    planReload(a, await config(`${cluster.replace('web1', 'web2')}${BASE}${peers}`)).errors,
+    error,
+  );
+  assert.deepEqual(planReload(a, await config(`${cluster}${BASE}`)).errors, error);
+  assert.deepEqual(planReload(await config(BASE), a).errors, error);
 });
 
 test('planReload() refuses a new stream whose program is not in PATH, not a kept one', async () => {

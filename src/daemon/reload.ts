@@ -9,6 +9,7 @@
 
 import { resolve } from 'node:path';
 import type { Action } from '../concepts/action.js';
+import { clusterUse } from '../concepts/cluster.js';
 import type { Config } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import { normalAction, normalFilter, normalPattern, normalStream } from '../concepts/normalise.js';
@@ -41,7 +42,7 @@ export function planReload(current: Config, next: Config): ReloadPlan {
 }
 
 /**
- * What cannot be done without a restart (another state directory), or would fail once the
+ * What cannot be done without a restart (another state directory, ban sharing changed), or would fail once the
  * configuration is swapped (a stream command not found): refused before anything changes.
  */
 function refusals(current: Config, next: Config, starting: readonly Stream[]): string[] {
@@ -53,6 +54,10 @@ function refusals(current: Config, next: Config, starting: readonly Stream[]): s
       `state_directory cannot change while riposte runs (${from} → ${to}): restart riposte to use the new one, after moving riposte.db there to keep the state`,
     );
   }
+  if (clusterUse(current) !== clusterUse(next))
+    errors.push(
+      'cluster: ban sharing (the cluster key, a stream or an action of type cluster) cannot start, stop or change while riposte runs: restart riposte to use the new settings',
+    );
   for (const s of starting) {
     const program = s.cmd[0];
     if (s.type === 'cmd' && program !== undefined && which(program) === undefined)

@@ -1,5 +1,5 @@
 // Runs a due action by its type: a command through the executor, an address added to or
-// deleted from a kernel set, a line sent to a virtual stream. Owns nothing but the choice;
+// deleted from a kernel set, a line sent to a virtual stream or shared with other hosts. Owns nothing but the choice;
 // receives the scheduler's actions with their match and trigger time; sends each to its
 // type's owner, and its start, end and outcome to the ActionOutcomes.
 
@@ -27,6 +27,7 @@ export class ActionRunner {
   readonly #outcomes: ActionOutcomes;
   /** Triggers before this (restored ones) say nothing of how fast actions start. */
   readonly #since: number;
+  readonly #share: (line: string, time: number) => void;
 
   constructor(deps: {
     executor: Executor;
@@ -34,12 +35,15 @@ export class ActionRunner {
     sends: VirtualSends;
     outcomes: ActionOutcomes;
     since: number;
+    /** Writes a cluster action's line to the outbox (nothing when the host shares no bans). */
+    share: (line: string, time: number) => void;
   }) {
     this.#executor = deps.executor;
     this.#sets = deps.sets;
     this.#sends = deps.sends;
     this.#outcomes = deps.outcomes;
     this.#since = deps.since;
+    this.#share = deps.share;
   }
 
   run(due: Due, done: () => void): void {
@@ -71,6 +75,16 @@ export class ActionRunner {
           end(ok ? 'ok' : 'failed'),
         );
         return;
+      case 'cluster': {
+        start();
+        const line = renderTemplate(action.send, values);
+        log('INFO', `${label}: share ${quote(line)}`);
+        this.#share(line, due.time);
+        // Done before the next commit, which holds its outbox row too: a restart never shares
+        // it twice. In a microtask: the scheduler is not re-entered from its own call.
+        queueMicrotask(() => end('ok'));
+        return;
+      }
       case 'ipset':
       case 'nftables': {
         start();

@@ -1,7 +1,8 @@
 // The scheduler's invariant (see scheduler.ts) on random interleavings: triggers of a few
-// matches under each duplicates rule, due times, actions that end in any order under a
-// concurrency limit, commits that succeed or fail, flushes, clean stops, reloads (the same
-// definitions, as new objects, as a reload of an unchanged file gives them), and crashes after
+// matches under each duplicates rule, some dated in the past, due times, actions that end in
+// any order under a concurrency limit, commits that succeed or fail, flushes, clean stops,
+// reloads (the same definitions, as new objects, as a reload of an unchanged file gives
+// them), and crashes after
 // which a new scheduler restores what was committed: thousands of cases on a held
 // MemoryState, which loses the rest as the Store would, and some on the real Store, whose
 // files are copied at the crash. Each case comes from a seed, printed with its events.
@@ -191,6 +192,8 @@ class Case {
   /** Handed over and not ended, in this run, by match. */
   #busy = new Map<string, Job[]>();
   readonly #tracks = new Map<number, Track>();
+  /** Triggers given over already (every delayed action due before they came): none may run. */
+  readonly #over = new Set<string>();
   readonly #gone: [number, Track][] = [];
   readonly #lastByMatch = new Map<string, Job>();
 
@@ -209,9 +212,15 @@ class Case {
     this.#alive = this.#scheduler;
   }
 
-  trigger(name: string, values: string[]): void {
-    this.events.push(`trigger ${name} ${values[0]}`);
-    this.#scheduler.trigger(this.#filters.get(name)!, values, this.#clock.now());
+  /** A trigger `ago` ms in the past, as another host's line is counted at its own time. */
+  trigger(name: string, values: string[], ago = 0): void {
+    this.events.push(`trigger ${name} ${values[0]}${ago === 0 ? '' : ` ${ago} ms ago`}`);
+    const filter = this.#filters.get(name)!;
+    const time = this.#clock.now() - ago;
+    const delayed = filter.actions.filter((a) => a.delayed && familyAllows(a, values));
+    if (delayed.length > 0 && delayed.every((a) => time + a.after < this.#clock.now()))
+      this.#over.add(`${name} ${values[0]} ${time}`);
+    this.#scheduler.trigger(filter, values, time);
   }
 
   /** A reload: pending triggers go on under the filters' next load, with the same values. */
@@ -342,9 +351,11 @@ class Case {
     const scheduler: Scheduler = new Scheduler({
       store: this.#state.writes,
       clock: this.#clock,
-      run: (filter, action, values, done, trigger) => {
+      run: (filter, action, values, done, trigger, time) => {
         // A scheduler killed by a crash runs nothing more (closing its Store still calls back).
         if (scheduler !== this.#alive) return;
+        const key = `${filter.name} ${values[0]} ${time}`;
+        assert.ok(!this.#over.has(key), `${action.name} #${trigger} runs, its trigger was over`);
         this.#handed({ trigger, filter, action, values, done, match: matchOf(filter, values) });
       },
     });
@@ -420,7 +431,9 @@ function runCase(loads: readonly Map<string, Filter>[], seed: number, state: Dur
     let reloads = 0;
     for (let step = 0; step < STEPS; step++) {
       const roll = next();
-      if (roll < 0.3) c.trigger(pick(used), [pick(MATCHES)]);
+      // A quarter of the triggers come from the past: some over already, some half done.
+      if (roll < 0.3)
+        c.trigger(pick(used), [pick(MATCHES)], next() < 0.25 ? Math.floor(next() * 25_000) : 0);
       else if (roll < 0.5) c.advance(Math.floor(next() * 12_000));
       else if (roll < 0.7) c.end(next());
       else if (roll < 0.85) c.commit(false);

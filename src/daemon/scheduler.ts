@@ -23,7 +23,11 @@
 //   then runs again (an unban twice: harmless), after what comes before it, never before;
 // - a reload (reconfigure) gives every trigger pending or handed over its filter's new
 //   definition, and a lane knows its match by the filter's id and the values by name: one
-//   match never has two lanes, and an action runs as defined when its turn comes.
+//   match never has two lanes, and an action runs as defined when its turn comes;
+// - a trigger dated in the past (another host's line, counted at its own time) whose delayed
+//   actions are all overdue is over before it began here: nothing of it runs (an unban of a
+//   ban never applied could undo another filter's ban of the same address); otherwise its
+//   overdue actions run at once, in their order, after its immediate ones.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -74,7 +78,12 @@ export class Scheduler {
     this.#dues = new Dues(this.#clock, (live, now) => this.#fall(live, now));
   }
 
-  /** A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. */
+  /**
+   * A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. `now`
+   * may be in the past (a line of another host, counted at its own time): a trigger whose
+   * delayed actions are all overdue already is over before it began here, and runs nothing —
+   * an unban of a ban never applied could undo another filter's ban of the same address.
+   */
   trigger(filter: Filter, values: readonly string[], now: number): void {
     const latest = this.#byMatch.latest(filter, values);
     if (latest !== undefined && filter.duplicates !== 'rerun') {
@@ -90,6 +99,13 @@ export class Scheduler {
     }
     const actions = filter.actions.filter((a) => familyAllows(a, values));
     if (actions.length === 0) return;
+    if (isOver(actions, now, this.#clock.now())) {
+      log(
+        'INFO',
+        `${idOf(filter)}: trigger ${show(values)} at ${new Date(now).toISOString()} is over already: nothing to run`,
+      );
+      return;
+    }
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
     const live = newLive(this.#nextId++, filter, values, now, 'storing');
     this.#store.addTrigger({
@@ -281,8 +297,10 @@ export class Scheduler {
   #extend(live: Live, now: number): void {
     log('INFO', `${idOf(live.filter)}: trigger ${show(live.values)} extends its pending actions`);
     live.filter.actions.forEach((action, i) => {
-      if (Number.isNaN(live.due[i]!)) return;
-      // Later than before: the heap entry stays, and moves when it surfaces.
+      const due = live.due[i]!;
+      // Never earlier (a trigger from the past extends nothing): the heap entry stays, and
+      // moves when it surfaces.
+      if (Number.isNaN(due) || now + action.after <= due) return;
       live.due[i] = now + action.after;
       this.#store.setDue(live.id, action.name, now + action.after);
     });
@@ -373,6 +391,15 @@ export class Scheduler {
     live.phase = 'over';
     this.#store.forgetTrigger(live.id);
   }
+}
+
+/**
+ * Whether a trigger at `time` has delayed actions and all of them were due before `now`: one
+ * of the present, even with `after: 0s`, is not over.
+ */
+function isOver(actions: readonly Action[], time: number, now: number): boolean {
+  const delayed = actions.filter((a) => a.delayed);
+  return delayed.length > 0 && delayed.every((a) => time + a.after < now);
 }
 
 function idOf(filter: Filter): string {

@@ -95,7 +95,7 @@ export class StreamRuntime {
   /** Starts the command; rejects when it cannot be started at all (start-up stops then). */
   start(): Promise<void> {
     if (this.#state === 'stopped') return Promise.resolve();
-    if (this.#stream.type === 'virtual') {
+    if (this.#stream.type !== 'cmd') {
       this.#state = 'running';
       return Promise.resolve();
     }
@@ -112,9 +112,9 @@ export class StreamRuntime {
     });
   }
 
-  /** A line sent by a virtual action. */
-  feed(line: string): void {
-    this.#deliver(line);
+  /** A line sent by a virtual action, or by another host: counted at `time` (now by default). */
+  feed(line: string, time = Date.now()): void {
+    this.#deliver(line, false, time);
   }
 
   /** Stops the command (its whole process group) and waits for it to exit. */
@@ -197,14 +197,13 @@ export class StreamRuntime {
     });
   }
 
-  /** A block of lines read now (see LineSplitter): to every filter of the stream. */
-  #deliver(block: string, stderr = false): void {
+  /** A block of lines read at `now` (see LineSplitter): to every filter of the stream. */
+  #deliver(block: string, stderr = false, now = Date.now()): void {
     this.#bytes += block.length + 1;
     if (this.countLines) this.#lines += countLines(block);
     if (stderr) this.#lastStderr = stripCr(block.slice(block.lastIndexOf('\n') + 1));
     if (debugEnabled())
       for (const line of linesOf(block)) log('DEBUG', `stream ${this.#stream.name}: ${line}`);
-    const now = Date.now();
     for (const filter of this.#filters) filter.block(block, now);
   }
 

@@ -4,6 +4,7 @@
 // date, each step of one open in one transaction.
 
 import { StateError } from '../../lib/errors.js';
+import { CLUSTER_TABLES } from './cluster.js';
 import { corruptError, type Db } from './sqlite.js';
 
 /** "RPST": tells a riposte state file from any other SQLite file. */
@@ -25,7 +26,10 @@ const TABLES = `
  * every fresh file. Steps are never edited once released: a change is a new step.
  */
 export type Migration = (db: Db) => void;
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // 1 → 2: ban sharing's outbox, position and per-peer marks (state/cluster.ts).
+  (db) => db.exec(CLUSTER_TABLES),
+];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 
 /** Lays out a new, empty file: version 1, then every step. */

@@ -26,6 +26,15 @@ import type {
   TimesOf,
 } from './records.js';
 import { Reserve } from './reserve.js';
+import {
+  applyClusterBatch,
+  type ClusterBatch,
+  ClusterPending,
+  type ClusterRecords,
+  type ClusterWrites,
+  clusterStatements,
+  readClusterRows,
+} from './cluster.js';
 import { readRows } from './rows.js';
 import { createSchema, openSchema } from './schema.js';
 import { type Db, isFullError, openDatabase, openError } from './sqlite.js';
@@ -45,6 +54,8 @@ export class Store implements StateWrites {
     lazily: () => this.#lazily(),
   });
   readonly #statements;
+  readonly #cluster = new ClusterPending();
+  readonly #clusterStatements;
   /** A waiting caller reports counts: the next commit writes them too. */
   #countsWanted = false;
   #waiting: ((durable: boolean) => void)[] = [];
@@ -60,6 +71,7 @@ export class Store implements StateWrites {
     this.#db = db;
     this.#statements = writeStatements(db);
     this.#reserve = reserve;
+    this.#clusterStatements = clusterStatements(db);
   }
 
   /**
@@ -94,6 +106,42 @@ export class Store implements StateWrites {
         { cause: error },
       );
     }
+  }
+
+  /** The cluster's rows, for its start; a row that cannot be read is a StateError. */
+  loadCluster(): ClusterRecords {
+    try {
+      return readClusterRows(this.#db);
+    } catch (error) {
+      throw new StateError(
+        `cannot read state file ${this.path}: ${(error as Error).message}; riposte will not overwrite it: move it away`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Where the cluster runtime writes: its outbox soon, its positions with the counts. */
+  get cluster(): ClusterWrites {
+    const pending = this.#cluster;
+    return {
+      addOutbox: (row, self) => {
+        pending.addOutbox(row, self);
+        this.#commitSoon();
+      },
+      deleteOutbox: (seq) => {
+        pending.deleteOutbox(seq);
+        this.#lazily();
+      },
+      setPosition: (position) => {
+        pending.setPosition(position);
+        this.#commitSoon();
+      },
+      setPeer: (node, peer) => {
+        pending.setPeer(node, peer);
+        this.#commitSoon();
+      },
+      afterCommit: (callback) => this.afterCommit(callback),
+    };
   }
 
   addTrigger(trigger: StoredTrigger): void {
@@ -139,8 +187,13 @@ export class Store implements StateWrites {
       this.#timer = undefined;
       this.#countsWanted = false;
     }
-    const durable =
-      this.#pending.hasTriggers || (all && this.#pending.hasCounts) ? this.#write(all) : true;
+    const cluster = this.#cluster;
+    const writes =
+      this.#pending.hasTriggers ||
+      cluster.urgent ||
+      (all && (this.#pending.hasCounts || cluster.lazy));
+    // A position written without the counts its lines made would lose them at a crash.
+    const durable = writes ? this.#write(all || cluster.withCounts) : true;
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const callback of waiting) callback(durable);
@@ -229,14 +282,15 @@ export class Store implements StateWrites {
   /** Commits a batch; on a full file system, spends the reserve and tries once more. */
   #write(all: boolean): boolean {
     const batch = this.#pending.take(all);
+    const cluster = this.#cluster.take();
     try {
-      this.#apply(batch);
+      this.#apply(batch, cluster);
     } catch (error) {
-      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, error);
+      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, cluster, error);
       try {
-        this.#apply(batch);
+        this.#apply(batch, cluster);
       } catch (again) {
-        return this.#failed(batch, again);
+        return this.#failed(batch, cluster, again);
       }
     }
     if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
@@ -245,8 +299,11 @@ export class Store implements StateWrites {
     return true;
   }
 
-  #apply(batch: ReturnType<PendingWrites['take']>): void {
-    this.#db.transaction(() => applyBatch(this.#statements, batch));
+  #apply(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch): void {
+    this.#db.transaction(() => {
+      applyBatch(this.#statements, batch);
+      applyClusterBatch(this.#clusterStatements, cluster);
+    });
   }
 
   /** Room for one more try: the reserve given back, or the write-ahead log's room reused. */
@@ -274,8 +331,9 @@ export class Store implements StateWrites {
     }
   }
 
-  #failed(batch: ReturnType<PendingWrites['take']>, error: unknown): false {
+  #failed(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch, error: unknown): false {
     this.#pending.requeue(batch);
+    this.#cluster.requeue(cluster);
     if (!this.#failing) {
       log(
         'ERROR',
