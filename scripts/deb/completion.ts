@@ -61,7 +61,7 @@ function valueCompletion(option: OptionHelp): string | undefined {
   if (option.choices.length > 0) return `_riposte_words '${option.choices.join(' ')}'`;
   switch (option.value) {
     case 'path':
-      return '_filedir';
+      return '_riposte_files';
     case 'level':
       return `_riposte_words '${LEVELS.join(' ')}'`;
     case 'stream.filter':
@@ -115,13 +115,21 @@ _riposte_words() {
   COMPREPLY=($(compgen -W "$1" -- "$cur"))
 }
 
-# STREAM.FILTER of /etc/riposte/, read once per change of its files: the running daemon
-# names its streams but not their filters, and test-config takes about half a second.
+_riposte_files() {
+  compopt -o filenames 2>/dev/null
+  local IFS=$'\\n'
+  COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# STREAM.FILTER of the configuration the service runs, read once per change of its files:
+# the running daemon names its streams but not their filters, and test-config takes about
+# half a second.
+_riposte_config=\${_riposte_config:-/etc/riposte/}
 _riposte_filters() {
   local stamp
-  stamp=$(stat -c %Y /etc/riposte /etc/riposte/* 2>/dev/null | tr '\\n' ' ')
+  stamp=$(stat -c %Y "$_riposte_config" "$_riposte_config"* 2>/dev/null | tr '\\n' ' ')
   if [[ $stamp != "\${_riposte_filters_stamp-}" ]]; then
-    _riposte_filters_cache=$(riposte test-config -c /etc/riposte/ -f json 2>/dev/null |
+    _riposte_filters_cache=$(riposte test-config -c "$_riposte_config" -f json 2>/dev/null |
       node -e 'let s = "";
         process.stdin.on("data", (d) => (s += d)).on("end", () => {
           const streams = JSON.parse(s).streams ?? {};
@@ -138,7 +146,8 @@ _riposte_positionals() {
   local i n=0
   for ((i = command_index + 1; i < cword; i++)); do
     case \${words[i]} in
-      -*) if [[ \${words[i]} != *=* ]] && _riposte_takes_value "\${words[i]}"; then ((i++)); fi ;;
+      =) ((i++)) ;;
+      -*) if [[ \${words[i + 1]-} != = ]] && _riposte_takes_value "\${words[i]}"; then ((i++)); fi ;;
       *) ((n++)) ;;
     esac
   done
@@ -157,9 +166,12 @@ ${commands
   return 1
 }
 
+# Works with or without the bash-completion package: \`--config=PATH\` arrives as three words.
 _riposte() {
-  local cur prev words cword split
-  _init_completion -s || return
+  local words=("\${COMP_WORDS[@]}") cword=$COMP_CWORD
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD - 1]-} split=false
+  if [[ $cur == = ]]; then cur='' split=true
+  elif [[ $prev == = ]]; then prev=\${COMP_WORDS[COMP_CWORD - 2]-} split=true; fi
   local commands='${names}' command='' command_index=0 i
   for ((i = 1; i < cword; i++)); do
     if [[ \${words[i]} != -* ]]; then

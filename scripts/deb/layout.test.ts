@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { adaptUnit, gzip } from './layout.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+describe('adaptUnit()', () => {
+  const unit = readFileSync(join(ROOT, 'packaging/riposte.service'), 'utf8');
+
+  test("adaptUnit() runs the package's /usr/bin/riposte", () => {
+    const adapted = adaptUnit(unit);
+    assert.match(adapted, /^ExecStart=\/usr\/bin\/riposte start -c \/etc\/riposte\/$/m);
+    assert.doesNotMatch(adapted, /\/usr\/bin\/env/);
+  });
+
+  test('adaptUnit() replaces the instructions for copying the unit by hand', () => {
+    const adapted = adaptUnit(unit);
+    assert.doesNotMatch(adapted, /cp riposte\.service/);
+    assert.match(adapted, /^# systemd unit of riposte, installed by its Debian package/);
+    assert.match(adapted, /^\[Unit\]$/m);
+  });
+
+  test('adaptUnit() refuses a unit whose ExecStart it does not know', () => {
+    assert.throws(() => adaptUnit('[Service]\nExecStart=/opt/riposte start\n'), {
+      message: 'cannot adapt packaging/riposte.service: no "ExecStart=/usr/bin/env riposte …" line',
+    });
+  });
+});
+
+describe('gzip()', () => {
+  test('gzip() compresses at level 9 with no name and no time, as gzip -9n', () => {
+    const packed = gzip('text');
+    assert.equal(gunzipSync(packed).toString(), 'text');
+    assert.equal(packed.readUInt32LE(4), 0, 'mtime');
+    assert.equal(packed[3]! & 0x08, 0, 'no file name');
+    assert.equal(packed[8], 2, 'XFL: maximum compression');
+  });
+});
