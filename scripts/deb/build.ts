@@ -206,7 +206,8 @@ function build(options: Options, say: (line: string) => void): string {
     mkdirSync(options.out, { recursive: true });
     const arch = must(['dpkg', '--print-architecture']).trim();
     const deb = join(options.out, `riposte_${options.version}_${arch}.deb`);
-    must(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', root, deb], {
+    // xz at level 1: 10 % larger than at its default 6, four times faster (the tests build twice).
+    must(['dpkg-deb', '--root-owner-group', '-Zxz', '-z1', '--build', root, deb], {
       env: { ...process.env, SOURCE_DATE_EPOCH: String(seconds) },
     });
     say(`riposte: built ${deb} (${(statSync(deb).size / 2 ** 20).toFixed(1)} MiB)`);

@@ -4,14 +4,27 @@
 // Receives staged paths; sends file edits and a Depends list. Uses binutils, patchelf and
 // dpkg-dev.
 
-import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { must } from './run.js';
 
 /** Whether a file starts with the ELF magic number. */
 export function isElf(file: string): boolean {
-  const head = readFileSync(file).subarray(0, 4);
-  return head.length === 4 && head.toString('latin1') === '\x7fELF';
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  try {
+    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === '\x7fELF';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every ELF file under `dir`. */
