@@ -105,13 +105,16 @@ function epoch(): number {
   return given !== undefined && /^\d+$/.test(given) ? Number(given) : Math.floor(Date.now() / 1000);
 }
 
-/** Who answers for the package: DEBFULLNAME and DEBEMAIL as dch reads them, else git's user. */
+/**
+ * Who answers for the package: DEBFULLNAME and DEBEMAIL as dch reads them, else the author of
+ * the commit built, so that two builds of one commit agree wherever they run.
+ */
 function maintainer(): string {
-  const name = process.env['DEBFULLNAME'] ?? git(['config', 'user.name']);
-  const email = process.env['DEBEMAIL'] ?? git(['config', 'user.email']);
+  const name = process.env['DEBFULLNAME'] ?? git(['log', '-1', '--format=%an']);
+  const email = process.env['DEBEMAIL'] ?? git(['log', '-1', '--format=%ae']);
   if (!name || !email) {
     throw new Error(
-      'cannot name the maintainer: set DEBFULLNAME and DEBEMAIL (or git config user.name and user.email)',
+      'cannot name the maintainer: set DEBFULLNAME and DEBEMAIL (outside a git checkout)',
     );
   }
   return `${name} <${email}>`;
