@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { adaptUnit, gzip } from './layout.js';
+import { adaptUnit, gzip, LIB, layCode } from './layout.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -38,5 +39,42 @@ describe('gzip()', () => {
     assert.equal(packed.readUInt32LE(4), 0, 'mtime');
     assert.equal(packed[3]! & 0x08, 0, 'no file name');
     assert.equal(packed[8], 2, 'XFL: maximum compression');
+  });
+});
+
+describe('layCode()', () => {
+  test('layCode() ships what src/ compiles to: no test, no map, no output of a deleted source', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'riposte-layout-'));
+    try {
+      const files: Record<string, string> = {
+        'package.json': '{"name":"riposte","version":"1.0.0","type":"module","scripts":{}}',
+        'src/main.ts': '',
+        'src/lib/x.ts': '',
+        'dist/src/main.js': '',
+        'dist/src/main.test.js': '',
+        'dist/src/lib/x.js': '',
+        'dist/src/lib/x.js.map': '',
+        'dist/src/lib/gone.js': '',
+      };
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(repo, path)), { recursive: true });
+        writeFileSync(join(repo, path), text);
+      }
+      const root = join(repo, 'tree');
+      layCode({ repo, root, version: '1.0.0+1', date: '2026-01-01' });
+      const lib = join(root, LIB);
+      assert.deepEqual(readdirSync(join(lib, 'dist/src'), { recursive: true }).sort(), [
+        'lib',
+        'lib/x.js',
+        'main.js',
+      ]);
+      assert.deepEqual(JSON.parse(readFileSync(join(lib, 'package.json'), 'utf8')), {
+        name: 'riposte',
+        type: 'module',
+        version: '1.0.0+1',
+      });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

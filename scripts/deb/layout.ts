@@ -14,7 +14,7 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bashCompletion, type CommandHelp, commandsOf, optionsOf } from './completion.js';
 import { manPages } from './man.js';
@@ -48,9 +48,13 @@ export function layCode(b: Build): void {
   if (!existsSync(join(from, 'main.js'))) {
     throw new Error('cannot build the package: dist/src/main.js is missing (run `npm run build`)');
   }
+  // Only what src/ compiles to: tsc never deletes the output of a source that is gone.
+  const compiled = (path: string) =>
+    !path.endsWith('.js') ||
+    existsSync(join(b.repo, 'src', relative(from, path)).replace(/\.js$/, '.ts'));
   cpSync(from, join(b.root, LIB, 'dist', 'src'), {
     recursive: true,
-    filter: (path) => !path.endsWith('.test.js') && !path.endsWith('.map'),
+    filter: (path) => !path.endsWith('.test.js') && !path.endsWith('.map') && compiled(path),
   });
   const manifest = JSON.parse(readFileSync(join(b.repo, 'package.json'), 'utf8')) as Record<
     string,
