@@ -185,6 +185,20 @@ describe('the Debian package', { skip: cannotRun(), timeout: 10 * 60_000 }, () =
     assert.match(r.stdout, /^state_directory: \/var\/lib\/riposte$/m);
   });
 
+  it('installs a unit that runs /usr/bin/riposte and that systemd-analyze verify accepts', {
+    skip: which('systemd-analyze') === undefined ? 'systemd-analyze is not installed' : false,
+  }, async () => {
+    const unit = '/usr/lib/systemd/system/riposte.service';
+    assert.match(
+      readFileSync(unit, 'utf8'),
+      /^ExecStart=\/usr\/bin\/riposte start -c \/etc\/riposte\/$/m,
+    );
+    const r = await must(['systemd-analyze', 'verify', unit]);
+    // verify exits 0 after keys and values it cannot parse: it only says so.
+    const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('riposte.service'));
+    assert.deepEqual(said, []);
+  });
+
   it('installs examples whose Jsonnet the installed Jsonnet module evaluates', async () => {
     const r = await must([
       'riposte',
