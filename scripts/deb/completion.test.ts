@@ -49,10 +49,19 @@ describe('optionsOf()', () => {
 describe('commandsOf()', () => {
   test('commandsOf() lists the commands of riposte help with their arguments', () => {
     const listed = commandsOf(help());
-    assert.deepEqual(
-      listed.map((c) => c.name),
-      ['start', 'show', 'flush', 'trigger', 'status', 'test-config', 'test-regex', 'help'],
-    );
+    const names = listed.map((c) => c.name);
+    for (const name of [
+      'start',
+      'show',
+      'flush',
+      'trigger',
+      'status',
+      'test-config',
+      'test-regex',
+    ]) {
+      assert.ok(names.includes(name), `${name} in ${names.join(' ')}`);
+    }
+    assert.equal(names.at(-1), 'help');
     assert.deepEqual(listed.find((c) => c.name === 'trigger')?.arguments, [
       '<stream.filter>',
       '[values...]',
@@ -119,6 +128,7 @@ describe('bashCompletion()', {
     [['riposte', 'trigger', '-s', '/tmp/x.sock', 'w'], ['web.probes']],
     [['riposte', 'trigger', 'web.probes', ''], []],
     [['riposte', 'show', '-l', ''], ['web.probes']],
+    [['riposte', 'replay', '-l', 'web'], ['web.probes']],
   ];
   for (const [words, expected] of rows) {
     test(`bashCompletion() completes "${words.join(' ')}" with ${JSON.stringify(expected)}`, () => {
@@ -130,6 +140,12 @@ describe('bashCompletion()', {
     assert.deepEqual(complete('riposte', 'test-config', '-c', `${dir}/ripo`), [
       `${dir}/riposte`,
       `${dir}/riposte.bash`,
+      `${dir}/riposte.yml`,
+    ]);
+  });
+
+  test('bashCompletion() completes every file argument of replay with file names', () => {
+    assert.deepEqual(complete('riposte', 'replay', `${dir}/a.log`, `${dir}/riposte.y`), [
       `${dir}/riposte.yml`,
     ]);
   });

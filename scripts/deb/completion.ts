@@ -89,17 +89,21 @@ function commandArms(command: CommandHelp): string[] {
 
 function argumentsArm(command: CommandHelp): string {
   const first = command.arguments[0];
+  // `[files...]` takes any number: each word completes as the first did.
+  const repeats = first?.endsWith('...]') === true || first?.endsWith('...>') === true;
   const words = command.options.flatMap((o) => o.flags).join(' ');
   const positional =
     first === '<stream.filter>'
       ? '_riposte_words "$(_riposte_filters)"'
       : command.name === 'help'
         ? '_riposte_words "$commands"'
-        : ':';
+        : /file/.test(first ?? '')
+          ? '_riposte_files'
+          : ':';
   return [
     `    ${quoteCase([command.name])})`,
     `      if [[ $cur == -* ]]; then _riposte_words '${words}'`,
-    `      elif (( $(_riposte_positionals) == 0 )); then ${positional}; fi ;;`,
+    `      ${repeats ? 'else' : 'elif (( $(_riposte_positionals) == 0 )); then'} ${positional}; fi ;;`,
   ].join('\n');
 }
 
