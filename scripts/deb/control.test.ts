@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,6 +45,7 @@ describe('the DEBIAN files of a tree', () => {
     mkdirSync(join(root, 'usr/bin'), { recursive: true });
     writeFileSync(join(root, 'etc/riposte/riposte.yml'), 'x');
     writeFileSync(join(root, 'usr/bin/riposte'), 'y'.repeat(1025));
+    symlinkSync('../etc', join(root, 'usr/etc'));
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -52,15 +53,15 @@ describe('the DEBIAN files of a tree', () => {
     assert.deepEqual(conffiles(root), ['/etc/riposte/riposte.yml']);
   });
 
-  test('md5sums() leaves the conffiles out', () => {
+  test('md5sums() leaves the conffiles out, and the files a link to a directory leads to', () => {
     assert.match(
       md5sums(root, ['/etc/riposte/riposte.yml']),
       /^[0-9a-f]{32} {2}usr\/bin\/riposte\n$/,
     );
   });
 
-  test('installedSize() counts KiB per file, rounded up, and 1 per directory', () => {
-    // etc, etc/riposte, usr, usr/bin: 4; riposte.yml: 1; 1025 bytes: 2.
-    assert.equal(installedSize(root), 7);
+  test('installedSize() counts KiB per file, rounded up, and 1 per directory or link', () => {
+    // etc, etc/riposte, usr, usr/bin, usr/etc: 5; riposte.yml: 1; 1025 bytes: 2.
+    assert.equal(installedSize(root), 8);
   });
 });

@@ -18,11 +18,22 @@ export interface ControlFields {
   readonly description: string;
 }
 
-/** Every path under `root`, relative to it, directories included. */
-function walk(root: string): string[] {
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((p) => !p.startsWith('DEBIAN'))
-    .sort();
+/**
+ * Every path under `root` but DEBIAN/, relative to it, directories included; a link is a
+ * path of its own, never followed (readdirSync's `recursive` follows links to directories).
+ */
+export function walk(root: string): string[] {
+  const out: string[] = [];
+  const visit = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (path === 'DEBIAN') continue;
+      out.push(path);
+      if (entry.isDirectory()) visit(path);
+    }
+  };
+  visit('');
+  return out.sort();
 }
 
 /** KiB, as dpkg-gencontrol counts: each file rounded up to 1 KiB, 1 for anything else. */

@@ -8,12 +8,13 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   openSync,
-  readdirSync,
   readSync,
   realpathSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { walk } from './control.js';
 import { must } from './run.js';
 
 /** Whether a file starts with the ELF magic number. */
@@ -29,11 +30,9 @@ export function isElf(file: string): boolean {
 
 /** Every ELF file under `dir`. */
 export function elfFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter(isElf)
-    .sort();
+  return walk(dir)
+    .map((p) => join(dir, p))
+    .filter((p) => lstatSync(p).isFile() && isElf(p));
 }
 
 interface Dynamic {

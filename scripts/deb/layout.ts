@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -134,7 +135,8 @@ function mkdirP(dir: string): string {
 
 /**
  * The README and the examples (but the demo, which runs only from a clone: its scripts are
- * found relative to the repository), and the changelog a native package carries.
+ * found relative to the repository), the changelog a native package carries, and a link to
+ * the library beside the examples. Runs after layCode, which copies the library.
  */
 export function layDocs(b: Build, changelog: string): void {
   const doc = mkdirP(join(b.root, DOC));
@@ -144,6 +146,10 @@ export function layDocs(b: Build, changelog: string): void {
     filter: (path) => !path.startsWith(join(b.repo, 'examples', 'demo')),
   });
   write(join(doc, 'changelog.gz'), gzip(changelog));
+  // Examples import the library as the repository lays it out (`../../library/…`).
+  if (existsSync(join(b.root, LIB, 'library'))) {
+    symlinkSync(relative(doc, join(b.root, LIB, 'library')), join(doc, 'library'));
+  }
 }
 
 /** riposte(8) and riposte.conf(5), from the README. */

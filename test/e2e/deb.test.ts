@@ -227,7 +227,7 @@ describe('the Debian package', { skip: cannotRun(), timeout: 10 * 60_000 }, () =
       '_riposte',
       `echo "\${COMPREPLY[*]}"`,
     ].join('\n');
-    assert.equal((await must(['bash', '-c', script])).stdout.trim(), 'ssh.failedlogin');
+    assert.equal((await must(['bash', '-c', script])).stdout.trim(), 'ssh.sshd');
   });
 
   it('starts on the default configuration with its nftables table, and bans', async () => {
@@ -245,7 +245,7 @@ describe('the Debian package', { skip: cannotRun(), timeout: 10 * 60_000 }, () =
       'riposte',
     ]);
     assert.match(table.stdout, /set bansv4/);
-    await must(['riposte', 'trigger', '-s', socket, 'ssh.failedlogin', `ip=${BANNED}`]);
+    await must(['riposte', 'trigger', '-s', socket, 'ssh.sshd', `ip=${BANNED}`]);
     await until('the ban in the set', async () => (await bansv4()).stdout.includes(BANNED));
   });
 
