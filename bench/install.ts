@@ -7,7 +7,7 @@
 // is installed already (sh bench/install-tools.sh).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import { startups } from './install-startup.js';
@@ -32,10 +32,11 @@ function duMiB(path: string): number {
   return r.ok ? Number(r.out.split(/\s/)[0]) / 1024 : Number.NaN;
 }
 
+/** The sample of a command that must succeed; else an error with the end of what it said. */
 function must(sample: Sample, what: string): Sample {
-  if (sample.status !== 0)
-    throw new Error(`install: ${what} failed (exit status ${sample.status})`);
-  return sample;
+  if (sample.status === 0) return sample;
+  const said = readFileSync(sample.stderrFile, 'utf8').trim().split('\n').slice(-3).join(' / ');
+  throw new Error(`install: ${what} failed (exit status ${sample.status}): ${said}`);
 }
 
 function notMeasured(tool: string, why: string): Row {
