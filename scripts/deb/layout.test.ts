@@ -12,9 +12,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 describe('adaptUnit()', () => {
   const unit = readFileSync(join(ROOT, 'packaging/riposte.service'), 'utf8');
 
-  test("adaptUnit() runs the package's /usr/bin/riposte", () => {
+  test("adaptUnit() runs the package's /usr/bin/riposte, to start and to reload", () => {
     const adapted = adaptUnit(unit);
     assert.match(adapted, /^ExecStart=\/usr\/bin\/riposte start -c \/etc\/riposte\/$/m);
+    assert.match(adapted, /^ExecReload=\/usr\/bin\/riposte reload$/m);
     assert.doesNotMatch(adapted, /\/usr\/bin\/env/);
   });
 

@@ -99,15 +99,19 @@ const WRAPPER = `#!/bin/sh
 exec /usr/bin/node /${LIB}/dist/src/main.js "$@"
 `;
 
-/** packaging/riposte.service with the package's command, and a header saying where it came from. */
+/**
+ * packaging/riposte.service with the package's command in ExecStart and every other Exec line
+ * (ExecReload), and a header saying where it came from.
+ */
 export function adaptUnit(unit: string): string {
-  const exec = /^ExecStart=\/usr\/bin\/env riposte /m;
-  if (!exec.test(unit)) {
+  if (!/^ExecStart=\/usr\/bin\/env riposte /m.test(unit)) {
     throw new Error(
       'cannot adapt packaging/riposte.service: no "ExecStart=/usr/bin/env riposte …" line',
     );
   }
-  const body = unit.replace(/^(#.*\n)+\n?/, '').replace(exec, 'ExecStart=/usr/bin/riposte ');
+  const body = unit
+    .replace(/^(#.*\n)+\n?/, '')
+    .replace(/^(Exec\w+)=\/usr\/bin\/env riposte /gm, '$1=/usr/bin/riposte ');
   const header = [
     '# systemd unit of riposte, installed by its Debian package. The configuration is',
     '# /etc/riposte/ (check it with: riposte test-config -c /etc/riposte/); change the unit',
