@@ -1,22 +1,28 @@
 #!/usr/bin/env node
-// Compiles native/spawner.c to build/riposte-spawner, the helper that starts actions with
-// posix_spawn. Never fails the install: without a C compiler, or if compilation fails, it says
-// so in one line and riposte starts actions from Node instead. CC chooses the compiler.
-// Afterwards the helper is either built from this source or absent: an older one might not
-// speak this version's protocol.
+// Compiles native/spawner.c to build/riposte-spawner (or to the path given as argument), the
+// helper that starts actions with posix_spawn. Never fails the install: without a C compiler,
+// or if compilation fails, it says so in one line and riposte starts actions from Node
+// instead. CC chooses the compiler; CPPFLAGS, CFLAGS and LDFLAGS are added to its flags, as
+// make would (the Debian package passes its hardening flags so). Afterwards the helper is
+// either built from this source or absent: an older one might not speak this version's
+// protocol.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'native', 'spawner.c');
-const target = join(root, 'build', 'riposte-spawner');
+const target = process.argv[2] ? resolve(process.argv[2]) : join(root, 'build', 'riposte-spawner');
 const shown = relative(root, target);
 // Beside the target, then renamed over it: a helper that is running keeps its old file.
 const partial = `${target}.${process.pid}.tmp`;
 // No -Werror here: a newer compiler's new warning must not cost users the helper.
-const flags = ['-O2', '-Wall', '-Wextra', '-o', partial, source];
+const fromEnv = (name) => (process.env[name] ?? '').split(/\s+/).filter((f) => f !== '');
+const flags = [
+  ...['-O2', '-Wall', '-Wextra', ...fromEnv('CPPFLAGS'), ...fromEnv('CFLAGS')],
+  ...['-o', partial, source, ...fromEnv('LDFLAGS')],
+];
 const fallback = 'actions will be started from Node';
 
 /** Undefined if the compiler is not installed, else what it said when it failed, or ''. */
