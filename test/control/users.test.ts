@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Config, DEADLINE, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
 import { cliAs, type Run } from './clients.js';
@@ -40,18 +40,25 @@ function envOf(sb: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /**
  * The argv of `unshare` that runs `argv` with the sandbox's `tmp/` as its `/tmp`, in a mount
  * namespace of its own, so that a test of the default path under /tmp shares nothing with the
- * machine's. The sandbox, itself under /tmp, is mounted again at its place in the new one.
+ * machine's. The sandbox and the repository (its riposte), when under /tmp, are mounted again
+ * at their places in the new one.
  */
 function ownTmp(sb: Sandbox, argv: string[]): string[] {
   const tmp = sb.path('tmp');
   mkdirSync(tmp, { mode: 0o777 });
   chmodSync(tmp, 0o1777);
-  const place = relative('/tmp', sb.dir);
-  if (place.startsWith('..'))
-    return ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /tmp && exec "$@"', tmp, ...argv];
-  mkdirSync(join(tmp, place), { recursive: true });
-  const script = 'mount --bind "$1" "$0/$2" && mount --rbind "$0" /tmp && shift 2 && exec "$@"';
-  return ['--mount', '--', 'sh', '-c', script, tmp, sb.dir, place, ...argv];
+  const places = [sb.dir, resolve(MAIN, '../../..')].filter(
+    (p) => !relative('/tmp', p).startsWith('..'),
+  );
+  const binds = places.map((p, i) => {
+    mkdirSync(join(tmp, relative('/tmp', p)), { recursive: true });
+    return `mount --bind "$${2 * i + 1}" "$0/$${2 * i + 2}"`;
+  });
+  const pairs = places.flatMap((p) => [p, relative('/tmp', p)]);
+  const script = [...binds, 'mount --rbind "$0" /tmp', `shift ${pairs.length}`, 'exec "$@"'].join(
+    ' && ',
+  );
+  return ['--mount', '--', 'sh', '-c', script, tmp, ...pairs, ...argv];
 }
 
 /**
