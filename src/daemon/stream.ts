@@ -1,13 +1,17 @@
 // A stream at run time: owns the stream's process, its restarts and its line splitters.
 // Receives the Stream from the configuration; sends batches of lines (stdout and stderr
 // alike) to its filters, and its exits to the log and to the daemon. A stream that dies is
-// never silent: every exit is logged at ERROR with its status and last stderr line.
+// never silent: every exit is logged at ERROR with its status and last stderr line. The
+// command runs under build/riposte-stream-guard when it was built, so that it dies with riposte.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Stream } from '../concepts/stream.js';
 import { formatDuration } from '../lib/duration.js';
 import { countLines, LineSplitter, linesOf, stripCr } from '../lib/lines.js';
 import { debugEnabled, log } from '../lib/log.js';
+import { which } from '../lib/which.js';
 import { spawnReason } from './executor.js';
 import type { FilterRuntime } from './filter.js';
 
@@ -16,6 +20,8 @@ const MAX_BACKOFF = 300_000;
 /** A stream that ran this long before dying starts again after the first backoff. */
 const HEALTHY_RUN = 60_000;
 const STOP_GRACE = 5000;
+/** native/stream-guard.c: kills the command's process group when riposte dies, even by SIGKILL. */
+const GUARD = fileURLToPath(new URL('../../../build/riposte-stream-guard', import.meta.url));
 
 export type StreamState = 'starting' | 'running' | 'restarting' | 'finished' | 'stopped';
 
@@ -141,7 +147,7 @@ export class StreamRuntime {
   }
 
   #spawn(): ChildProcess {
-    const [program, ...args] = this.#stream.cmd;
+    const [program, ...args] = guarded(this.#stream.cmd);
     const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.#child = child;
     const startedAt = Date.now();
@@ -245,6 +251,30 @@ export class StreamRuntime {
       this.#lastStderr = '';
       this.#spawn();
     }, delay);
+  }
+}
+
+let guard: boolean | undefined;
+
+/**
+ * The argv to spawn: the command under the guard when the guard exists and the program is
+ * found (a program that is not is spawned as it is, for Node to say why it cannot start).
+ */
+function guarded(cmd: readonly string[]): readonly string[] {
+  guard ??= hasGuard();
+  return guard && which(cmd[0]!) !== undefined ? [GUARD, ...cmd] : cmd;
+}
+
+function hasGuard(): boolean {
+  try {
+    accessSync(GUARD, constants.X_OK);
+    return true;
+  } catch {
+    log(
+      'WARN',
+      'streams: build/riposte-stream-guard is missing (no C compiler at install?): a stream command outlives a riposte that is killed',
+    );
+    return false;
   }
 }
 
