@@ -102,6 +102,10 @@ function run(
       clearTimeout(timer);
       timer = setTimeout(onTime, limits.time);
     });
+    // A child that cannot be started at all reports 'error', then 'close'.
+    child.on('error', (error) => {
+      stopped ??= `the evaluator cannot be started: ${error.message}`;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(watch);
