@@ -29,7 +29,16 @@ export type Result = { readonly data: readonly string[] } & (
 
 const CODE = new Set(['.jsonnet', '.libsonnet', '.json']);
 
+/** How often the evaluator looks whether riposte is still there. */
+const ORPHANED = 200;
+
 async function main(): Promise<void> {
+  // riposte bounds this process while it lives; once it is gone (killed), nothing would.
+  // Not process.exit(): it waits for the thread that evaluates, which may never end.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+  }, ORPHANED).unref();
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const paths = JSON.parse(Buffer.concat(chunks).toString('utf8')) as string[];

@@ -11,6 +11,7 @@ import type { Stream } from '../concepts/stream.js';
 import { formatDuration } from '../lib/duration.js';
 import { countLines, LineSplitter, linesOf, stripCr } from '../lib/lines.js';
 import { debugEnabled, log } from '../lib/log.js';
+import { LogLimiter } from '../lib/rate-limit.js';
 import { which } from '../lib/which.js';
 import { spawnReason } from './executor.js';
 import type { FilterRuntime } from './filter.js';
@@ -58,11 +59,14 @@ export class StreamRuntime {
   #cut = 0;
   #dropped = 0;
   #exited: Promise<void> = Promise.resolve();
+  /** What a stream writes, an attacker may write: one warning per long line would be theirs to repeat. */
+  readonly #cutLog: LogLimiter;
 
   constructor(stream: Stream, deps: { filters: readonly FilterRuntime[]; onFinished: () => void }) {
     this.#stream = stream;
     this.#filters = deps.filters;
     this.#onFinished = deps.onFinished;
+    this.#cutLog = new LogLimiter(`stream ${stream.name}: lines cut`);
   }
 
   /**
@@ -195,7 +199,7 @@ export class StreamRuntime {
       overflow: (dropped) => {
         this.#cut++;
         this.#dropped += dropped;
-        log(
+        this.#cutLog.log(
           'WARN',
           `stream ${this.#stream.name}: a line longer than 64 KiB was cut; ${dropped} characters dropped`,
         );

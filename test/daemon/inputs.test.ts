@@ -4,10 +4,10 @@
 // with a located error, and riposte must not echo a file read as data.
 
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { MAIN, type Sandbox, sandbox } from './harness.js';
+import { alive, MAIN, type Sandbox, sandbox, until } from './harness.js';
 
 /** Longer than any row takes, so that an input that hangs fails its row instead of the run. */
 const LIMIT = 30_000;
@@ -334,3 +334,46 @@ test('test-config and start never quote a file read with importstr, wherever its
     }
   }
 });
+
+test('a Jsonnet evaluator ends with the riposte that started it, killed', async (t) => {
+  const sb = sandbox(t);
+  writeFileSync(
+    sb.path('c.jsonnet'),
+    'local f(n) = if n == 0 then 0 else f(n - 1) + f(n - 1);\nf(60)\n',
+  );
+  const cli = spawn(process.execPath, [MAIN, 'test-config', '-c', 'c.jsonnet'], {
+    cwd: sb.dir,
+    env: { ...process.env, RIPOSTE_TEST_SANDBOX: sb.dir },
+  });
+  const evaluator = await until('the evaluator to start', undefined, () => childOf(cli.pid!));
+  // Killed while it evaluates: a second of CPU is well past its start.
+  await until('the evaluator to evaluate', undefined, () =>
+    cpuTicks(evaluator) >= 100 ? true : undefined,
+  );
+  cli.kill('SIGKILL');
+  const killed = Date.now();
+  await until('the evaluator to end', undefined, () => (alive(evaluator) ? undefined : true));
+  // It looks five times a second; its own time limit is 10 s.
+  assert.ok(Date.now() - killed < 5000, `${Date.now() - killed} ms`);
+});
+
+/** User and system time of a process, in clock ticks (hundredths of a second), from /proc. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** A child process of `pid`, from /proc. */
+function childOf(pid: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}

@@ -267,3 +267,18 @@ test('a stream command, and what it started, die with a daemon killed by SIGKILL
   );
   assert.ok(Date.now() - killed < 3000, `${Date.now() - killed} ms`);
 });
+
+test('lines cut for their length are logged five times a minute, however many come', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started({
+    concurrency: 1,
+    patterns: PATTERNS,
+    streams: { s: { cmd: ['cat', input.path], filters: filters(sb) } },
+  });
+  const long = 'x'.repeat(70 * 1024);
+  for (let i = 0; i < 50; i++) input.write(long);
+  await sb.mark(input, daemon);
+  assert.equal(daemon.logLines('WARN  stream s: a line longer than 64 KiB was cut').length, 5);
+  assert.equal((await sb.show())['s'], undefined);
+});
