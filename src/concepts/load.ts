@@ -29,6 +29,8 @@ export async function loadDocuments(path: string): Promise<Loaded> {
   // The Jsonnet evaluator starts first: its process starts while the other files are read.
   const jsonnet = files.filter((file) => extname(file) === '.jsonnet');
   const evaluated = evaluate(jsonnet);
+  // Awaited below; meanwhile, a failure must not count as unhandled.
+  evaluated.catch(() => undefined);
   const others = files.filter((file) => extname(file) !== '.jsonnet');
   const texts = await inParallel(others, (file) => readRegularFile(file, MAX_SOURCE));
   const read = new Map<string, Document | ConfigError>();
