@@ -269,7 +269,8 @@ const ROWS: readonly Row[] = [
       return 'c.json';
     },
     errors: [
-      `c.json:1:215: plugins.toString: reaction's external plugins cannot be loaded by riposte: riposte has no equivalent of this plugin, and remove "plugins"`,
+      'c.json:1:226: plugins.toString: missing key "path"',
+      `c.json:1:215: plugins.toString: riposte cannot run reaction's plugin "toString": it has the types of reaction's nftables, ipset and virtual plugins built in, and no equivalent of this one; remove the plugin and the streams and actions of its types`,
       'c.json:1:13: streams.constructor: "constructor" cannot be a name: JavaScript reserves it',
       'c.json:1:109: streams.prototype: "prototype" cannot be a name: JavaScript reserves it',
     ],
