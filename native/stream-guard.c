@@ -9,12 +9,15 @@
  *
  * Usage: riposte-stream-guard PROGRAM [ARG...]   (PATH lookup as execvp)
  * Ends with the command's exit status, or by the command's signal, raised again; 127 with a
- * line on stderr if the command cannot be started. SIGINT, SIGTERM, SIGHUP and SIGQUIT do not
+ * line on stderr if the command cannot be started. When fd 3 is open, the guard closes it
+ * once the command runs, or first writes there why it cannot (riposte's spawn saw only the
+ * guard start: an exec that fails must still read as a command that cannot start). SIGINT, SIGTERM, SIGHUP and SIGQUIT do not
  * end the guard: riposte signals the group, so they reach the command, whose end is awaited.
  * The command gets every signal at its default action and an empty signal mask. */
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +31,8 @@ static const int PASSED_ON[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define PASSED_ON_COUNT (sizeof PASSED_ON / sizeof PASSED_ON[0])
 
 static pid_t parent;
+/* Written by the child if exec fails (close-on-exec: nothing once the command runs). */
+static int exec_failed = -1;
 
 /* kill(0, ...) and getppid() are async-signal-safe: the group dies from here, with no window
  * between a flag being set and a wait that would never see it. */
@@ -51,6 +56,11 @@ static void run_command(char **argv) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   execvp(argv[0], argv);
+  int error = errno;
+  if (exec_failed >= 0 && write(exec_failed, &error, sizeof error) < 0) {
+    /* riposte still learns of it from the exit status and stderr. */
+  }
+  errno = error;
   fprintf(stderr, "riposte: cannot run %s: %s\n", argv[0], strerror(errno));
   _exit(127);
 }
@@ -84,12 +94,26 @@ int main(int argc, char **argv) {
   /* riposte may have died before the request above. */
   if (getppid() != parent) kill(0, SIGKILL);
   for (size_t i = 0; i < PASSED_ON_COUNT; i++) set_handler(PASSED_ON[i], SIG_IGN);
+  /* fd 3, riposte's report pipe, is the guard's alone: the command must not hold it open. */
+  int report = fcntl(3, F_SETFD, FD_CLOEXEC) == 0 ? 3 : -1;
+  int exec_pipe[2] = {-1, -1};
+  if (report >= 0 && pipe2(exec_pipe, O_CLOEXEC) == 0) exec_failed = exec_pipe[1];
   pid_t child = fork();
   if (child < 0) {
     fprintf(stderr, "riposte: cannot run %s: %s\n", argv[1], strerror(errno));
     return 127;
   }
   if (child == 0) run_command(argv + 1);
+  if (exec_failed >= 0) {
+    close(exec_pipe[1]);
+    int error = 0;
+    ssize_t n;
+    do n = read(exec_pipe[0], &error, sizeof error);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof error) dprintf(report, "%s\n", strerror(error));
+    close(exec_pipe[0]);
+  }
+  if (report >= 0) close(report);
   for (;;) {
     int status;
     pid_t ended = waitpid(child, &status, 0);

@@ -6,6 +6,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Stream } from '../concepts/stream.js';
 import { formatDuration } from '../lib/duration.js';
@@ -110,15 +111,17 @@ export class StreamRuntime {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const child = this.#spawn();
-      child.once('spawn', () => resolve());
-      child.once('error', (error) =>
+      const { child, report } = this.#spawnReporting();
+      const fail = (reason: string) =>
         reject(
           new Error(
-            `cannot start stream ${this.#stream.name}: ${JSON.stringify(this.#stream.cmd)}: ${spawnReason(error)}`,
+            `cannot start stream ${this.#stream.name}: ${JSON.stringify(this.#stream.cmd)}: ${reason}`,
           ),
-        ),
-      );
+        );
+      child.once('error', (error) => fail(spawnReason(error)));
+      // Under the guard, the spawn is the guard's: the command runs once the guard says so.
+      if (report === undefined) child.once('spawn', () => resolve());
+      else void report.then((reason) => (reason === '' ? resolve() : fail(reason)));
     });
   }
 
@@ -151,8 +154,20 @@ export class StreamRuntime {
   }
 
   #spawn(): ChildProcess {
-    const [program, ...args] = guarded(this.#stream.cmd);
-    const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    return this.#spawnReporting().child;
+  }
+
+  /** The command's process, and, under the guard, what the guard says of its exec. */
+  #spawnReporting(): { child: ChildProcess; report: Promise<string> | undefined } {
+    const argv = guarded(this.#stream.cmd);
+    const [program, ...args] = argv;
+    const under = argv !== this.#stream.cmd;
+    const stdio = under ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+    const child = spawn(program!, args, {
+      stdio: stdio as ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const report = under ? guardReport(child) : undefined;
     this.#child = child;
     const startedAt = Date.now();
     const out = this.#splitter(false);
@@ -189,7 +204,7 @@ export class StreamRuntime {
         if (child.pid === undefined) end(null, null, spawnReason(error));
       });
     });
-    return child;
+    return { child, report };
   }
 
   #splitter(stderr: boolean): LineSplitter {
@@ -267,6 +282,20 @@ let guard: boolean | undefined;
 function guarded(cmd: readonly string[]): readonly string[] {
   guard ??= hasGuard();
   return guard && which(cmd[0]!) !== undefined ? [GUARD, ...cmd] : cmd;
+}
+
+/** fd 3 of the guard: closed once the command runs, after a line saying why it cannot. */
+function guardReport(child: ChildProcess): Promise<string> {
+  const pipe = child.stdio[3] as Readable | null | undefined;
+  if (pipe === null || pipe === undefined) return Promise.resolve('');
+  return new Promise((resolve) => {
+    let said = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (text: string) => {
+      said += text;
+    });
+    pipe.once('close', () => resolve(said.trim()));
+  });
 }
 
 function hasGuard(): boolean {
