@@ -180,13 +180,16 @@ export class StreamRuntime {
       this.#bytesRead += chunk.length;
       err.push(chunk);
     });
-    child.once('spawn', () => {
+    const started = () => {
       this.#state = this.#state === 'stopped' ? 'stopped' : 'running';
       log(
         'INFO',
         `stream ${this.#stream.name}: started ${JSON.stringify(this.#stream.cmd)} (pid ${child.pid})`,
       );
-    });
+    };
+    // Under the guard, the command runs once the guard says so, not when the guard does.
+    if (report === undefined) child.once('spawn', started);
+    else void report.then((reason) => reason === '' && started());
     // A command that cannot be started emits 'error' and then 'close': its end is handled
     // once, or every failed attempt would arm two restarts.
     let ended = false;
