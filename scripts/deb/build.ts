@@ -30,7 +30,8 @@ import {
   layCompletion,
   layDocs,
   layManPages,
-  laySpawner,
+  HELPERS,
+  layHelpers,
   laySystem,
 } from './layout.js';
 import { must } from './run.js';
@@ -180,7 +181,7 @@ function build(options: Options, say: (line: string) => void): string {
       'Source: riposte\n\nPackage: riposte\nArchitecture: any\n',
     );
     layCode(b);
-    laySpawner(b);
+    layHelpers(b);
     const shipped = layDependencies(REPO, root, work, say);
     laySystem(b);
     layDocs(b, changelog(b.version, who, seconds));
@@ -201,9 +202,10 @@ function build(options: Options, say: (line: string) => void): string {
         shipped.packages.map((p) => ({ installed: `${LIB}/${p}`, dir: join(shipped.source, p) })),
       ),
     );
-    strip(join(root, LIB, 'build', 'riposte-spawner'));
+    for (const helper of HELPERS) strip(join(root, LIB, 'build', helper));
     // main.js keeps its #! line, for whoever runs it directly, so it is a program too.
-    fixModes(root, ['usr/bin/riposte', `${LIB}/build/riposte-spawner`, `${LIB}/dist/src/main.js`]);
+    const helpers = HELPERS.map((h) => `${LIB}/build/${h}`);
+    fixModes(root, ['usr/bin/riposte', ...helpers, `${LIB}/dist/src/main.js`]);
     const depends = [...nodeDepends(), ...shlibDepends(work, elfFiles(root)).split(', ')];
     layDebian(b, who, depends);
     mkdirSync(options.out, { recursive: true });

@@ -73,10 +73,16 @@ export function layCode(b: Build): void {
   if (existsSync(library)) cpSync(library, join(b.root, LIB, 'library'), { recursive: true });
 }
 
-/** The native spawner, compiled by scripts/build-native.mjs with Debian's hardening flags. */
-export function laySpawner(b: Build): void {
-  const target = join(b.root, LIB, 'build', 'riposte-spawner');
-  // All of Debian's hardening, bindnow and PIE included: the spawner starts every action.
+/** The native helpers of each package, compiled by scripts/build-native.mjs with its flags. */
+export const HELPERS = ['riposte-spawner', 'riposte-stream-guard'];
+
+/**
+ * The native helpers (the spawner starts every action, the guard makes each stream's command
+ * die with riposte), compiled by scripts/build-native.mjs with Debian's hardening flags.
+ */
+export function layHelpers(b: Build): void {
+  const directory = join(b.root, LIB, 'build');
+  // All of Debian's hardening, bindnow and PIE included.
   const hardening = { ...process.env, DEB_BUILD_MAINT_OPTIONS: 'hardening=+all' };
   const flags = (name: string) =>
     must(['dpkg-buildflags', '--get', name], { env: hardening }).trim();
@@ -86,11 +92,13 @@ export function laySpawner(b: Build): void {
     CPPFLAGS: flags('CPPFLAGS'),
     LDFLAGS: flags('LDFLAGS'),
   };
-  const said = must([process.execPath, join(b.repo, 'scripts', 'build-native.mjs'), target], {
+  const said = must([process.execPath, join(b.repo, 'scripts', 'build-native.mjs'), directory], {
     env,
   });
-  if (!existsSync(target))
-    throw new Error(`cannot build the package without the spawner: ${said.trim()}`);
+  for (const helper of HELPERS) {
+    if (!existsSync(join(directory, helper)))
+      throw new Error(`cannot build the package without build/${helper}: ${said.trim()}`);
+  }
 }
 
 const WRAPPER = `#!/bin/sh

@@ -1,11 +1,12 @@
 // Black-box tests of who may use the control socket (behaviour §3, §4), with real other
 // users (setpriv, no passwd entry needed): the socket of a daemon refuses every other user
-// but root, and a daemon run by a user other than root finds a socket path it may create.
+// but root, a daemon run by a user other than root finds a socket path it may create, and
+// neither the daemon nor the client uses a socket path another user could swap.
 // They need root to switch users, and are skipped without it.
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Config, DEADLINE, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
@@ -217,4 +218,97 @@ test('a socket directory that belongs to another user is refused: they could rep
       `ERROR cannot listen on ${socket}: its directory ${directory} belongs to another user \\(uid ${MALLORY}\\), who could replace the socket; choose another with -s\n$`,
     ),
   );
+});
+
+test('a socket directory that other users may write to is refused, sticky or not', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  for (const [name, mode] of [
+    ['open', 0o777],
+    ['shared', 0o1777],
+  ] as const) {
+    const directory = sb.path(name);
+    mkdirSync(directory);
+    chmodSync(directory, mode);
+    const socket = join(directory, 'riposte.sock');
+    const daemon = sb.start(quiet(sb), { socket });
+    assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+    const shown = mode.toString(8).padStart(4, '0');
+    assert.ok(
+      daemon.log.endsWith(
+        `ERROR cannot listen on ${socket}: its directory ${directory} is writable by other users (mode ${shown}), who could replace the socket; choose another with -s\n`,
+      ),
+      daemon.log,
+    );
+  }
+});
+
+test('a directory above the socket that other users may write to is refused unless it is sticky', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  mkdirSync(sb.path('open'));
+  chmodSync(sb.path('open'), 0o777);
+  const socket = sb.path('open', 'riposte', 'riposte.sock');
+  const refused = sb.start(quiet(sb), { socket });
+  assert.deepEqual(await refused.waitExit(), { code: 1, signal: null });
+  assert.ok(
+    refused.log.endsWith(
+      `ERROR cannot listen on ${socket}: ${sb.path('open')}, above its directory, is writable by other users (mode 0777), who could replace the socket; choose another with -s\n`,
+    ),
+    refused.log,
+  );
+  assert.throws(() => lstatSync(sb.path('open', 'riposte')), { code: 'ENOENT' });
+  // /tmp is such a directory, sticky: others may add names to it, not take ours.
+  mkdirSync(sb.path('shared'));
+  chmodSync(sb.path('shared'), 0o1777);
+  const mine = sb.path('shared', 'riposte', 'riposte.sock');
+  await sb.started(quiet(sb), { socket: mine });
+  assert.equal(lstatSync(sb.path('shared', 'riposte')).mode & 0o7777, 0o700);
+});
+
+test("root's client refuses a socket that another user put in a directory they may write to", {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  chmodSync(sb.dir, 0o755);
+  const shared = sb.path('shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  const planted = join(shared, 'x.sock');
+  const listen = `require('node:net').createServer().listen(${JSON.stringify(planted)})`;
+  const plant = spawn('setpriv', [
+    `--reuid=${MALLORY}`,
+    `--regid=${MALLORY}`,
+    '--clear-groups',
+    process.execPath,
+    '-e',
+    listen,
+  ]);
+  t.after(() => plant.kill('SIGKILL'));
+  await until('the planted socket', undefined, () => (existsSync(planted) ? true : undefined));
+  assert.equal(lstatSync(planted).uid, MALLORY);
+  const r = await cliAs(0, ['flush', '-s', planted], envOf(sb));
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: `riposte: cannot trust the socket ${planted}: its directory ${shared} is writable by other users (mode 1777), who could have put it there; give the daemon's socket with -s\n`,
+  });
+});
+
+test('a socket path through a symbolic link is checked, and bound, where the link leads', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  mkdirSync(sb.path('real'), { mode: 0o700 });
+  symlinkSync(sb.path('real'), sb.path('link'));
+  const socket = sb.path('link', 'riposte.sock');
+  await sb.started(quiet(sb), { socket });
+  assert.ok(lstatSync(sb.path('real', 'riposte.sock')).isSocket());
+  assert.deepEqual(await cliAs(0, ['show', '-s', socket], envOf(sb)), {
+    code: 0,
+    stdout: '{}\n',
+    stderr: '',
+  });
 });

@@ -1,10 +1,13 @@
 // Black-box tests of the metrics endpoint of the real daemon: scraped over HTTP (TCP and a
 // unix socket), checked by Prometheus' own parser (`promtool check metrics`), and holding
-// the numbers of lines, matches, triggers and actions the test made; a reload that moves it.
+// the numbers of lines, matches, triggers and actions the test made; a reload that moves it;
+// a socket path another user could swap refused.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { get } from 'node:http';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { missing } from '../tools.js';
 import { type Config, type Daemon, type Sandbox, sandbox } from './harness.js';
@@ -151,4 +154,20 @@ test('the metrics are served on a unix socket, and a reload moves them to anothe
   assert.equal(value(moved.body, 'riposte_filter_matches_total{stream="s",filter="f"}'), 1);
   assert.equal(value(moved.body, 'riposte_config_reloads_total{result="success"}'), 1);
   assert.equal(value(moved.body, 'riposte_config_last_reload_successful'), 1);
+});
+
+test('a metrics socket in a directory other users may write to is refused at start', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const open = sb.path('open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  const socket = join(open, 'metrics.sock');
+  const daemon = sb.start(config(sb, socket));
+  assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+  assert.match(
+    daemon.log,
+    /metrics: cannot listen on .*: its directory .*\/open is writable by other users \(mode 0777\), who could replace the socket/,
+  );
+  assert.equal(existsSync(socket), false);
 });

@@ -190,6 +190,7 @@ describe('the Debian package', { skip: cannotRun(), timeout: 10 * 60_000 }, () =
     const files = (await must(['dpkg-deb', '-c', first])).stdout;
     assert.doesNotMatch(files, /\.test\.js$|\.ts$|\.map$|\/test\/|\/src\/[^ ]*\.cc$/m);
     assert.match(files, /\.\/usr\/lib\/riposte\/build\/riposte-spawner$/m);
+    assert.match(files, /\.\/usr\/lib\/riposte\/build\/riposte-stream-guard$/m);
   });
 
   it('installs with dpkg, quietly where systemd does not run', async () => {
