@@ -5,8 +5,8 @@
 
 import { lstatSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { checkPath } from '../lib/safe-path.js';
 import { ProtocolError, UsageError } from '../lib/errors.js';
+import { checkPath } from '../lib/safe-path.js';
 import { decodeResponse, encode, type Request, type Response } from '../protocol.js';
 
 export function request(

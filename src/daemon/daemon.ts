@@ -259,6 +259,7 @@ export class Daemon {
       outcomes: this.#outcomes,
       statePath: this.#store.path,
       reloads: this.#reloader.counts,
+      cluster: this.#cluster?.status,
     };
   }
 

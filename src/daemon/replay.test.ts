@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../concepts/config.js';
-import { configureLog } from '../lib/log.js';
 import { readYaml } from '../concepts/yaml.js';
-import { replayFiles, selectFilters } from './replay.js';
+import { configureLog } from '../lib/log.js';
 import { printReport, type ReplayReport } from './replay/report.js';
+import { replayFiles, selectFilters } from './replay.js';
 
 // Times are printed in UTC, so that the expected timelines read as written.
 process.env['TZ'] = 'UTC';

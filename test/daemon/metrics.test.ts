@@ -171,3 +171,43 @@ test('a metrics socket in a directory other users may write to is refused at sta
   );
   assert.equal(existsSync(socket), false);
 });
+
+test('the metrics show ban sharing: no server reached, the shared line waits in the outbox', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    sb.fifoConfig(
+      {
+        f: {
+          regex: ['fail <ip>'],
+          actions: { share: { type: 'cluster', options: { send: 'ban <ip>' } } },
+        },
+      },
+      {
+        metrics: { listen: '127.0.0.1:0' },
+        // Port 9 (discard): nothing listens there, so the daemon never connects.
+        cluster: { node: 'web1', nats: { servers: ['nats://127.0.0.1:9'] } },
+      },
+    ),
+  );
+  const url = await urlOf(daemon);
+  input.write('fail 192.0.2.7');
+  await sb.mark(input, daemon);
+  await sb.settle(daemon);
+  const r = await scrape(url);
+  assert.equal(promtool(r.body), '');
+  const samples = [
+    'riposte_cluster_shared_total',
+    'riposte_cluster_outbox',
+    'riposte_cluster_published_total',
+    'riposte_cluster_state{state="connected"}',
+  ];
+  assert.deepEqual(
+    samples.map((s) => value(r.body, s)),
+    [1, 1, 0, 0],
+    r.body,
+  );
+  assert.doesNotMatch(r.body, /192\.0\.2\./);
+});
