@@ -3,6 +3,7 @@
 // stats, the action outcomes, the scheduler's and executor's sizes, the kernel sets' members,
 // the state file's size, ban sharing's status); sends the text a scrape gets. Labels hold
 // only names from the configuration (stream, filter, action, set, type), never a log's value.
+
 import type { Histogram } from '../lib/histogram.js';
 import type { ClusterStatus } from '../protocol.js';
 import type { ActionCounts } from './outcomes.js';
