@@ -232,8 +232,9 @@ export class Store implements StateWrites {
     }
   }
 
+  /** A clean stop: everything committed, the pages of forgotten rows given back (compact). */
   close(): void {
-    this.commit();
+    this.compact();
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
   }
