@@ -176,13 +176,19 @@ function checkSetOptions(c: Checker, streams: readonly Stream[]): void {
           action.name,
           'options',
         ];
-        const options = JSON.stringify([action.families, action.chains, action.target]);
+        const options = JSON.stringify([
+          action.families,
+          action.chains,
+          action.target,
+          action.ports,
+          action.protocols,
+        ]);
         const seen = first.get(`${action.type}:${action.set}`);
         if (seen === undefined) first.set(`${action.type}:${action.set}`, { path, options });
         else if (seen.options !== options) {
           c.fail(
             path,
-            `the ${action.type} set "${action.set}" is also used by ${keyPath(seen.path)} with other version, chains or target`,
+            `the ${action.type} set "${action.set}" is also used by ${keyPath(seen.path)} with other version, chains, target, ports or protocol`,
           );
         }
       }

@@ -40,6 +40,8 @@ test('KernelSets.apply() refuses a value that is not an address, and says the ac
     families: ['ipv4'],
     chains: ['input'],
     target: 'drop',
+    ports: [],
+    protocols: [],
     options: {},
   } satisfies SetAction;
   const outcomes: boolean[] = [];

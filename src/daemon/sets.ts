@@ -1,14 +1,23 @@
 // The built-in "nftables" and "ipset" action types: owns the kernel sets they write to and
 // the firewall rules that make those sets drop traffic. Receives add/delete requests from
 // actions; sends them to the kernel in batches, one `nft -f -` or `ipset restore` process
-// per batch rather than one process per ban. Creates the sets at start-up and removes them
-// at shutdown. Nothing reaches a script that is not a canonical address or network, or a
-// name of the closed grammar of kernel-names.ts, whatever its caller checked.
+// per batch rather than one process per ban. Creates the sets at start-up (empty: a restart
+// applies again the bans still in effect) with rules that match every packet of a listed
+// address or only its ports, and removes them at shutdown. Nothing reaches a script that is
+// not a canonical address or network, or a name or number of the closed grammar of
+// kernel-names.ts, whatever its caller checked.
 
 import { spawn } from 'node:child_process';
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
-import { chainError, setNameError, targetError } from '../concepts/kernel-names.js';
+import {
+  chainError,
+  type PortRange,
+  portRangeError,
+  protocolError,
+  setNameError,
+  targetError,
+} from '../concepts/kernel-names.js';
 import { canonicalIp, cidrError, familyOf, type IpFamily, maskIp } from '../lib/ip.js';
 import { log, quote } from '../lib/log.js';
 
@@ -20,6 +29,8 @@ interface SetSpec {
   readonly families: readonly IpFamily[];
   readonly chains: readonly string[];
   readonly target: string;
+  readonly ports: readonly PortRange[];
+  readonly protocols: readonly string[];
 }
 
 interface Operation {
@@ -47,7 +58,8 @@ export function setSpecs(config: Config): SetSpec[] {
         if (a.type !== 'nftables' && a.type !== 'ipset') continue;
         const key = `${a.type}:${a.set}`;
         const families = [...new Set([...(specs.get(key)?.families ?? []), ...a.families])].sort();
-        specs.set(key, { type: a.type, set: a.set, families, chains: a.chains, target: a.target });
+        const { type, set, chains, target, ports, protocols } = a;
+        specs.set(key, { type, set, families, chains, target, ports, protocols });
       }
     }
   }
@@ -71,7 +83,9 @@ export class KernelSets {
       const why =
         setNameError(spec.set) ??
         spec.chains.map((chain) => chainError(spec.type, chain)).find((e) => e !== undefined) ??
-        targetError(spec.type, spec.target);
+        targetError(spec.type, spec.target) ??
+        spec.ports.map(portRangeError).find((e) => e !== undefined) ??
+        spec.protocols.map(protocolError).find((e) => e !== undefined);
       if (why !== undefined) return `cannot create the ${spec.type} set ${quote(spec.set)}: ${why}`;
     }
     return undefined;
@@ -195,8 +209,8 @@ function nftRuleset(specs: readonly SetSpec[]): string {
         `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; }`,
       );
       for (const hook of spec.chains) {
-        const rule = `${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name} ${spec.target}`;
-        rules.set(hook, [...(rules.get(hook) ?? []), rule]);
+        const rule = [`${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name}`, ...nftPorts(spec)];
+        rules.set(hook, [...(rules.get(hook) ?? []), [...rule, spec.target].join(' ')]);
       }
     }
   }
@@ -212,6 +226,53 @@ function nftRuleset(specs: readonly SetSpec[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * What an nftables rule matches beside the address: nothing (every packet), a protocol, or
+ * destination ports (`tcp dport { 22, 8000-8080 }`, both protocols through `th dport`).
+ */
+export function nftPorts(spec: Pick<SetSpec, 'ports' | 'protocols'>): string[] {
+  const ports = spec.ports.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`));
+  const [only, ...others] = spec.protocols;
+  if (only === undefined) return [];
+  if (others.length === 0)
+    return ports.length === 0
+      ? [`meta l4proto ${only}`]
+      : [`${only} dport { ${ports.join(', ')} }`];
+  const protocols = `meta l4proto { ${spec.protocols.join(', ')} }`;
+  return ports.length === 0 ? [protocols] : [protocols, `th dport { ${ports.join(', ')} }`];
+}
+
+/** The most ports one `-m multiport` takes, a range counting as two. */
+const MULTIPORT = 15;
+
+/**
+ * The iptables rules of an ipset, each after its chain: one per protocol and per 15 ports
+ * (`-p tcp -m multiport --dports 22,8000:8080`), or one for every packet.
+ */
+export function xtRules(spec: Pick<SetSpec, 'ports' | 'protocols' | 'target'>, name: string) {
+  const matchSet = ['-m', 'set', '--match-set', name, 'src', '-j', spec.target];
+  if (spec.protocols.length === 0) return [matchSet];
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let size = 0;
+  for (const [from, to] of spec.ports) {
+    const cost = from === to ? 1 : 2;
+    if (size + cost > MULTIPORT) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(from === to ? `${from}` : `${from}:${to}`);
+    size += cost;
+  }
+  if (group.length > 0) groups.push(group);
+  return spec.protocols.flatMap((p) =>
+    groups.length === 0
+      ? [['-p', p, ...matchSet]]
+      : groups.map((g) => ['-p', p, '-m', 'multiport', '--dports', g.join(','), ...matchSet]),
+  );
+}
+
 async function createIpset(spec: SetSpec, family: IpFamily): Promise<void> {
   const name = kernelSetName(spec, family);
   const inet = family === 'ipv4' ? 'inet' : 'inet6';
@@ -220,11 +281,15 @@ async function createIpset(spec: SetSpec, family: IpFamily): Promise<void> {
     '',
     `create ipset ${name}`,
   );
+  // A set left by a daemon that was killed: the restore adds again what is still in effect,
+  // and nothing lifted since stays in it.
+  await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
   for (const chain of spec.chains) {
-    const rule = [chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target];
-    await run([iptables, '-w', '-D', ...rule], '', '').catch(() => undefined);
-    await run([iptables, '-w', '-I', ...rule], '', `hook ipset ${name} into ${chain}`);
+    for (const rule of xtRules(spec, name)) {
+      await run([iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
+      await run([iptables, '-w', '-I', chain, ...rule], '', `hook ipset ${name} into ${chain}`);
+    }
   }
 }
 
@@ -232,11 +297,11 @@ async function destroyIpset(spec: SetSpec, family: IpFamily): Promise<void> {
   const name = kernelSetName(spec, family);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
   for (const chain of spec.chains) {
-    await run(
-      [iptables, '-w', '-D', chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target],
-      '',
-      `unhook ipset ${name}`,
-    ).catch(logFailure);
+    for (const rule of xtRules(spec, name)) {
+      await run([iptables, '-w', '-D', chain, ...rule], '', `unhook ipset ${name}`).catch(
+        logFailure,
+      );
+    }
   }
   await run(['ipset', 'destroy', name], '', `destroy ipset ${name}`).catch(logFailure);
 }
