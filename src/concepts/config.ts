@@ -22,9 +22,11 @@ const KEYS = [
   'concurrency',
   'state_directory',
   'state_rotation_interval',
+  'history',
   'plugins',
 ];
 const MIN_ROTATION = 30 * 60_000;
+const DEFAULT_HISTORY = 7 * 86_400_000;
 
 export interface Config {
   readonly files: readonly string[];
@@ -37,6 +39,8 @@ export interface Config {
   readonly stateDirectory: string;
   /** In ms, or null for never. */
   readonly stateRotationInterval: number | null;
+  /** How long triggers that ended stay in the history (`riposte why`), in ms; 0 keeps none. */
+  readonly history: number;
   /** reaction's plugins declared, whose types riposte runs built in. */
   readonly plugins: readonly PluginDeclaration[];
 }
@@ -94,6 +98,8 @@ function buildConfig(
       ? '.'
       : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
+  const history =
+    map['history'] === undefined ? DEFAULT_HISTORY : c.duration(map['history'], ['history']);
   if (streams !== undefined) checkSetOptions(c, streams);
   if (
     streams === undefined ||
@@ -101,7 +107,8 @@ function buildConfig(
     stop === undefined ||
     concurrency === undefined ||
     stateDirectory === undefined ||
-    stateRotationInterval === undefined
+    stateRotationInterval === undefined ||
+    history === undefined
   ) {
     return undefined;
   }
@@ -114,6 +121,7 @@ function buildConfig(
     concurrency,
     stateDirectory,
     stateRotationInterval,
+    history,
     plugins,
   });
 }

@@ -33,6 +33,8 @@ export interface DaemonOptions {
 }
 
 const SWEEP_EVERY = 60_000;
+/** Most triggers the history keeps, whatever its window: its size stays bounded. */
+export const HISTORY_MOST = 100_000;
 
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const loaded = await loadConfig(options.config);
@@ -59,7 +61,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log('ERROR', (error as Error).message);
     return 1;
   }
-  const store = openStore(loaded.config.stateDirectory);
+  const store = openStore(loaded.config.stateDirectory, loaded.config.history > 0);
   if (store === undefined) {
     await socket.close();
     return 1;
@@ -70,11 +72,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
 const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: try again' };
 
-function openStore(stateDirectory: string): Store | undefined {
+function openStore(stateDirectory: string, history: boolean): Store | undefined {
   const directory = resolve(stateDirectory);
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    return Store.open(directory);
+    return Store.open(directory, { history });
   } catch (error) {
     const message =
       error instanceof StateError
@@ -124,10 +126,14 @@ class Daemon {
     this.#sets = new KernelSets(config);
     this.#scheduler = new Scheduler({
       store,
-      run: (f, a, v, done) => this.#runAction(f, a, v, done),
+      run: (f, a, v, done, run) => this.#runAction(f, a, v, { done, quiet: run.restored }),
     });
-    const onTrigger = (filter: Filter, values: readonly string[], now: number) =>
-      this.#scheduler.trigger(filter, values, now);
+    const onTrigger = (
+      filter: Filter,
+      values: readonly string[],
+      now: number,
+      lines: readonly string[],
+    ) => this.#scheduler.trigger(filter, values, now, lines);
     for (const stream of config.streams) {
       const filters = stream.filters.map((f) => new FilterRuntime(f, { store, onTrigger }));
       this.#filters.push(...filters);
@@ -230,10 +236,10 @@ class Daemon {
       if (runtime === undefined) return false;
       if (this.#valid('count', runtime.filter, c.values)) return true;
       // With no times, it is forgotten, in the state file too.
-      runtime.restore(c.values, [], now);
+      runtime.restore(c.values, { times: [], lines: [] }, now);
       return false;
     });
-    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c.times, now);
+    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c, now);
     const triggers = loaded.triggers.filter((t) => {
       const runtime = byId.get(`${t.stream}\0${t.filter}`);
       if (runtime === undefined) return false;
@@ -243,11 +249,12 @@ class Daemon {
     });
     for (const t of triggers)
       this.#scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
-    this.#scheduler.restored();
+    const restored = this.#scheduler.restored();
     if (triggers.length + counts.length > 0) {
+      // One line for them all: a restart with 100k bans must not write 100k lines.
       log(
         'INFO',
-        `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s), and ${counts.length} count(s)`,
+        `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s) and ${restored.held} ban(s) with no end, and ${counts.length} count(s); ${restored.again} action(s) run again, ${restored.overdue} run now for the first time`,
       );
     }
   }
@@ -278,7 +285,13 @@ class Daemon {
     return true;
   }
 
-  #runAction(filter: Filter, action: Action, values: readonly string[], done: () => void): void {
+  #runAction(
+    filter: Filter,
+    action: Action,
+    values: readonly string[],
+    o: { done: () => void; quiet: boolean },
+  ): void {
+    const { done, quiet } = o;
     const label = `${filter.stream}.${filter.name}.${action.name}`;
     switch (action.type) {
       case 'cmd':
@@ -286,6 +299,7 @@ class Daemon {
           argv: action.argv.map((t) => renderTemplate(t, values)),
           label,
           done,
+          quiet,
         });
         return;
       case 'virtual':
@@ -295,7 +309,7 @@ class Daemon {
       case 'nftables': {
         const value = values[action.pattern]!;
         log(
-          'INFO',
+          quiet ? 'DEBUG' : 'INFO',
           `${label}: ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
         );
         this.#sets.apply(action, value, () => done());
@@ -313,6 +327,7 @@ class Daemon {
   #sweep(): void {
     const now = Date.now();
     for (const f of this.#filters) f.sweep(now);
+    this.#store.pruneHistory(now - this.#config.history, HISTORY_MOST);
   }
 
   #compact(): void {

@@ -22,6 +22,8 @@ export interface Job {
   /** Who runs it, for the log: "ssh.failedlogin.ban". */
   readonly label: string;
   readonly done?: (outcome: Outcome) => void;
+  /** Its start is logged at DEBUG (a restore logs one line for all it runs); failures still show. */
+  readonly quiet?: boolean;
 }
 
 export interface ExecutorOptions {
@@ -112,7 +114,7 @@ export class Executor {
 
   #start(job: Job): void {
     this.stats.started++;
-    log('INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
+    log(job.quiet === true ? 'DEBUG' : 'INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
     let timedOut = false;
     let hardKill: NodeJS.Timeout | undefined;
     const started = this.#launcher()(job.argv, (result) => {

@@ -195,7 +195,7 @@ describe('FilterRuntime.restore()', () => {
     const state = new MemoryState();
     const { rt, triggers } = runtime(await filterOf(RETRY_3), state);
     const now = T0 + PERIOD;
-    rt.restore(['1.2.3.4'], [T0 + 5, T0, T0 + 1], now);
+    rt.restore(['1.2.3.4'], { times: [T0 + 5, T0, T0 + 1], lines: [] }, now);
     assert.deepEqual(counts(rt), { '1.2.3.4': [1, 5] });
     rt.count(['1.2.3.4'], now);
     assert.deepEqual(triggers, [`1.2.3.4@${PERIOD}`]);
@@ -207,7 +207,7 @@ describe('FilterRuntime.restore()', () => {
     first.rt.count(['1.2.3.4'], T0 + 1);
     const state = first.state;
     const { rt } = runtime(await filterOf(RETRY_3), state);
-    rt.restore(['1.2.3.4'], [T0, T0 + 1], T0 + PERIOD + 1);
+    rt.restore(['1.2.3.4'], { times: [T0, T0 + 1], lines: [] }, T0 + PERIOD + 1);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(state), {});
   });
@@ -217,9 +217,9 @@ describe('FilterRuntime.restore()', () => {
     first.rt.count(['1.2.3.4'], T0);
     first.rt.count(['5.6.7.8'], T0 + 5);
     const { rt } = runtime(await filterOf({}), first.state);
-    rt.restore(['1.2.3.4'], [T0], T0 + 1);
+    rt.restore(['1.2.3.4'], { times: [T0], lines: [] }, T0 + 1);
     // Even a time after now (the clock was set back while riposte was down).
-    rt.restore(['5.6.7.8'], [T0 + 5], T0 + 1);
+    rt.restore(['5.6.7.8'], { times: [T0 + 5], lines: [] }, T0 + 1);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(first.state), {});
   });

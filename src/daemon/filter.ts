@@ -1,25 +1,43 @@
-// A filter at run time: owns the recent match times of each match (the counts). Receives
-// blocks of lines from its stream and restored counts from the store; sends triggers to
-// the scheduler and count changes to the store. Memory stays bounded: times older than
-// `retryperiod` are dropped as they are met, and by a periodic sweep.
+// A filter at run time: owns the recent matches of each match (the counts): their times and
+// the lines they were found in. Receives blocks of lines from its stream and restored counts
+// from the store; sends triggers, with the lines that counted toward them, to the scheduler,
+// and count changes to the store. Memory stays bounded: times older than `retryperiod` are
+// dropped as they are met, and by a periodic sweep; a match keeps fewer than `retry` lines,
+// each cut at LINE_KEPT characters.
 
 import type { Filter } from '../concepts/filter.js';
 import { log, quote } from '../lib/log.js';
-import type { FilterCounts, StateWrites } from './state/records.js';
+import type { FilterCounts, Recent, StateWrites } from './state/records.js';
+
+/** Longest part of a line kept with a count or a trigger: enough for any log message. */
+export const LINE_KEPT = 512;
 
 export interface Counted {
   readonly values: readonly string[];
   /** Times of the recent matches, oldest first. */
   readonly times: number[];
+  /** The line of each time ("" for a match that came without one). */
+  readonly lines: string[];
 }
 
-export type OnTrigger = (filter: Filter, values: readonly string[], now: number) => void;
+export type OnTrigger = (
+  filter: Filter,
+  values: readonly string[],
+  now: number,
+  lines: readonly string[],
+) => void;
+
+/** The recent matches of one match, as the filter keeps them. */
+interface Entry extends Recent {
+  readonly times: number[];
+  readonly lines: string[];
+}
 
 export class FilterRuntime {
   readonly filter: Filter;
   readonly id: string;
-  /** Match key → times of its recent matches, oldest first (the values come from the key). */
-  readonly #counts = new Map<string, number[]>();
+  /** Match key → its recent matches, oldest first (the values come from the key). */
+  readonly #counts = new Map<string, Entry>();
   readonly #stored: FilterCounts;
   readonly #onTrigger: OnTrigger;
   readonly stats = { matches: 0, triggers: 0 };
@@ -33,52 +51,65 @@ export class FilterRuntime {
 
   /** The hot path: a block of lines read at `now` (see LineSplitter). */
   block(text: string, now: number): void {
-    this.filter.scan(text, (values) => this.count(values, now));
+    this.filter.scan(text, (values, line) => this.count(values, now, line));
   }
 
-  /** One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`. */
-  count(values: readonly string[], now: number): void {
+  /**
+   * One match of `values` at `now`, found in `line` (none for a match from elsewhere):
+   * triggers when it is the `retry`-th within `retryperiod`.
+   */
+  count(values: readonly string[], now: number, line?: string): void {
     this.stats.matches++;
     log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
     const retry = this.filter.retry;
+    const kept = line === undefined ? '' : keepLine(line);
     if (retry <= 1) {
-      this.#trigger(values, now);
+      this.#trigger(values, now, kept === '' ? [] : [kept]);
       return;
     }
     const key = keyOf(values);
-    let times = this.#counts.get(key);
-    if (times === undefined) {
-      times = [];
-      this.#counts.set(key, times);
+    let entry = this.#counts.get(key);
+    if (entry === undefined) {
+      entry = { times: [], lines: [] };
+      this.#counts.set(key, entry);
     }
-    times.push(now);
-    dropExpired(times, now - this.filter.retryperiod);
-    if (times.length >= retry) {
+    entry.times.push(now);
+    entry.lines.push(kept);
+    dropExpired(entry, now - this.filter.retryperiod);
+    if (entry.times.length >= retry) {
       this.#counts.delete(key);
       this.#stored.changed(key, values);
-      this.#trigger(values, now);
+      this.#trigger(
+        values,
+        now,
+        entry.lines.filter((l) => l !== ''),
+      );
     } else {
       this.#stored.changed(key, values);
     }
   }
 
   /** Puts back counts read from the store, without their expired times. */
-  restore(values: readonly string[], times: readonly number[], now: number): void {
-    const kept = times.filter((t) => t > now - this.filter.retryperiod).sort((a, b) => a - b);
+  restore(values: readonly string[], recent: Recent, now: number): void {
+    const oldest = now - this.filter.retryperiod;
+    const kept = recent.times
+      .map((time, i) => ({ time, line: recent.lines[i] ?? '' }))
+      .filter((m) => m.time > oldest)
+      .sort((a, b) => a.time - b.time);
     const key = keyOf(values);
     if (kept.length === 0 || this.filter.retry <= 1) {
       this.#stored.changed(key, values);
       return;
     }
-    this.#counts.set(key, kept);
+    this.#counts.set(key, { times: kept.map((m) => m.time), lines: kept.map((m) => m.line) });
   }
 
   /** Drops every match whose times all expired. */
   sweep(now: number): void {
     const oldest = now - this.filter.retryperiod;
-    for (const [key, times] of this.#counts) {
-      dropExpired(times, oldest);
-      if (times.length > 0) continue;
+    for (const [key, entry] of this.#counts) {
+      dropExpired(entry, oldest);
+      if (entry.times.length > 0) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, valuesOf(key, this.filter));
     }
@@ -87,28 +118,28 @@ export class FilterRuntime {
   /** Forgets the counts of the matches `select` keeps; returns them. */
   forget(select: (values: readonly string[]) => boolean): Counted[] {
     const forgotten: Counted[] = [];
-    for (const [key, times] of this.#counts) {
+    for (const [key, entry] of this.#counts) {
       const values = valuesOf(key, this.filter);
       if (!select(values)) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, values);
-      forgotten.push({ values, times });
+      forgotten.push({ values, ...entry });
     }
     return forgotten;
   }
 
   /** The current counts, for `show`. */
   *counts(): IterableIterator<Counted> {
-    for (const [key, times] of this.#counts) yield { values: valuesOf(key, this.filter), times };
+    for (const [key, entry] of this.#counts) yield { values: valuesOf(key, this.filter), ...entry };
   }
 
   get size(): number {
     return this.#counts.size;
   }
 
-  #trigger(values: readonly string[], now: number): void {
+  #trigger(values: readonly string[], now: number, lines: readonly string[]): void {
     this.stats.triggers++;
-    this.#onTrigger(this.filter, values, now);
+    this.#onTrigger(this.filter, values, now, lines);
   }
 }
 
@@ -122,8 +153,27 @@ export function keyOf(values: readonly string[]): string {
   return values.length === 1 ? values[0]! : JSON.stringify(values);
 }
 
-function dropExpired(times: number[], oldest: number): void {
+/**
+ * The part of a line kept, in a string of its own: a line is a slice of a 64 KiB block,
+ * which a kept slice would hold in memory. Cut between characters, never inside a pair of
+ * UTF-16 surrogates.
+ */
+export function keepLine(line: string): string {
+  let cut = line;
+  if (line.length > LINE_KEPT) {
+    const high = line.charCodeAt(LINE_KEPT - 1);
+    cut = line.slice(0, high >= 0xd800 && high <= 0xdbff ? LINE_KEPT - 1 : LINE_KEPT);
+  }
+  // Prepending then slicing makes V8 copy the characters out of the block.
+  return ` ${cut}`.slice(1);
+}
+
+function dropExpired(entry: Entry, oldest: number): void {
+  const times = entry.times;
   let n = 0;
   while (n < times.length && times[n]! <= oldest) n++;
-  if (n > 0) times.splice(0, n);
+  if (n > 0) {
+    times.splice(0, n);
+    entry.lines.splice(0, n);
+  }
 }

@@ -325,7 +325,7 @@ class Case {
     const scheduler: Scheduler = new Scheduler({
       store: this.#state.writes,
       clock: this.#clock,
-      run: (filter, action, values, done, trigger) => {
+      run: (filter, action, values, done, { trigger }) => {
         // A scheduler killed by a crash runs nothing more (closing its Store still calls back).
         if (scheduler !== this.#alive) return;
         this.#handed({ trigger, filter, action, values, done, match: matchOf(filter, values) });

@@ -25,7 +25,18 @@ const TABLES = `
  * every fresh file. Steps are never edited once released: a change is a new step.
  */
 export type Migration = (db: Db) => void;
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // Version 2: the log lines that counted toward a trigger or a count (a JSON list each), and
+  // the history of the triggers that ended, for `riposte why`.
+  (db) =>
+    db.exec(`
+      ALTER TABLE triggers ADD COLUMN lines TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE counts ADD COLUMN lines TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY, stream TEXT NOT NULL, filter TEXT NOT NULL, match TEXT NOT NULL,
+        time INTEGER NOT NULL, ended INTEGER NOT NULL, how TEXT NOT NULL, lines TEXT NOT NULL);
+    `),
+];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 
 /** Lays out a new, empty file: version 1, then every step. */
