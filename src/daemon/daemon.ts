@@ -153,6 +153,7 @@ class Daemon {
       sets: this.#sets,
       sends: this.#sends,
       store,
+      reads: store,
       version: options.version,
     });
   }

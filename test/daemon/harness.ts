@@ -47,6 +47,8 @@ export interface StartOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Another control socket than the sandbox's. */
   readonly socket?: string;
+  /** A network namespace to run it in (`ip netns exec`, which execs: same pid), for kernel sets. */
+  readonly netns?: string;
 }
 
 /** Small shell scripts the tests use as actions and streams; each takes its output file first. */
@@ -204,7 +206,11 @@ export class Sandbox {
     const args = [MAIN, 'start', '-c', file, '-s', options.socket ?? this.socket];
     args.push('--action-timeout', options.actionTimeout ?? '20s');
     if (options.logLevel !== undefined) args.push('-l', options.logLevel);
-    const child = spawn(process.execPath, args, {
+    const argv =
+      options.netns === undefined
+        ? [process.execPath, ...args]
+        : ['ip', 'netns', 'exec', options.netns, process.execPath, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RIPOSTE_TEST_SANDBOX: this.dir },
