@@ -9,12 +9,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cluster } from './cluster.js';
 import { type Context, makeContext } from './context.js';
 import { daemon } from './daemon.js';
 import { hostile } from './hostile.js';
 import { matching } from './matching.js';
 import { BENCH_SRC, cleanRuns, ROOT, versionOf } from './measure.js';
 import { memory } from './memory.js';
+import { replayLibrary } from './replay-library.js';
 import { type Row, table } from './report.js';
 import { restart } from './restart.js';
 import { triggers } from './triggers.js';
@@ -26,6 +28,8 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   restart,
   memory,
   hostile,
+  'replay-library': replayLibrary,
+  cluster,
 };
 
 interface Machine {

@@ -198,7 +198,7 @@
     ],
     "retry": 5,
     "retryperiod": "10m",
-    "time": "syslog"
+    "time": "auto"
   },
   "dovecot-aggressive": {
     "regex": [
@@ -210,7 +210,7 @@
     ],
     "retry": 5,
     "retryperiod": "10m",
-    "time": "syslog"
+    "time": "auto"
   },
   "dropbear": {
     "regex": [

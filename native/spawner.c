@@ -14,12 +14,18 @@
  * Frames, little-endian integers:
  *   'S' u32 id, u32 argc, argc x (u32 length, bytes)   start argv, PATH lookup as execvp
  *   'K' u32 id, u32 signal                             signal the action's process group
+ *   'N' u32 id, u32 length, address, u32 length, bytes send one datagram to a unix socket
  *   'X' u32 id, i32 status, u32 length, bytes          the action's end and its stderr tail
  * status: the exit code 0-255, 1000 + signal number, or 2000 + errno when it could not start
  * (E2BIG for a request frame over 1 MiB, EINVAL for argc 0 or a NUL byte in an argument).
  * A result is sent once the action has exited and its stderr reached end of file, or 100 ms
  * after it exited if a grandchild still holds that pipe open; such a pipe is then read and
  * discarded until its end, so the grandchild neither blocks nor dies of SIGPIPE writing to it.
+ *
+ * 'N' is systemd's notify protocol (sd_notify), which Node cannot speak: it has no unix
+ * datagram sockets. The address is a path, or an abstract name when it starts with '@'. The
+ * datagram is sent without waiting (a full queue is EAGAIN, never a stalled helper) and
+ * answered at once by an 'X' with status 0, or 2000 + errno.
  *
  * At end of file on stdin: stops reading, lets the running actions finish (never kills them:
  * they may be bans being applied), reports them while stdout is writable, then exits 0.
@@ -37,9 +43,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +100,7 @@ static int out_dead;
 
 static int wake[2];
 static int dev_null;
+static int notify_fd = -1;
 static posix_spawnattr_t spawn_attr;
 
 static void die(const char *what) {
@@ -306,6 +316,53 @@ static void signal_action(uint32_t id, uint32_t sig) {
 
 enum scan { COMPLETE, INCOMPLETE, TOO_BIG };
 
+static int send_datagram(const unsigned char *addr, size_t addr_len, const unsigned char *msg,
+                         size_t len) {
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  if (addr_len < 2 || addr_len >= sizeof sun.sun_path) return EINVAL;
+  if (memchr(addr, '\0', addr_len) != NULL) return EINVAL;
+  if (addr[0] != '/' && addr[0] != '@') return EAFNOSUPPORT;
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, addr, addr_len);
+  if (sun.sun_path[0] == '@') sun.sun_path[0] = '\0';
+  if (notify_fd < 0) {
+    notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (notify_fd < 0) return errno;
+  }
+  struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_name = &sun;
+  mh.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + addr_len);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  ssize_t n;
+  do n = sendmsg(notify_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+}
+
+/* 'N' u32 id, u32 address length, address, u32 message length, message. */
+static enum scan scan_notify(const unsigned char *p, size_t avail, size_t *size) {
+  if (avail < 9) return INCOMPLETE;
+  uint32_t addr_len = get32(p + 5);
+  if (addr_len > 4096) return TOO_BIG;
+  if (avail < 13 + (size_t)addr_len) return INCOMPLETE;
+  uint32_t len = get32(p + 9 + addr_len);
+  if (len > FRAME_MAX - 13 - addr_len) return TOO_BIG;
+  *size = 13 + (size_t)addr_len + len;
+  return avail < *size ? INCOMPLETE : COMPLETE;
+}
+
+static void notify_frame(const unsigned char *p) {
+  uint32_t addr_len = get32(p + 5);
+  uint32_t len = get32(p + 9 + addr_len);
+  int err = send_datagram(p + 9, addr_len, p + 13 + addr_len, len);
+  send_result(get32(p + 1), err == 0 ? 0 : STATUS_ERRNO + err, NULL, 0);
+}
+
+
 /* Walks an 'S' frame; on TOO_BIG, *size is where the unread elements begin and *left their
  * number, so the rest can be skipped without being held. */
 static enum scan scan_start(const unsigned char *p, size_t avail, size_t *size, uint32_t *left) {
@@ -381,7 +438,10 @@ static void refuse_start(const unsigned char *p, uint32_t left) {
 }
 
 static void protocol_error(unsigned char type) {
-  fprintf(stderr, "riposte-spawner: cannot read request: unknown frame type 0x%02x\n", type);
+  if (type == 'N')
+    fprintf(stderr, "riposte-spawner: cannot read request: notification frame too large\n");
+  else
+    fprintf(stderr, "riposte-spawner: cannot read request: unknown frame type 0x%02x\n", type);
   reading = 0;
   exit_code = 1;
 }
@@ -400,6 +460,15 @@ static size_t handle_frames(const unsigned char *p, size_t n) {
       if (n - pos < 9) break;
       signal_action(get32(p + pos + 1), get32(p + pos + 5));
       pos += 9;
+    } else if (p[pos] == 'N') {
+      enum scan r = scan_notify(p + pos, n - pos, &size);
+      if (r == INCOMPLETE) break;
+      if (r == TOO_BIG) {
+        protocol_error(p[pos]);
+        break;
+      }
+      notify_frame(p + pos);
+      pos += size;
     } else if (p[pos] == 'S') {
       enum scan r = scan_start(p + pos, n - pos, &size, &left);
       if (r == INCOMPLETE) break;

@@ -31,10 +31,12 @@ const unban = async (...a: Parameters<typeof import('./client/ban.js').unban>) =
   (await import('./client/ban.js')).unban(...a);
 const why = async (...a: Parameters<typeof import('./client/why.js').why>) =>
   (await import('./client/why.js')).why(...a);
+const reload = async (...a: Parameters<typeof import('./client/reload.js').reload>) =>
+  (await import('./client/reload.js')).reload(...a);
 const replay = async (...a: Parameters<typeof import('./daemon/replay.js').replay>) =>
   (await import('./daemon/replay.js')).replay(...a);
-const runDaemon = async (...a: Parameters<typeof import('./daemon/daemon.js').runDaemon>) =>
-  (await import('./daemon/daemon.js')).runDaemon(...a);
+const runDaemon = async (...a: Parameters<typeof import('./daemon/start.js').runDaemon>) =>
+  (await import('./daemon/start.js')).runDaemon(...a);
 
 function version(): string {
   const manifest = new URL('../../package.json', import.meta.url);
@@ -193,6 +195,14 @@ function program(run: (status: Promise<number>) => void): Command {
     .action((o: { socket: string; format: (typeof FORMATS)[number] }) =>
       run(status(o.socket, o.format)),
     );
+
+  cli
+    .command('reload')
+    .description(
+      'make the running daemon read its configuration again and apply it without a restart; on any error it keeps the one it runs',
+    )
+    .addOption(socketOption())
+    .action((o: { socket: string }) => run(reload(o.socket)));
 
   cli
     .command('replay')

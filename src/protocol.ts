@@ -42,6 +42,7 @@ export type Request =
       readonly values: Readonly<Record<string, string>>;
     }
   | { readonly v: 1; readonly type: 'status' }
+  | { readonly v: 1; readonly type: 'reload' }
   /** Triggers the filter given (or the only one whose match is an address) for an address. */
   | { readonly v: 1; readonly type: 'ban'; readonly address: string; readonly limit?: Limit }
   /** Flushes every match holding an address (or overlapping a network), in every filter. */
@@ -125,6 +126,28 @@ export interface StreamDown {
   readonly lastExit?: string;
 }
 
+/** Ban sharing with the other hosts (`cluster` key): the engine's connection and the counters. */
+export interface ClusterStatus {
+  readonly node: string;
+  /** connecting, connected, disconnected, refused (credentials) or closed. */
+  readonly state: string;
+  readonly reason?: string;
+  /** When the state last changed, ms since the epoch. */
+  readonly since: number;
+  /** Lines shared by this host that the engine has not acknowledged yet. */
+  readonly outbox: number;
+  readonly shared: number;
+  readonly published: number;
+  readonly failed: number;
+  readonly expired: number;
+  readonly received: number;
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly refused: number;
+  /** Messages of the log not yet delivered here, and how long the last one waited (ms). */
+  readonly lag: { readonly messages: number; readonly ms: number };
+}
+
 export interface Status {
   readonly pid: number;
   readonly version: string;
@@ -145,6 +168,19 @@ export interface Status {
     waiting: number;
     byType: { cmd: number; nftables: number; ipset: number; virtual: number };
   };
+  readonly cluster?: ClusterStatus;
+}
+
+/** What a reload did: applied the configuration read again, or kept the running one. */
+export interface ReloadReport {
+  /** The configuration that was read (the daemon's -c path). */
+  readonly config: string;
+  readonly applied: boolean;
+  /** Why it was not applied: every error of the configuration, or what could not be done. */
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+  /** What changed, one line each ("stream nginx started"); empty when nothing did. */
+  readonly changes: readonly string[];
 }
 
 export type Response =
@@ -158,6 +194,7 @@ export type Response =
   | { readonly v: 1; readonly ok: true; readonly status: Status }
   | { readonly v: 1; readonly ok: true; readonly banned: Banned }
   | { readonly v: 1; readonly ok: true; readonly why: Why }
+  | { readonly v: 1; readonly ok: true; readonly reload: ReloadReport }
   | { readonly v: 1; readonly ok: false; readonly error: string };
 
 /**
@@ -215,10 +252,11 @@ export function decodeRequest(line: string): Request {
         values: valuesOf(r['values']),
       };
     case 'status':
-      return { v: 1, type: 'status' };
+    case 'reload':
+      return { v: 1, type: r['type'] };
     default:
       throw new ProtocolError(
-        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger, status, ban, unban or why`,
+        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger, status, reload, ban, unban or why`,
       );
   }
 }

@@ -399,7 +399,7 @@ describe('test-config errors', () => {
       'error: c.yml:17:9: streams.ssh.filters.failed.retryperiode: unknown key, did you mean "retryperiod"?',
       'error: c.yml:15:13: streams.ssh.filters.failed.regex[1]: invalid regex: unclosed group (at character 14)',
       'error: c.yml:31:41: streams.ssh.filters.failed.actions.again.options.to: "recidiv" is not a stream of type "virtual", did you mean "recidive"?',
-      'error: c.yml:20:19: streams.ssh.filters.failed.actions.ban.type: expected one of "cmd", "virtual", "ipset", "nftables", got the string "nftable"',
+      'error: c.yml:20:19: streams.ssh.filters.failed.actions.ban.type: expected one of "cmd", "virtual", "cluster", "ipset", "nftables", got the string "nftable"',
       'error: c.yml:28:13: streams.ssh.filters.failed.actions.mail.onexits: unknown key, did you mean "onexit"?',
       'error: c.yml:24:42: streams.ssh.filters.failed.actions.unban.options.action: expected one of "add", "del", "delete", got the string "remove"',
       'error: c.yml:36:9: streams.recidive.filters.again: missing key "retryperiod": required when retry is more than 1',

@@ -43,6 +43,11 @@ export type Action =
       readonly send: Template;
       readonly to: string;
     })
+  | (ActionBase & {
+      readonly type: 'cluster';
+      readonly sendText: string;
+      readonly send: Template;
+    })
   | (ActionBase & SetAction);
 
 /** An action of a built-in type that adds addresses to, or deletes them from, a kernel set. */
@@ -66,7 +71,7 @@ export interface SetAction {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-export const ACTION_TYPES = ['cmd', 'virtual', 'ipset', 'nftables'] as const;
+export const ACTION_TYPES = ['cmd', 'virtual', 'cluster', 'ipset', 'nftables'] as const;
 const KEYS = ['cmd', 'after', 'onexit', 'oneshot', 'ipv4only', 'ipv6only', 'type', 'options'];
 
 export interface ActionContext {
@@ -136,6 +141,7 @@ function buildBase(
 type Body =
   | { type: 'cmd'; cmd: string[]; argv: Template[] }
   | { type: 'virtual'; sendText: string; send: Template; to: string }
+  | { type: 'cluster'; sendText: string; send: Template }
   | SetAction;
 
 function buildBody(
@@ -159,6 +165,8 @@ function buildBody(
       return buildCmd(c, path, map, ctx);
     case 'virtual':
       return buildVirtual(c, [...path, 'options'], map['options'], ctx);
+    case 'cluster':
+      return buildShare(c, [...path, 'options'], map['options'], ctx);
     case 'ipset':
     case 'nftables':
       return buildSetAction(c, [...path, 'options'], type, map['options'], ctx);
@@ -192,6 +200,17 @@ function buildVirtual(c: Checker, path: Path, raw: unknown, ctx: ActionContext):
   }
   if (send === undefined || to === undefined) return undefined;
   return { type: 'virtual', sendText: send, send: template(c, [...path, 'send'], send, ctx), to };
+}
+
+/** The line every other host's cluster stream receives; one line, so that no filter sees two. */
+function buildShare(c: Checker, path: Path, raw: unknown, ctx: ActionContext): Body | undefined {
+  const options = c.map(raw ?? {}, path, ['send']);
+  if (options === undefined) return undefined;
+  if (options['send'] === undefined) return c.fail(path, 'missing key "send"');
+  const send = c.string(options['send'], [...path, 'send']);
+  if (send === undefined) return undefined;
+  if (/[\r\n]/.test(send)) return c.fail([...path, 'send'], 'a line cannot hold a line break');
+  return { type: 'cluster', sendText: send, send: template(c, [...path, 'send'], send, ctx) };
 }
 
 /** reaction's option names; nftables also takes riposte's older `chains` for its `hooks`. */

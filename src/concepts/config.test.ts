@@ -894,8 +894,8 @@ const BROKEN: readonly Row[] = [
       `,
     },
     errors: [
-      'c.yml:6:37: streams.s.filters.f1.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "auto", got the string "sylog", did you mean "syslog"?',
-      'c.yml:7:37: streams.s.filters.f2.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "auto", got the integer 3',
+      'c.yml:6:37: streams.s.filters.f1.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "tai64n", "auto", got the string "sylog", did you mean "syslog"?',
+      'c.yml:7:37: streams.s.filters.f2.time: expected one of "syslog", "iso8601", "clf", "epoch", "journal", "tai64n", "auto", got the integer 3',
     ],
   },
   // Directories.

@@ -4,11 +4,13 @@
 
 import type { ConfigError } from '../lib/errors.js';
 import { Checker, describe, isPlainObject, type Path, type Warning } from './check.js';
+import { buildCluster, type Cluster } from './cluster.js';
 import { keyPath } from './document.js';
 import { expandLibrary } from './library.js';
 import { lintConfig } from './lint.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
+import { type MetricsConfig, readMetrics } from './metrics.js';
 import { buildPattern, type Pattern } from './pattern.js';
 import { type PluginDeclaration, readPlugins } from './plugin.js';
 import { type Scope, scopeOf } from './scope.js';
@@ -24,6 +26,8 @@ const KEYS = [
   'state_rotation_interval',
   'history',
   'plugins',
+  'metrics',
+  'cluster',
 ];
 const MIN_ROTATION = 30 * 60_000;
 const DEFAULT_HISTORY = 7 * 86_400_000;
@@ -43,6 +47,10 @@ export interface Config {
   readonly history: number;
   /** reaction's plugins declared, whose types riposte runs built in. */
   readonly plugins: readonly PluginDeclaration[];
+  /** Where the Prometheus metrics are served; null: they are not. */
+  readonly metrics: MetricsConfig | null;
+  /** Sharing bans with other hosts; undefined when the configuration has no `cluster` key. */
+  readonly cluster: Cluster | undefined;
 }
 
 export type Loaded =
@@ -100,7 +108,10 @@ function buildConfig(
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
   const history =
     map['history'] === undefined ? DEFAULT_HISTORY : c.duration(map['history'], ['history']);
+  const metrics = readMetrics(c, map['metrics']);
+  const cluster = map['cluster'] === undefined ? undefined : buildCluster(c, map['cluster']);
   if (streams !== undefined) checkSetOptions(c, streams);
+  if (streams !== undefined) checkCluster(c, streams, map['cluster'] !== undefined);
   if (
     streams === undefined ||
     start === undefined ||
@@ -108,7 +119,9 @@ function buildConfig(
     concurrency === undefined ||
     stateDirectory === undefined ||
     stateRotationInterval === undefined ||
-    history === undefined
+    history === undefined ||
+    metrics === undefined ||
+    (map['cluster'] !== undefined && cluster === undefined)
   ) {
     return undefined;
   }
@@ -123,6 +136,8 @@ function buildConfig(
     stateRotationInterval,
     history,
     plugins,
+    metrics,
+    cluster: cluster === undefined ? undefined : withMaxAge(cluster, streams),
   });
 }
 
@@ -202,4 +217,53 @@ function checkSetOptions(c: Checker, streams: readonly Stream[]): void {
       }
     }
   }
+}
+
+/** Cluster streams and actions need the `cluster` key; one cluster stream receives every line. */
+function checkCluster(c: Checker, streams: readonly Stream[], configured: boolean): void {
+  const receiving = streams.filter((s) => s.type === 'cluster');
+  for (const extra of receiving.slice(1)) {
+    c.fail(
+      ['streams', extra.name, 'type'],
+      `a configuration has one stream of type "cluster" at most ("${receiving[0]!.name}" is one): its filters tell the lines apart`,
+    );
+  }
+  const sending = streams.some((s) =>
+    s.filters.some((f) => f.actions.some((a) => a.type === 'cluster')),
+  );
+  if (configured) {
+    if (receiving.length === 0 && !sending)
+      c.warn(
+        ['cluster'],
+        'no stream or action of type "cluster" uses it: riposte will not connect',
+      );
+    return;
+  }
+  for (const s of receiving)
+    c.fail(['streams', s.name, 'type'], 'a stream of type "cluster" needs the "cluster" key');
+  for (const s of streams)
+    for (const f of s.filters)
+      for (const a of f.actions)
+        if (a.type === 'cluster')
+          c.fail(
+            ['streams', s.name, 'filters', f.name, 'actions', a.name, 'type'],
+            'an action of type "cluster" needs the "cluster" key',
+          );
+}
+
+/** Fallback of `max_age`: long enough that a host back from downtime still sees every ban in effect. */
+const MIN_MAX_AGE = 24 * 3_600_000;
+
+/**
+ * The engine keeps a message as long as the longest retry window plus the longest delay of
+ * the cluster stream's filters, at least a day: a host back from downtime then still reads
+ * every ban still in effect, and counts what a window still holds.
+ */
+function withMaxAge(cluster: Cluster, streams: readonly Stream[]): Cluster {
+  if (cluster.nats.maxAge !== undefined) return cluster;
+  let longest = MIN_MAX_AGE;
+  for (const s of streams.filter((s) => s.type === 'cluster'))
+    for (const f of s.filters)
+      longest = Math.max(longest, f.retryperiod + Math.max(0, ...f.actions.map((a) => a.after)));
+  return Object.freeze({ ...cluster, nats: { ...cluster.nats, maxAge: longest } });
 }

@@ -14,7 +14,10 @@ import { buildStruct, type StructMatcher } from './struct.js';
 
 export const DUPLICATES = ['extend', 'ignore', 'rerun'] as const;
 export type Duplicates = (typeof DUPLICATES)[number];
-/** The keys of a filter; `use` is expanded before a filter is built (library.ts). */
+/**
+ * The keys of a filter. `use` is expanded before a filter is built (library.ts), which keeps
+ * its name as the filter's `use`: the builder reads nothing else from it.
+ */
 export const KEYS = [
   'regex',
   'retry',
@@ -25,6 +28,7 @@ export const KEYS = [
   'type',
   'options',
   'time',
+  'use',
 ];
 
 /** The outcome of one regex on one line, for `test-regex` and DEBUG logs. */
@@ -51,6 +55,8 @@ export interface Filter {
   readonly duplicates: Duplicates;
   /** The format of the time its lines carry; undefined: the time a line is read. */
   readonly time: TimeFormat | undefined;
+  /** The library filter its regexes came from (`sshd`), whose log sources the replay reads. */
+  readonly use: string | undefined;
   /** In alphabetical order of names: the order a trigger starts them. */
   readonly actions: readonly Action[];
   /** The match of a line (values in `patterns` order), or undefined. */
@@ -123,6 +129,7 @@ export function buildFilter(
     retryperiod,
     duplicates,
     time: time === null ? undefined : time,
+    use: typeof map['use'] === 'string' ? map['use'] : undefined,
     actions,
     match,
     scan: scanner(

@@ -1,8 +1,8 @@
 // The `use:` key of a filter: a pass over the raw merged configuration, before it is checked,
 // that brings a library filter's regexes and retry rule into each filter naming one.
-// Receives the merged value; sends it with every `use` replaced by the library's keys (the
-// user's own keys win, a user's `regex` list goes first), an `ip` pattern when none is
-// declared, and an error with the closest name for an unknown one.
+// Receives the merged value; sends it with every `use` expanded into the library's keys (the
+// user's own keys win, a user's `regex` list goes first; the name is kept), an `ip` pattern
+// when none is declared, and an error with the closest name for an unknown one.
 
 import { closest } from '../lib/suggest.js';
 import { type Checker, describe, isPlainObject, type Path } from './check.js';
@@ -114,7 +114,8 @@ function expandFilter(
   if (resolved === undefined) return own;
   for (const pattern of resolved.filter.patterns) needed.add(pattern);
   const brought = broughtKeys(resolved);
-  const merged: Record<string, unknown> = { ...brought, ...own };
+  // The name stays, as metadata: the replay narrows `--missed` to the service's lines by it.
+  const merged: Record<string, unknown> = { ...brought, ...own, use };
   if (Array.isArray(own['regex']) && Array.isArray(brought['regex'])) {
     merged['regex'] = [...own['regex'], ...brought['regex']];
   }

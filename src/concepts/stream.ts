@@ -1,17 +1,18 @@
-// The stream concept: a long-running command whose output lines go to its filters, or a
-// virtual stream fed by actions. Receives a raw stream map; sends a frozen Stream.
+// The stream concept: a long-running command whose output lines go to its filters, a
+// virtual stream fed by actions, or a cluster stream fed by the other hosts' cluster actions.
+// Receives a raw stream map; sends a frozen Stream.
 
 import type { Checker, Path } from './check.js';
 import { buildFilter, type Filter } from './filter.js';
 import type { Scope } from './scope.js';
 
-export const STREAM_TYPES = ['cmd', 'virtual'] as const;
+export const STREAM_TYPES = ['cmd', 'virtual', 'cluster'] as const;
 const KEYS = ['cmd', 'type', 'options', 'filters'];
 
 export interface Stream {
   readonly name: string;
   readonly type: (typeof STREAM_TYPES)[number];
-  /** The command's argv; empty for a virtual stream. */
+  /** The command's argv; empty for a virtual or cluster stream. */
   readonly cmd: readonly string[];
   readonly filters: readonly Filter[];
 }
@@ -37,11 +38,11 @@ export function buildStream(
 }
 
 function readCmd(c: Checker, path: Path, type: Stream['type'], raw: unknown): string[] | undefined {
-  if (type === 'virtual') {
+  if (type !== 'cmd') {
     if (raw !== undefined)
       return c.fail(
         [...path, 'cmd'],
-        'a virtual stream has no command: actions of type "virtual" feed it',
+        `a ${type} stream has no command: ${FED_BY[type]} feed it`,
         'key',
       );
     return [];
@@ -49,6 +50,11 @@ function readCmd(c: Checker, path: Path, type: Stream['type'], raw: unknown): st
   if (raw === undefined) return c.fail(path, 'missing key "cmd"');
   return c.argv(raw, [...path, 'cmd']);
 }
+
+const FED_BY = {
+  virtual: 'actions of type "virtual"',
+  cluster: 'the actions of type "cluster" of the other hosts',
+};
 
 function buildFilters(
   c: Checker,

@@ -8,7 +8,15 @@ import type { Filter } from '../concepts/filter.js';
 import type { Pattern } from '../concepts/pattern.js';
 import { familyOf } from '../lib/ip.js';
 import { quote } from '../lib/log.js';
-import type { Banned, Limit, Request, Response, Status, StreamDown } from '../protocol.js';
+import type {
+  Banned,
+  ClusterStatus,
+  Limit,
+  Request,
+  Response,
+  Status,
+  StreamDown,
+} from '../protocol.js';
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
 import { flushReport, matchName, showReport } from './reports.js';
@@ -38,6 +46,8 @@ export interface ControlDeps {
   readonly store: StateWrites;
   readonly reads: StateReads;
   readonly version: string;
+  /** Ban sharing's status, when the configuration shares bans. */
+  readonly cluster?: () => ClusterStatus | undefined;
 }
 
 /** Stream states that `show` and `flush` warn about. */
@@ -57,7 +67,8 @@ export class Control {
     this.#d = deps;
   }
 
-  async handle(request: Request): Promise<Response> {
+  /** Every request but `reload`, which the daemon answers itself. */
+  async handle(request: Exclude<Request, { type: 'reload' }>): Promise<Response> {
     try {
       return await this.#answer(request);
     } catch (error) {
@@ -66,7 +77,7 @@ export class Control {
     }
   }
 
-  async #answer(request: Request): Promise<Response> {
+  async #answer(request: Exclude<Request, { type: 'reload' }>): Promise<Response> {
     switch (request.type) {
       case 'show': {
         // Read once everything queued before the request is on disk: what it tells is durable.
@@ -176,6 +187,7 @@ export class Control {
         ...(st.lastExit === undefined ? {} : { lastExit: st.lastExit }),
       };
     }
+    const cluster = this.#d.cluster?.();
     return {
       pid: process.pid,
       version: this.#d.version,
@@ -184,6 +196,7 @@ export class Control {
       pending: this.#d.scheduler.size,
       actions: this.#actionCounts(),
       memory: memoryOf(process.memoryUsage()),
+      ...(cluster === undefined ? {} : { cluster }),
     };
   }
 

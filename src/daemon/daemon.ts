@@ -1,26 +1,28 @@
-// `riposte start`: builds the runtime from the configuration and drives its life: socket,
-// kernel sets, `start` commands, restored state, streams, then the orderly shutdown of §2.7.
-// Owns the wiring between the parts and the timers that sweep and compact; receives
-// signals; sends the exit status.
+// The running daemon: builds the runtime from the configuration and drives its life: kernel
+// sets, `start` commands, restored state, streams, then the orderly shutdown of §2.7; and in
+// between, reloads of the configuration (`riposte reload`, SIGHUP). Owns the wiring between
+// the parts, the configuration in use and the timers that sweep and compact; receives
+// signals and requests; sends the exit status, and its life to systemd.
 
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Action } from '../concepts/action.js';
-import { type Config, loadConfig } from '../concepts/config.js';
-import type { Filter } from '../concepts/filter.js';
-import { pluginsLine } from '../concepts/plugin.js';
-import { renderTemplate } from '../concepts/template.js';
-import { StateError } from '../lib/errors.js';
-import { log, quote } from '../lib/log.js';
+import type { Config } from '../concepts/config.js';
+import { ConfigError, StateError } from '../lib/errors.js';
+import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
+import { ClusterRuntime } from './cluster/cluster.js';
 import { Control } from './control.js';
 import { Executor } from './executor.js';
-import { FilterRuntime } from './filter.js';
+import { renderMetrics } from './metrics.js';
+import type { Notifier } from './notify.js';
+import { ActionOutcomes } from './outcomes.js';
+import { Pipeline } from './pipeline.js';
+import { Reloader } from './reloader.js';
+import { restoreState } from './restore.js';
+import { ActionRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { KernelSets } from './sets.js';
-import { ControlSocket } from './socket.js';
-import { Store } from './state/store.js';
-import { StreamRuntime } from './stream.js';
+import { type Parts, snapshotOf, statusLine } from './snapshot.js';
+import type { ControlSocket } from './socket.js';
+import type { Store } from './state/store.js';
 import { VirtualSends } from './virtual.js';
 
 export interface DaemonOptions {
@@ -32,88 +34,47 @@ export interface DaemonOptions {
   readonly exit: (code: number) => void;
 }
 
+interface Deps {
+  readonly store: Store;
+  readonly socket: ControlSocket;
+  readonly options: DaemonOptions;
+  readonly notifier: Notifier | undefined;
+}
+
 const SWEEP_EVERY = 60_000;
 /** Most triggers the history keeps, whatever its window: its size stays bounded. */
 export const HISTORY_MOST = 100_000;
 
-export async function runDaemon(options: DaemonOptions): Promise<number> {
-  const loaded = await loadConfig(options.config);
-  for (const w of loaded.warnings) log('WARN', `config: ${w.place}: ${w.message}`);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) log('ERROR', `config: ${e.message}`);
-    log(
-      'ERROR',
-      `cannot start: ${loaded.errors.length} error(s) in the configuration ${options.config}`,
-    );
-    return 1;
-  }
-  const plugins = pluginsLine(loaded.config.plugins);
-  if (plugins !== undefined) log('INFO', plugins);
-  // The socket before the state: a daemon started twice with one configuration is told that
-  // another daemon answers on its socket, rather than that the state is locked.
-  let daemon: Daemon | undefined;
-  let socket: ControlSocket;
-  try {
-    socket = await ControlSocket.listen(options.socket, (request) =>
-      daemon === undefined ? Promise.resolve(STARTING) : daemon.handle(request),
-    );
-  } catch (error) {
-    log('ERROR', (error as Error).message);
-    return 1;
-  }
-  const store = openStore(loaded.config.stateDirectory, loaded.config.history > 0);
-  if (store === undefined) {
-    await socket.close();
-    return 1;
-  }
-  daemon = new Daemon(loaded.config, { store, socket, options });
-  return daemon.run();
-}
-
-const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: try again' };
-
-function openStore(stateDirectory: string, history: boolean): Store | undefined {
-  const directory = resolve(stateDirectory);
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    return Store.open(directory, { history });
-  } catch (error) {
-    const message =
-      error instanceof StateError
-        ? error.message
-        : `cannot create state directory ${directory}: ${(error as Error).message}`;
-    log('ERROR', message);
-    return undefined;
-  }
-}
-
-class Daemon {
-  readonly #config: Config;
+export class Daemon {
+  #config: Config;
   readonly #store: Store;
   readonly #options: DaemonOptions;
+  readonly #notifier: Notifier | undefined;
   readonly #executor: Executor;
   readonly #commands: Executor;
   readonly #sets: KernelSets;
   readonly #scheduler: Scheduler;
-  readonly #filters: FilterRuntime[] = [];
-  readonly #streams: StreamRuntime[] = [];
-  readonly #virtual = new Map<string, StreamRuntime>();
-  readonly #sends = new VirtualSends(this.#virtual);
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #pipeline: Pipeline;
+  readonly #sends: VirtualSends;
+  readonly #runner: ActionRunner;
+  readonly #outcomes = new ActionOutcomes();
+  readonly #reloader: Reloader;
   readonly #socket: ControlSocket;
-  readonly #control: Control;
+  #cluster: ClusterRuntime | undefined;
+  #control: Control;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #compactTimer: NodeJS.Timeout | undefined;
+  readonly #startTime = Date.now();
   #stopping: Promise<number> | undefined;
   #finish: (code: number) => void = () => undefined;
 
-  constructor(
-    config: Config,
-    deps: { store: Store; socket: ControlSocket; options: DaemonOptions },
-  ) {
+  constructor(config: Config, deps: Deps) {
     const { store, socket, options } = deps;
     this.#config = config;
     this.#store = store;
     this.#socket = socket;
     this.#options = options;
+    this.#notifier = deps.notifier;
     this.#executor = new Executor({
       concurrency: config.concurrency,
       timeout: options.actionTimeout,
@@ -126,39 +87,46 @@ class Daemon {
     this.#sets = new KernelSets(config);
     this.#scheduler = new Scheduler({
       store,
-      run: (f, a, v, done, run) => this.#runAction(f, a, v, { done, quiet: run.restored }),
+      run: (filter, action, values, done, _trigger, time, quiet) =>
+        this.#runner.run({ filter, action, values, time, quiet }, done),
     });
-    const onTrigger = (
-      filter: Filter,
-      values: readonly string[],
-      now: number,
-      lines: readonly string[],
-    ) => this.#scheduler.trigger(filter, values, now, lines);
-    for (const stream of config.streams) {
-      const filters = stream.filters.map((f) => new FilterRuntime(f, { store, onTrigger }));
-      this.#filters.push(...filters);
-      const runtime = new StreamRuntime(stream, {
-        filters,
-        onFinished: () => this.#streamFinished(),
-      });
-      this.#streams.push(runtime);
-      if (stream.type === 'virtual') this.#virtual.set(stream.name, runtime);
-    }
-    this.#control = new Control({
-      config,
-      filters: this.#filters,
-      streams: this.#streams,
+    this.#pipeline = new Pipeline(config, {
+      store,
       scheduler: this.#scheduler,
+      onTrigger: (filter, values, now, lines) =>
+        this.#scheduler.trigger(filter, values, now, lines),
+      onFinished: () => this.#streamFinished(),
+    });
+    this.#sends = new VirtualSends(this.#pipeline.virtual);
+    this.#runner = new ActionRunner({
       executor: this.#executor,
       sets: this.#sets,
       sends: this.#sends,
-      store,
-      reads: store,
-      version: options.version,
+      outcomes: this.#outcomes,
+      since: this.#startTime,
+      share: (line, time) => this.#cluster?.share(line, time),
+    });
+    this.#control = this.#newControl();
+    this.#reloader = new Reloader({
+      path: options.config,
+      pipeline: this.#pipeline,
+      sets: this.#sets,
+      notifier: this.#notifier,
+      scrape: () => renderMetrics(snapshotOf(this.#parts())),
+      status: () => statusLine(this.#parts()),
+      daemon: {
+        config: () => this.#config,
+        stopping: () => this.#stopping !== undefined,
+        applied: (next) => this.#applied(next),
+      },
     });
   }
 
   handle(request: Request): Promise<Response> {
+    if (request.type === 'reload')
+      return this.#reloader
+        .request('riposte reload')
+        .then((reload) => ({ v: 1, ok: true, reload }));
     return this.#control.handle(request);
   }
 
@@ -167,20 +135,25 @@ class Daemon {
       this.#finish = done;
     });
     this.#handleSignals();
-    if (!(await this.#startUp())) return this.#shutdown(1);
+    this.#notifier?.watch(() => statusLine(this.#parts()));
+    const started = await this.#startUp();
+    this.#reloader.open();
+    if (!started) return this.#shutdown(1);
     log(
       'INFO',
-      `riposte ${this.#options.version} started: ${this.#streams.length} stream(s), ${this.#filters.length} filter(s); control socket ${this.#socket.path}; state ${this.#store.path}`,
+      `riposte ${this.#options.version} started: ${this.#pipeline.streams.length} stream(s), ${this.#pipeline.filters.length} filter(s); control socket ${this.#socket.path}; state ${this.#store.path}${this.#reloader.metrics === undefined ? '' : `; metrics ${this.#reloader.metrics}`}`,
     );
+    void this.#notifier?.ready(statusLine(this.#parts()));
     return finished;
   }
 
   /**
-   * Sets, start commands, restored state, streams. A signal may come at any of its awaits:
-   * once the shutdown has begun, nothing more is started (the shutdown would not stop it).
+   * Metrics, sets, start commands, restored state, streams. A signal may come at any of its
+   * awaits: once the shutdown has begun, nothing more is started (the shutdown would not stop it).
    */
   async #startUp(): Promise<boolean> {
     try {
+      await this.#reloader.serveMetrics(this.#config.metrics);
       if (!this.#sets.empty) await this.#sets.create();
     } catch (error) {
       log('ERROR', `cannot start: ${(error as Error).message}`);
@@ -198,13 +171,19 @@ class Daemon {
     }
     if (this.#stopping !== undefined) return false;
     try {
-      this.#restore();
+      // Before the restore: a restored trigger's cluster action writes to the outbox.
+      await this.#startCluster();
+      restoreState({
+        store: this.#store,
+        filters: this.#pipeline.filters,
+        scheduler: this.#scheduler,
+      });
     } catch (error) {
-      if (!(error instanceof StateError)) throw error;
+      if (!(error instanceof StateError || error instanceof ConfigError)) throw error;
       log('ERROR', `cannot start: ${error.message}`);
       return false;
     }
-    for (const stream of this.#streams) {
+    for (const stream of this.#pipeline.streams) {
       if (this.#stopping !== undefined) return false;
       try {
         await stream.start();
@@ -214,109 +193,33 @@ class Daemon {
       }
     }
     if (this.#stopping !== undefined) return false;
-    this.#timers.push(setInterval(() => this.#sweep(), SWEEP_EVERY));
-    const rotation = this.#config.stateRotationInterval;
-    if (rotation !== null) this.#timers.push(setInterval(() => this.#compact(), rotation));
+    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_EVERY);
+    this.#armCompaction();
     return true;
-  }
-
-  /** §2.5: counts and triggers back from the store, those of removed filters dropped. */
-  #restore(): void {
-    const byId = new Map(this.#filters.map((f) => [`${f.filter.stream}\0${f.filter.name}`, f]));
-    const dropped = this.#store.dropFilters((stream, filter) => byId.has(`${stream}\0${filter}`));
-    for (const { stream, filter } of dropped) {
-      log(
-        'INFO',
-        `state: dropped the state of filter ${stream}.${filter}, which is no longer in the configuration`,
-      );
-    }
-    const loaded = this.#store.load();
-    const now = Date.now();
-    const counts = loaded.counts.filter((c) => {
-      const runtime = byId.get(`${c.stream}\0${c.filter}`);
-      if (runtime === undefined) return false;
-      if (this.#valid('count', runtime.filter, c.values)) return true;
-      // With no times, it is forgotten, in the state file too.
-      runtime.restore(c.values, { times: [], lines: [] }, now);
-      return false;
-    });
-    for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c, now);
-    const triggers = loaded.triggers.filter((t) => {
-      const runtime = byId.get(`${t.stream}\0${t.filter}`);
-      if (runtime === undefined) return false;
-      if (this.#valid('trigger', runtime.filter, t.values)) return true;
-      this.#store.forgetTrigger(t.id);
-      return false;
-    });
-    for (const t of triggers)
-      this.#scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
-    const restored = this.#scheduler.restored();
-    if (triggers.length + counts.length > 0) {
-      // One line for them all: a restart with 100k bans must not write 100k lines.
-      log(
-        'INFO',
-        `state: restored ${triggers.length} trigger(s) with ${this.#scheduler.size} pending action(s) and ${restored.held} ban(s) with no end, and ${counts.length} count(s); ${restored.again} action(s) run again, ${restored.overdue} run now for the first time`,
-      );
-    }
   }
 
   /**
-   * Whether stored values are a match of the filter: one value of each of its patterns, as
-   * `trigger` checks them. The state file is input too (edited, damaged, or written under
-   * other patterns), and what it holds reaches actions; what fails is dropped and logged.
+   * Ban sharing, when a stream or an action of type cluster uses it: connects in the
+   * background. Received lines go to the cluster stream in use when they arrive (a reload
+   * may have made it anew); the `cluster` key itself is read at start-up only.
    */
-  #valid(what: string, filter: Filter, values: readonly unknown[]): boolean {
-    const drop = (why: string): false => {
-      log(
-        'ERROR',
-        `state: dropped a ${what} of filter ${filter.stream}.${filter.name} from ${this.#store.path}: ${why}`,
-      );
-      return false;
-    };
-    const patterns = filter.patterns;
-    if (values.length !== patterns.length)
-      return drop(
-        `${JSON.stringify(values)} has ${values.length} value(s), not one per pattern (${patterns.map((p) => p.name).join(', ') || 'none'})`,
-      );
-    for (const [i, p] of patterns.entries()) {
-      const value = values[i];
-      if (typeof value !== 'string' || p.accept(value) === undefined)
-        return drop(`${JSON.stringify(value)} is not a value of pattern "${p.name}"`);
-    }
-    return true;
-  }
-
-  #runAction(
-    filter: Filter,
-    action: Action,
-    values: readonly string[],
-    o: { done: () => void; quiet: boolean },
-  ): void {
-    const { done, quiet } = o;
-    const label = `${filter.stream}.${filter.name}.${action.name}`;
-    switch (action.type) {
-      case 'cmd':
-        this.#executor.run({
-          argv: action.argv.map((t) => renderTemplate(t, values)),
-          label,
-          done,
-          quiet,
-        });
-        return;
-      case 'virtual':
-        this.#sends.send(label, action.to, renderTemplate(action.send, values), done);
-        return;
-      case 'ipset':
-      case 'nftables': {
-        const value = values[action.pattern]!;
-        log(
-          quiet ? 'DEBUG' : 'INFO',
-          `${label}: ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
-        );
-        this.#sets.apply(action, value, () => done());
-        return;
-      }
-    }
+  async #startCluster(): Promise<void> {
+    const config = this.#config.cluster;
+    const used = this.#config.streams.some(
+      (s) =>
+        s.type === 'cluster' || s.filters.some((f) => f.actions.some((a) => a.type === 'cluster')),
+    );
+    if (config === undefined || !used) return;
+    const receives = this.#config.streams.some((s) => s.type === 'cluster');
+    this.#cluster = new ClusterRuntime(config, {
+      records: this.#store.loadCluster(),
+      store: this.#store.cluster,
+      deliver: receives
+        ? (line, time) =>
+            this.#pipeline.streams.find((s) => s.stream.type === 'cluster')?.feed(line, time)
+        : undefined,
+    });
+    await this.#cluster.start();
   }
 
   #command(argv: readonly string[], label: string): Promise<boolean> {
@@ -325,10 +228,56 @@ class Daemon {
     );
   }
 
+  /** A reload's new configuration is in place in the pipeline and the sets: the rest follows. */
+  #applied(next: Config): void {
+    this.#config = next;
+    this.#executor.resize(next.concurrency);
+    this.#control = this.#newControl();
+    this.#armCompaction();
+  }
+
+  #newControl(): Control {
+    return new Control({
+      config: this.#config,
+      filters: this.#pipeline.filters,
+      streams: this.#pipeline.streams,
+      scheduler: this.#scheduler,
+      executor: this.#executor,
+      sets: this.#sets,
+      sends: this.#sends,
+      store: this.#store,
+      reads: this.#store,
+      version: this.#options.version,
+      cluster: () => this.#cluster?.status,
+    });
+  }
+
+  #parts(): Parts {
+    return {
+      version: this.#options.version,
+      startTime: this.#startTime,
+      pipeline: this.#pipeline,
+      scheduler: this.#scheduler,
+      executor: this.#executor,
+      sets: this.#sets,
+      outcomes: this.#outcomes,
+      statePath: this.#store.path,
+      reloads: this.#reloader.counts,
+    };
+  }
+
   #sweep(): void {
     const now = Date.now();
-    for (const f of this.#filters) f.sweep(now);
+    for (const f of this.#pipeline.filters) f.sweep(now);
     this.#store.pruneHistory(now - this.#config.history, HISTORY_MOST);
+  }
+
+  /** The compaction timer, at the configured interval (again after a reload). */
+  #armCompaction(): void {
+    clearInterval(this.#compactTimer);
+    this.#compactTimer = undefined;
+    const rotation = this.#config.stateRotationInterval;
+    if (rotation !== null) this.#compactTimer = setInterval(() => this.#compact(), rotation);
   }
 
   #compact(): void {
@@ -341,7 +290,7 @@ class Daemon {
   }
 
   #streamFinished(): void {
-    const commands = this.#streams.filter((s) => s.stream.type === 'cmd');
+    const commands = this.#pipeline.streams.filter((s) => s.stream.type === 'cmd');
     if (commands.every((s) => s.status.state === 'finished')) {
       log('ERROR', 'every stream has ended: shutting down');
       void this.#shutdown(1);
@@ -358,7 +307,7 @@ class Daemon {
       log('WARN', `${signal} received again: exiting now`);
       this.#executor.killAll();
       this.#commands.killAll();
-      for (const stream of this.#streams) stream.kill();
+      for (const stream of this.#pipeline.streams) stream.kill();
       try {
         this.#store.commit();
       } catch {
@@ -368,6 +317,7 @@ class Daemon {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', () => void this.#reloader.request('SIGHUP received'));
   }
 
   /** §2.7: streams, onexit actions, running actions, stop commands, sets, state, socket. */
@@ -380,8 +330,13 @@ class Daemon {
   }
 
   async #stop(code: number): Promise<number> {
-    for (const timer of this.#timers) clearInterval(timer);
-    await Promise.all(this.#streams.map((s) => s.stop()));
+    void this.#notifier?.stopping();
+    clearInterval(this.#sweepTimer);
+    clearInterval(this.#compactTimer);
+    // A reload under way finishes first: it may be starting streams.
+    await this.#reloader.idle();
+    // The cluster is a source of lines too; lines shared from now on wait in the outbox.
+    await Promise.all([...this.#pipeline.streams.map((s) => s.stop()), this.#cluster?.stop()]);
     // Triggers of the last lines start their actions once stored: let them, before onexit.
     this.#store.commit();
     this.#scheduler.stop();
@@ -398,8 +353,10 @@ class Daemon {
       log('ERROR', `state: cannot close ${this.#store.path}: ${(error as Error).message}`);
       status = 1;
     }
+    await this.#reloader.close();
     await this.#socket.close();
     log('INFO', `stopped (exit status ${status})`);
+    await this.#notifier?.close();
     return status;
   }
 }

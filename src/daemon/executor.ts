@@ -21,6 +21,8 @@ export interface Job {
   readonly argv: readonly string[];
   /** Who runs it, for the log: "ssh.failedlogin.ban". */
   readonly label: string;
+  /** When its process is started: after its wait for a free slot. */
+  readonly started?: () => void;
   readonly done?: (outcome: Outcome) => void;
   /** Its start is logged at DEBUG (a restore logs one line for all it runs); failures still show. */
   readonly quiet?: boolean;
@@ -37,7 +39,7 @@ export interface ExecutorOptions {
 }
 
 export class Executor {
-  readonly #limit: number;
+  #limit: number;
   readonly #timeout: number;
   readonly #grace: number;
   readonly #queue: Job[] = [];
@@ -50,8 +52,7 @@ export class Executor {
   readonly stats = { started: 0, failed: 0, timedOut: 0 };
 
   constructor(options: ExecutorOptions) {
-    const c = options.concurrency;
-    this.#limit = c > 0 ? c : c === 0 ? availableParallelism() : Number.POSITIVE_INFINITY;
+    this.#limit = limitOf(options.concurrency);
     this.#timeout = options.timeout;
     this.#grace = options.grace ?? 5000;
     this.#nodeSpawn = options.nodeSpawn ?? false;
@@ -63,6 +64,12 @@ export class Executor {
 
   get waiting(): number {
     return this.#queue.length - this.#head;
+  }
+
+  /** A new concurrency (a reload): more start at once if it grew; none is stopped if it shrank. */
+  resize(concurrency: number): void {
+    this.#limit = limitOf(concurrency);
+    this.#pump();
   }
 
   run(job: Job): void {
@@ -115,6 +122,7 @@ export class Executor {
   #start(job: Job): void {
     this.stats.started++;
     log(job.quiet === true ? 'DEBUG' : 'INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
+    job.started?.();
     let timedOut = false;
     let hardKill: NodeJS.Timeout | undefined;
     const started = this.#launcher()(job.argv, (result) => {
@@ -158,6 +166,12 @@ export class Executor {
     if (said !== '') log('WARN', `${job.label}: ${argv} succeeded${said}`);
     return 'ok';
   }
+}
+
+/** As configured: > 0 that many at once, 0 the number of CPUs, < 0 no limit. */
+function limitOf(concurrency: number): number {
+  if (concurrency > 0) return concurrency;
+  return concurrency === 0 ? availableParallelism() : Number.POSITIVE_INFINITY;
 }
 
 const HINTS: Readonly<Record<string, string>> = {

@@ -34,7 +34,7 @@ interface Entry extends Recent {
 }
 
 export class FilterRuntime {
-  readonly filter: Filter;
+  #filter: Filter;
   readonly id: string;
   /** Match key → its recent matches, oldest first (the values come from the key). */
   readonly #counts = new Map<string, Entry>();
@@ -43,25 +43,64 @@ export class FilterRuntime {
   readonly stats = { matches: 0, triggers: 0 };
 
   constructor(filter: Filter, deps: { store: StateWrites; onTrigger: OnTrigger }) {
-    this.filter = filter;
+    this.#filter = filter;
     this.id = `${filter.stream}.${filter.name}`;
     this.#stored = deps.store.countsOf(filter.stream, filter.name, (key) => this.#counts.get(key));
     this.#onTrigger = deps.onTrigger;
   }
 
+  get filter(): Filter {
+    return this.#filter;
+  }
+
+  /**
+   * The filter's new definition, of the same id (a reload). Counts stay, but not those the new
+   * definition forbids: none with `retry` 1, none older than the new `retryperiod`, and when
+   * the patterns changed, a match keeps its count only if `accept` takes each of its values
+   * for the pattern of that name (as its canonical value: two matches may become one), else
+   * it is dropped. Returns how many matches were dropped.
+   */
+  reconfigure(
+    filter: Filter,
+    o: { now: number; accept: ((values: readonly string[]) => string[] | undefined) | undefined },
+  ): number {
+    const before = this.#filter;
+    this.#filter = filter;
+    const counts = [...this.#counts];
+    this.#counts.clear();
+    let dropped = 0;
+    for (const [key, entry] of counts) {
+      const values = valuesOf(key, before);
+      this.#stored.changed(key, values);
+      dropExpired(entry, o.now - filter.retryperiod);
+      const keeps = filter.retry > 1 && entry.times.length > 0;
+      const kept = !keeps ? undefined : o.accept === undefined ? values : o.accept(values);
+      if (kept === undefined) {
+        dropped++;
+        continue;
+      }
+      const newKey = keyOf(kept);
+      const merged = this.#counts.get(newKey);
+      this.#counts.set(newKey, merged === undefined ? entry : mergeEntries(merged, entry));
+      this.#stored.changed(newKey, kept);
+    }
+    return dropped;
+  }
+
   /** The hot path: a block of lines read at `now` (see LineSplitter). */
   block(text: string, now: number): void {
-    this.filter.scan(text, (values, line) => this.count(values, now, line));
+    this.#filter.scan(text, (values, line) => this.count(values, now, line));
   }
 
   /**
    * One match of `values` at `now`, found in `line` (none for a match from elsewhere):
-   * triggers when it is the `retry`-th within `retryperiod`.
+   * triggers when it is the `retry`-th within `retryperiod` of the latest, at the latest's
+   * time. `now` may be in the past (another host's line).
    */
   count(values: readonly string[], now: number, line?: string): void {
     this.stats.matches++;
     log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
-    const retry = this.filter.retry;
+    const retry = this.#filter.retry;
     const kept = line === undefined ? '' : keepLine(line);
     if (retry <= 1) {
       this.#trigger(values, now, kept === '' ? [] : [kept]);
@@ -73,15 +112,16 @@ export class FilterRuntime {
       entry = { times: [], lines: [] };
       this.#counts.set(key, entry);
     }
-    entry.times.push(now);
-    entry.lines.push(kept);
-    dropExpired(entry, now - this.filter.retryperiod);
+    // A line from another host carries its own time, which may be older than a count's last.
+    insertInOrder(entry, now, kept);
+    const latest = entry.times[entry.times.length - 1]!;
+    dropExpired(entry, latest - this.#filter.retryperiod);
     if (entry.times.length >= retry) {
       this.#counts.delete(key);
       this.#stored.changed(key, values);
       this.#trigger(
         values,
-        now,
+        latest,
         entry.lines.filter((l) => l !== ''),
       );
     } else {
@@ -91,13 +131,13 @@ export class FilterRuntime {
 
   /** Puts back counts read from the store, without their expired times. */
   restore(values: readonly string[], recent: Recent, now: number): void {
-    const oldest = now - this.filter.retryperiod;
+    const oldest = now - this.#filter.retryperiod;
     const kept = recent.times
       .map((time, i) => ({ time, line: recent.lines[i] ?? '' }))
       .filter((m) => m.time > oldest)
       .sort((a, b) => a.time - b.time);
     const key = keyOf(values);
-    if (kept.length === 0 || this.filter.retry <= 1) {
+    if (kept.length === 0 || this.#filter.retry <= 1) {
       this.#stored.changed(key, values);
       return;
     }
@@ -106,12 +146,12 @@ export class FilterRuntime {
 
   /** Drops every match whose times all expired. */
   sweep(now: number): void {
-    const oldest = now - this.filter.retryperiod;
+    const oldest = now - this.#filter.retryperiod;
     for (const [key, entry] of this.#counts) {
       dropExpired(entry, oldest);
       if (entry.times.length > 0) continue;
       this.#counts.delete(key);
-      this.#stored.changed(key, valuesOf(key, this.filter));
+      this.#stored.changed(key, valuesOf(key, this.#filter));
     }
   }
 
@@ -119,7 +159,7 @@ export class FilterRuntime {
   forget(select: (values: readonly string[]) => boolean): Counted[] {
     const forgotten: Counted[] = [];
     for (const [key, entry] of this.#counts) {
-      const values = valuesOf(key, this.filter);
+      const values = valuesOf(key, this.#filter);
       if (!select(values)) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, values);
@@ -130,7 +170,9 @@ export class FilterRuntime {
 
   /** The current counts, for `show`. */
   *counts(): IterableIterator<Counted> {
-    for (const [key, entry] of this.#counts) yield { values: valuesOf(key, this.filter), ...entry };
+    for (const [key, entry] of this.#counts) {
+      yield { values: valuesOf(key, this.#filter), ...entry };
+    }
   }
 
   get size(): number {
@@ -139,7 +181,7 @@ export class FilterRuntime {
 
   #trigger(values: readonly string[], now: number, lines: readonly string[]): void {
     this.stats.triggers++;
-    this.#onTrigger(this.filter, values, now, lines);
+    this.#onTrigger(this.#filter, values, now, lines);
   }
 }
 
@@ -166,6 +208,28 @@ export function keepLine(line: string): string {
   }
   // Prepending then slicing makes V8 copy the characters out of the block.
   return ` ${cut}`.slice(1);
+}
+
+function insertInOrder(entry: Entry, time: number, line: string): void {
+  const { times, lines } = entry;
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > time) i--;
+  if (i === times.length) {
+    times.push(time);
+    lines.push(line);
+  } else {
+    times.splice(i, 0, time);
+    lines.splice(i, 0, line);
+  }
+}
+
+/** Two matches' recent matches as one, oldest first (a reload made them the same match). */
+function mergeEntries(a: Entry, b: Entry): Entry {
+  const all = [
+    ...a.times.map((time, i) => ({ time, line: a.lines[i] ?? '' })),
+    ...b.times.map((time, i) => ({ time, line: b.lines[i] ?? '' })),
+  ].sort((x, y) => x.time - y.time);
+  return { times: all.map((m) => m.time), lines: all.map((m) => m.line) };
 }
 
 function dropExpired(entry: Entry, oldest: number): void {

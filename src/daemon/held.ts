@@ -1,6 +1,7 @@
 // The bans with no end in effect (a kernel-set ban without an unban: bansForGood in
 // triggers.ts): owns their index by match and their lift. Receives the triggers the
-// scheduler holds, and those a flush or an unban lifts; sends a lift's deletions to run, in
+// scheduler holds, those a flush or an unban lifts, and the filters' new definitions at a
+// reload; sends a lift's deletions to run, in
 // the match's lane, once the trigger's end is durable — or, when it cannot be stored, keeps
 // the ban in effect with its row written again.
 
@@ -10,7 +11,7 @@ import { log, quote } from '../lib/log.js';
 import { familyAllows } from './revive.js';
 import type { Ended, StateWrites } from './state/records.js';
 import type { Steps } from './steps.js';
-import { ByMatch, type Live, liftsOf } from './triggers.js';
+import { ByMatch, bansForGood, type Live, liftsOf } from './triggers.js';
 
 export class HeldBans {
   readonly #index = new ByMatch();
@@ -59,12 +60,45 @@ export class HeldBans {
     if (storing) return;
     const actions = live.filter.actions.filter((a) => familyAllows(a, live.values));
     const steps = liftsOf(actions).map((action) =>
-      this.#steps.count({ live, action, record: false }),
+      this.#steps.count({ live, action, record: false, lift: true }),
     );
     this.#store.afterCommit((durable) => {
       if (durable) this.#steps.push(steps);
       else this.#unlift(live, actions, steps.length);
     });
+  }
+
+  /**
+   * A reload gave the ban's filter a new definition (`to`, with the values in its patterns'
+   * order), or removed it (undefined). The ban follows the new definition while that still
+   * holds it — the actions of its trigger still defined are a ban with no end, as revive.ts
+   * finds them at the next start-up; otherwise it is lifted, by the definition that applied
+   * it (a removed filter's bans do not stay in a set with nothing to lift them).
+   */
+  reconfigure(
+    live: Live,
+    to: Filter | undefined,
+    values: readonly string[] | undefined,
+    now: number,
+  ): void {
+    const names = new Set(live.filter.actions.map((a) => a.name));
+    const kept =
+      to === undefined || values === undefined
+        ? []
+        : to.actions.filter((a) => names.has(a.name) && familyAllows(a, values));
+    if (to === undefined || values === undefined || !bansForGood(kept) || kept.length === 0) {
+      log(
+        'INFO',
+        `${live.filter.stream}.${live.filter.name}: ${live.values.map(quote).join(' ')} unbanned: the reloaded configuration no longer bans it with no end`,
+      );
+      this.lift(live, now);
+      return;
+    }
+    this.#index.unlink(live);
+    live.filter = to;
+    live.values = values;
+    live.due.splice(0, live.due.length, ...to.actions.map(() => Number.NaN));
+    this.#index.link(live);
   }
 
   /** A lift whose end could not be stored: the ban stays in effect, its row written again. */

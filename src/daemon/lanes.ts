@@ -21,6 +21,8 @@ export interface Step<T extends StepOwner> {
   readonly record: boolean;
   /** Run by the restore at start-up, which logs one summary line for them all. */
   readonly restored?: boolean;
+  /** The deletion that lifts a ban with no end: run as made, whatever a reload changed. */
+  readonly lift?: boolean;
 }
 
 /**
@@ -30,10 +32,11 @@ export interface Step<T extends StepOwner> {
  * while its ban runs (a flush, an overdue unban at start-up, a short `after`) waits for the
  * ban to end, and neither the concurrency limit, the executor's queue nor the kernel sets'
  * batches can put one before the other: the second is not handed to them before the first
- * has ended.
+ * has ended. A match is known by its filter's `STREAM.FILTER` id and its values by pattern
+ * name, which a reload keeps when it gives the filter a new definition (laneOf()).
  */
 export class Lanes<T extends StepOwner> {
-  readonly #queues = new Map<Filter, Map<string, Step<T>[][]>>();
+  readonly #queues = new Map<string, Step<T>[][]>();
   readonly #run: (step: Step<T>, ended: () => void) => void;
 
   /** `run` starts a step and calls `ended` once, when it has ended, whatever its outcome. */
@@ -45,36 +48,37 @@ export class Lanes<T extends StepOwner> {
   push(group: Step<T>[]): void {
     const first = group[0];
     if (first === undefined) return;
-    let byKey = this.#queues.get(first.live.filter);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#queues.set(first.live.filter, byKey);
-    }
-    const key = keyOf(first.live.values);
-    const queue = byKey.get(key);
+    const key = laneOf(first.live);
+    const queue = this.#queues.get(key);
     if (queue !== undefined) {
       queue.push(group);
       return;
     }
     const fresh = [group];
-    byKey.set(key, fresh);
-    this.#start(fresh, byKey, key);
+    this.#queues.set(key, fresh);
+    this.#start(fresh, key);
   }
 
-  #start(queue: Step<T>[][], byKey: Map<string, Step<T>[][]>, key: string): void {
+  #start(queue: Step<T>[][], key: string): void {
     const group = queue[0]!;
     let left = group.length;
     const ended = (): void => {
       if (--left > 0) return;
       queue.shift();
-      if (queue.length > 0) this.#start(queue, byKey, key);
-      else {
-        byKey.delete(key);
-        if (byKey.size === 0) this.#queues.delete(group[0]!.live.filter);
-      }
+      if (queue.length > 0) this.#start(queue, key);
+      else this.#queues.delete(key);
     };
     for (const step of group) this.#run(step, once(ended));
   }
+}
+
+/** A match's lane: its filter's id, and its values by pattern name (one value: itself). */
+function laneOf(owner: StepOwner): string {
+  const { filter, values } = owner;
+  const id = `${filter.stream}.${filter.name}`;
+  if (values.length <= 1) return `${id}\0${keyOf(values)}`;
+  const named = filter.patterns.map((p, i) => [p.name, values[i]] as const);
+  return `${id}\0${JSON.stringify(named.sort(([a], [b]) => (a < b ? -1 : 1)))}`;
 }
 
 function once(f: () => void): () => void {

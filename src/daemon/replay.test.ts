@@ -358,3 +358,50 @@ describe('printReport()', () => {
     assert.equal(report.triggers.length, 3);
   });
 });
+
+describe('replayFiles() --missed narrowed to the service of a library filter', () => {
+  const log = [
+    'Jun 10 10:00:00 host sshd[7]: Connection closed by 192.0.2.1 port 22',
+    'Jun 10 10:00:01 host sshd-session[8]: Received disconnect from 192.0.2.2 port 22:11: bye',
+    'Jun 10 10:00:02 host CRON[9]: pam_unix(cron:session): session opened for user root',
+    'Jun 10 10:00:03 host postfix/smtpd[10]: connect from unknown[192.0.2.3]',
+    '<38>Jun 10 10:00:04 sshd[11]: Server listening on 0.0.0.0 port 22.',
+    '{"SYSLOG_IDENTIFIER":"sshd","MESSAGE":"Accepted publickey for bob","_SYSTEMD_UNIT":"ssh.service"}',
+    '{"SYSLOG_IDENTIFIER":"cron","MESSAGE":"started","_SYSTEMD_UNIT":"cron.service"}',
+    '{"MESSAGE":"no identifier","_SYSTEMD_UNIT":"sshd.service"}',
+    'a line that names no program',
+  ];
+  const config = {
+    streams: {
+      s: {
+        cmd: ['true'],
+        filters: {
+          library: { use: 'sshd', actions: { ban: { cmd: ['ban', '<ip>'] } } },
+          own: {
+            regex: ['Failed password for .* from <ip>'],
+            actions: { ban: { cmd: ['ban', '<ip>'] } },
+          },
+        },
+      },
+    },
+    patterns: { ip: { type: 'ip' } },
+  };
+
+  test("replayFiles() lists, for a use: filter, only the missed lines of its service's syslog identifiers and journald units", async () => {
+    const report = await replayOf(config, { 'auth.log': log }, { missed: true });
+    const f = report.filters['s.library']!;
+    const at = (f['missed_lines'] as { at: string }[]).map((m) => m.at.split('/').pop());
+    assert.deepEqual(
+      at,
+      [1, 2, 5, 6, 8, 9].map((n) => `auth.log:${n}`),
+    );
+    assert.deepEqual([f['missed'], f['missed_of'], f['missed_elsewhere']], [9, 'sshd', 3]);
+  });
+
+  test('replayFiles() lists every missed line of a filter that names no library filter', async () => {
+    const report = await replayOf(config, { 'auth.log': log }, { missed: true });
+    const f = report.filters['s.own']!;
+    assert.equal((f['missed_lines'] as unknown[]).length, log.length);
+    assert.deepEqual([f['missed_of'], f['missed_elsewhere']], [undefined, undefined]);
+  });
+});

@@ -1,6 +1,8 @@
 // The scheduler's invariant (see scheduler.ts) on random interleavings: triggers of a few
-// matches under each duplicates rule, due times, actions that end in any order under a
-// concurrency limit, commits that succeed or fail, flushes, clean stops, and crashes after
+// matches under each duplicates rule, some dated in the past, due times, actions that end in
+// any order under a concurrency limit, commits that succeed or fail, flushes, clean stops,
+// reloads (the same definitions, as new objects, as a reload of an unchanged file gives
+// them), and crashes after
 // which a new scheduler restores what was committed: thousands of cases on a held
 // MemoryState, which loses the rest as the Store would, and some on the real Store, whose
 // files are copied at the crash. Each case comes from a seed, printed with its events.
@@ -176,7 +178,9 @@ interface Track {
 /** One case: its events, the invariant checked as actions are handed over and at the end. */
 class Case {
   readonly events: string[] = [];
-  readonly #filters: Map<string, Filter>;
+  /** The filters of each load of the configuration; a reload goes to the next. */
+  readonly #loads: readonly Map<string, Filter>[];
+  #filters: Map<string, Filter>;
   readonly #limit: number;
   #clock: ManualClock;
   #state: Durable;
@@ -188,11 +192,18 @@ class Case {
   /** Handed over and not ended, in this run, by match. */
   #busy = new Map<string, Job[]>();
   readonly #tracks = new Map<number, Track>();
+  /** Triggers given over already (every delayed action due before they came): none may run. */
+  readonly #over = new Set<string>();
   readonly #gone: [number, Track][] = [];
   readonly #lastByMatch = new Map<string, Job>();
 
-  constructor(filters: Map<string, Filter>, state: Durable, o: { limit: number; start: number }) {
-    this.#filters = filters;
+  constructor(
+    loads: readonly Map<string, Filter>[],
+    state: Durable,
+    o: { limit: number; start: number },
+  ) {
+    this.#loads = loads;
+    this.#filters = loads[0]!;
     this.#state = state;
     this.#limit = o.limit;
     const start = o.start;
@@ -201,9 +212,24 @@ class Case {
     this.#alive = this.#scheduler;
   }
 
-  trigger(filter: Filter, values: string[]): void {
-    this.events.push(`trigger ${filter.name} ${values[0]}`);
-    this.#scheduler.trigger(filter, values, this.#clock.now());
+  /** A trigger `ago` ms in the past, as another host's line is counted at its own time. */
+  trigger(name: string, values: string[], ago = 0): void {
+    this.events.push(`trigger ${name} ${values[0]}${ago === 0 ? '' : ` ${ago} ms ago`}`);
+    const filter = this.#filters.get(name)!;
+    const time = this.#clock.now() - ago;
+    const delayed = filter.actions.filter((a) => a.delayed && familyAllows(a, values));
+    if (delayed.length > 0 && delayed.every((a) => time + a.after < this.#clock.now()))
+      this.#over.add(`${name} ${values[0]} ${time}`);
+    this.#scheduler.trigger(filter, values, time);
+  }
+
+  /** A reload: pending triggers go on under the filters' next load, with the same values. */
+  reload(): void {
+    this.events.push('reload');
+    const next = this.#loads[(this.#loads.indexOf(this.#filters) + 1) % this.#loads.length]!;
+    const map = new Map([...this.#filters].map(([name, f]) => [f, next.get(name)!]));
+    this.#scheduler.reconfigure(map, (_from, _to, values) => values);
+    this.#filters = next;
   }
 
   advance(ms: number): void {
@@ -325,9 +351,11 @@ class Case {
     const scheduler: Scheduler = new Scheduler({
       store: this.#state.writes,
       clock: this.#clock,
-      run: (filter, action, values, done, { trigger }) => {
+      run: (filter, action, values, done, trigger, time) => {
         // A scheduler killed by a crash runs nothing more (closing its Store still calls back).
         if (scheduler !== this.#alive) return;
+        const key = `${filter.name} ${values[0]} ${time}`;
+        assert.ok(!this.#over.has(key), `${action.name} #${trigger} runs, its trigger was over`);
         this.#handed({ trigger, filter, action, values, done, match: matchOf(filter, values) });
       },
     });
@@ -390,25 +418,30 @@ function matchOf(filter: Filter, values: readonly string[]): string {
 }
 
 /** One case from its seed; a failure's message ends with the case's events. */
-function runCase(filters: Map<string, Filter>, seed: number, state: Durable): void {
+function runCase(loads: readonly Map<string, Filter>[], seed: number, state: Durable): void {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const limit = pick([1, 2, Number.POSITIVE_INFINITY]);
-  const c = new Case(filters, state, { limit, start: 1_000_000_000 });
-  const names = [...filters.keys()];
+  const c = new Case(loads, state, { limit, start: 1_000_000_000 });
+  const names = [...loads[0]!.keys()];
   // One or two filters per case, so that matches meet again.
-  const used = [pick(names), pick(names)].map((n) => filters.get(n)!);
+  const used = [pick(names), pick(names)];
   try {
     let restarts = 0;
+    let reloads = 0;
     for (let step = 0; step < STEPS; step++) {
       const roll = next();
-      if (roll < 0.3) c.trigger(pick(used), [pick(MATCHES)]);
+      // A quarter of the triggers come from the past: some over already, some half done.
+      if (roll < 0.3)
+        c.trigger(pick(used), [pick(MATCHES)], next() < 0.25 ? Math.floor(next() * 25_000) : 0);
       else if (roll < 0.5) c.advance(Math.floor(next() * 12_000));
       else if (roll < 0.7) c.end(next());
       else if (roll < 0.85) c.commit(false);
       else if (roll < 0.88) c.commit(true);
       else if (roll < 0.93) c.flush(next() < 0.5 ? undefined : pick(MATCHES));
-      else if (restarts < 4) {
+      else if (roll < 0.95) {
+        if (reloads++ < 3) c.reload();
+      } else if (restarts < 4) {
         restarts++;
         if (roll < 0.98) c.crash();
         else c.stop();
@@ -425,11 +458,11 @@ function runCase(filters: Map<string, Filter>, seed: number, state: Durable): vo
 
 /** Runs `count` cases from SEED, each on the state `make` gives. */
 async function runCases(count: number, make: () => Durable): Promise<void> {
-  const filters = await loadFilters();
+  const loads = [await loadFilters(), await loadFilters()];
   for (let i = 0; i < count; i++) {
     const seed = SEED + i;
     try {
-      runCase(filters, seed, make());
+      runCase(loads, seed, make());
     } catch (error) {
       assert.fail(
         `seed ${seed} (again with RIPOSTE_PROPERTY_SEED=${seed} RIPOSTE_PROPERTY_CASES=1): ${(error as Error).message}`,

@@ -499,3 +499,66 @@ describe('Scheduler: address families on every path', () => {
     assert.equal(h.scheduler.size, 1);
   });
 });
+
+describe('Scheduler, triggers from the past (lines of other hosts, at their own time)', () => {
+  test('trigger() at a past time runs the ban now and the unban at that time + after', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 4_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.end();
+    h.clock.advance(h.start + 5_999);
+    assert.equal(h.ran.length, 1);
+    h.clock.advance(h.start + 6_000);
+    assert.deepEqual(h.ran.at(-1), '6000 unban 1.2.3.4');
+  });
+
+  test('trigger() whose delayed actions are all overdue runs nothing and stores nothing', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_001);
+    h.scheduler.trigger(filter, ['5.6.7.8'], h.clock.now() - 60_000);
+    h.clock.advance(h.start + 60_000);
+    assert.deepEqual(h.ran, []);
+    assert.equal(h.scheduler.size, 0);
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('trigger() of a filter without delayed actions runs them whatever its time', async () => {
+    const filter = await filterOf({ actions: { ban: { cmd: ['ban', '<ip>'] } } });
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 86_400_000);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('trigger() from the past under "extend" never moves a pending action earlier', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now());
+    h.end();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 5_000);
+    assert.equal(
+      h.state.load().triggers[0]?.actions.find((a) => a.name === 'unban')?.due,
+      h.start + 10_000,
+    );
+    h.clock.advance(h.start + 9_999);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+  });
+
+  test('an action is told the time of its trigger', async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const times: number[] = [];
+    const clock = new ManualClock(1_000_000);
+    const scheduler = new Scheduler({
+      store: new MemoryState(),
+      clock,
+      run: (_f, _a, _v, done, _trigger, time) => {
+        times.push(time);
+        done();
+      },
+    });
+    scheduler.trigger(filter, ['1.2.3.4'], 997_000);
+    clock.advance(1_007_000);
+    assert.deepEqual(times, [997_000, 997_000]);
+  });
+});

@@ -25,7 +25,16 @@
 //   then runs again (an unban twice: harmless), after what comes before it, never before;
 // - a ban with no end is lifted (its set additions run as deletions, after everything of its
 //   match handed over before) only once its trigger's row is durably gone: a restart never
-//   applies it again after its lift. Until then it is applied again at each start-up.
+//   applies it again after its lift. Until then it is applied again at each start-up;
+// - a reload (reconfigure) gives every trigger pending or handed over its filter's new
+//   definition, and a lane knows its match by the filter's id and the values by name: one
+//   match never has two lanes, and an action runs as defined when its turn comes. A ban with
+//   no end follows its filter's new definition while that still holds it (held.ts), and is
+//   lifted otherwise, by the definition that applied it;
+// - a trigger dated in the past (another host's line, counted at its own time) whose delayed
+//   actions are all overdue is over before it began here: nothing of it runs (an unban of a
+//   ban never applied could undo another filter's ban of the same address); otherwise its
+//   overdue actions run at once, in their order, after its immediate ones.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -53,7 +62,8 @@ export { type Live, pendingActions } from './triggers.js';
 /**
  * What a trigger did: started a new trigger, moved the pending actions of the match later
  * (`extend`), was dropped (`ignore`), found the match's ban with no end in effect (`held`),
- * or had no action for the match's address family (`none`).
+ * or runs nothing: no action for the match's address family, or a trigger from the past whose
+ * delayed actions are all overdue (`none`).
  */
 export type Outcome = 'triggered' | 'extended' | 'ignored' | 'held' | 'none';
 
@@ -103,7 +113,10 @@ export class Scheduler {
   /**
    * A trigger of `filter` for `values` at `now`, with the lines that counted toward it and the
    * `duplicates` rule of §2.4. A ban with no end in effect for the match stays as it is, or,
-   * under `rerun`, is replaced by the new trigger.
+   * under `rerun`, is replaced by the new trigger. `now` may be in the past (a line of another
+   * host, counted at its own time): a trigger whose delayed actions are all overdue already
+   * is over before it began here, and runs nothing — an unban of a ban never applied could
+   * undo another filter's ban of the same address.
    */
   trigger(
     filter: Filter,
@@ -133,6 +146,13 @@ export class Scheduler {
     }
     const actions = filter.actions.filter((a) => familyAllows(a, values));
     if (actions.length === 0) return 'none';
+    if (isOver(actions, now, this.#clock.now())) {
+      log(
+        'INFO',
+        `${idOf(filter)}: trigger ${show(values)} at ${new Date(now).toISOString()} is over already: nothing to run`,
+      );
+      return 'none';
+    }
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
     if (held !== undefined) this.#end(held, { time: now, how: 'replaced' });
     const live = newLive({ id: this.#nextId++, filter, values, time: now, lines }, 'storing');
@@ -206,6 +226,53 @@ export class Scheduler {
     const now = this.#clock.now();
     for (const f of flushed) if (f.lifted) this.#held.lift(f.live, now);
     return flushed;
+  }
+
+  /**
+   * A reload: each trigger with pending actions, or with actions handed over, goes on under
+   * its filter's new definition (`next`, by the old definition). Its pending actions keep
+   * their due times and run as now defined, in its lane as before (lanes.ts knows a match by
+   * its filter's id and its values by name, which a reload keeps); what was handed over runs
+   * as it was. A pending action whose action was removed, or whose new family restriction
+   * excludes the match, is dropped, as revive.ts drops it at a restart. A trigger of a removed
+   * filter, or whose values `reorder` cannot give in the new patterns' order, is refused:
+   * nothing more of it runs. Actions added to a filter are for later triggers. A ban with no
+   * end follows its filter while the new definition still holds it, else it is lifted
+   * (held.ts). Returns the pending actions dropped.
+   */
+  reconfigure(
+    next: ReadonlyMap<Filter, Filter>,
+    reorder: (from: Filter, to: Filter, values: readonly string[]) => readonly string[] | undefined,
+  ): number {
+    const before = this.#pending;
+    const lives = [...this.pending(), ...this.#steps.handedOver(), ...this.#held.all()];
+    for (const live of new Set(lives)) {
+      const to = next.get(live.filter);
+      const values = to === undefined ? undefined : reorder(live.filter, to, live.values);
+      if (live.held) {
+        this.#held.reconfigure(live, to, values, this.#clock.now());
+        continue;
+      }
+      const pending = pendingActions(live);
+      for (let i = 0; i < live.due.length; i++) this.#take(live, i);
+      if (to === undefined || values === undefined) {
+        // Nothing more of it runs: what waits in its lane is dropped with what was pending.
+        if (live.phase !== 'over') this.#store.forgetTrigger(live.id);
+        live.phase = 'refused';
+        continue;
+      }
+      live.filter = to;
+      live.values = values;
+      live.due.splice(0, live.due.length, ...to.actions.map(() => Number.NaN));
+      for (const action of to.actions) {
+        const due = pending.get(action.name);
+        if (due !== undefined && familyAllows(action, values)) this.#setPending(live, action, due);
+      }
+      // Its heap entry stays at its old earliest due time, which is no later than the new one.
+      if (live.pendingCount > 0 && live.phase === 'stored') this.#dues.queue(live, earliest(live));
+      this.#settle(live);
+    }
+    return before - this.#pending;
   }
 
   /** Triggers with pending actions. */
@@ -297,20 +364,27 @@ export class Scheduler {
       `state: ${early.length} action(s) to run before their time (flush, onexit) not run: their new due time cannot be stored; they stay pending at their times`,
     );
     for (const { step, due } of early) {
-      const { live, action } = step;
+      const { live } = step;
       this.#steps.drop(live, 1);
       if (live.phase === 'refused') continue;
-      this.#store.setDue(live.id, action.name, due);
-      this.#setPending(live, action, due);
-      this.#dues.queue(live, earliest(live));
+      // Its action as the trigger's filter now defines it: a reload may have come meanwhile.
+      const action = live.filter.actions.find((a) => a.name === step.action.name);
+      if (action !== undefined && familyAllows(action, live.values)) {
+        this.#store.setDue(live.id, action.name, due);
+        this.#setPending(live, action, due);
+        this.#dues.queue(live, earliest(live));
+      }
+      this.#settle(live);
     }
   }
 
   #extend(live: Live, now: number): void {
     log('INFO', `${idOf(live.filter)}: trigger ${show(live.values)} extends its pending actions`);
     live.filter.actions.forEach((action, i) => {
-      if (Number.isNaN(live.due[i]!)) return;
-      // Later than before: the heap entry stays, and moves when it surfaces.
+      const due = live.due[i]!;
+      // Never earlier (a trigger from the past extends nothing): the heap entry stays, and
+      // moves when it surfaces.
+      if (Number.isNaN(due) || now + action.after <= due) return;
       live.due[i] = now + action.after;
       this.#store.setDue(live.id, action.name, now + action.after);
     });
@@ -364,6 +438,15 @@ export class Scheduler {
     live.phase = 'over';
     this.#store.forgetTrigger(live.id, ended);
   }
+}
+
+/**
+ * Whether a trigger at `time` has delayed actions and all of them were due before `now`: one
+ * of the present, even with `after: 0s`, is not over.
+ */
+function isOver(actions: readonly Action[], time: number, now: number): boolean {
+  const delayed = actions.filter((a) => a.delayed);
+  return delayed.length > 0 && delayed.every((a) => time + a.after < now);
 }
 
 function idOf(filter: Filter): string {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
-import { KernelSets, kernelValue, nftPorts, xtRules } from './sets.js';
+import { nftPorts, xtRules } from './firewall.js';
+import { KernelSets, kernelValue } from './sets.js';
 
 const rows: readonly [value: string, written: string | undefined][] = [
   ['192.0.2.1', '192.0.2.1'],

@@ -1,6 +1,7 @@
 // Checks the spawner helper and its client end to end: results, signals, process groups,
-// stderr tails, framing in both directions, the fd layout, and the helper's own death and
-// end of input. Builds build/riposte-spawner first if it is missing.
+// stderr tails, framing in both directions, the fd layout, the helper's own death and end
+// of input, and its notifications to unix datagram sockets (systemd's notify protocol).
+// Builds build/riposte-spawner first if it is missing.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -303,3 +304,66 @@ test('ResultDecoder cuts frames split across chunks at any byte', () => {
   }
   assert.equal(new ResultDecoder(() => {}).push(Buffer.alloc(20)), false);
 });
+
+/** A unix datagram socket bound by a Python child at `address` (a path, or "@name"); what it received. */
+async function receiver(address: string): Promise<{ messages: string[]; close: () => void }> {
+  const script = [
+    'import socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+    'a = sys.argv[1]',
+    "s.bind('\\0' + a[1:] if a.startswith('@') else a)",
+    "print('ready', flush=True)",
+    'while True:',
+    "    print(s.recv(65536).decode().replace('\\n', '|'), flush=True)",
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const messages: string[] = [];
+  let rest = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (rest + text).split('\n');
+    rest = lines.pop() ?? '';
+    messages.push(...lines);
+  });
+  await waitFor('the receiver to bind its socket', () => messages[0] === 'ready');
+  messages.shift();
+  return { messages, close: () => child.kill('SIGKILL') };
+}
+
+function notify(address: string, message: string): Promise<string | undefined> {
+  return new Promise((resolve) => spawner.notify(address, message, resolve));
+}
+
+test('notify() sends one datagram to a unix socket path, in order', TIMEOUT, async () => {
+  const address = join(dir, 'notify.sock');
+  const r = await receiver(address);
+  try {
+    assert.equal(await notify(address, 'READY=1\nSTATUS=up'), undefined);
+    assert.equal(await notify(address, 'WATCHDOG=1'), undefined);
+    await waitFor('two datagrams', () => r.messages.length === 2);
+    assert.deepEqual(r.messages, ['READY=1|STATUS=up', 'WATCHDOG=1']);
+  } finally {
+    r.close();
+  }
+});
+
+test('notify() sends to an abstract socket named with "@"', TIMEOUT, async () => {
+  const address = `@riposte-test-${process.pid}`;
+  const r = await receiver(address);
+  try {
+    assert.equal(await notify(address, 'STOPPING=1'), undefined);
+    await waitFor('a datagram', () => r.messages.length === 1);
+    assert.deepEqual(r.messages, ['STOPPING=1']);
+  } finally {
+    r.close();
+  }
+});
+
+test(
+  'notify() reports why a datagram could not be sent, and actions still run',
+  TIMEOUT,
+  async () => {
+    assert.equal(await notify(join(dir, 'nobody.sock'), 'READY=1'), 'ENOENT');
+    assert.equal(await notify('relative.sock', 'READY=1'), 'EAFNOSUPPORT');
+    assert.equal((await run(['true'])).status, 0);
+  },
+);

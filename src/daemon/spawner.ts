@@ -32,6 +32,8 @@ export class Spawner {
   readonly #child: ChildProcess;
   readonly #decoder: ResultDecoder;
   readonly #inFlight = new Map<number, OnExit>();
+  /** Ids in flight that are notifications: their status is an errno, not a program's. */
+  readonly #notifications = new Set<number>();
   #queued: Buffer[] = [];
   #lastId = 0;
   #held = true;
@@ -95,6 +97,22 @@ export class Spawner {
     return id;
   }
 
+  /**
+   * Sends `message` as one datagram to the unix socket `address` (a path, or an abstract name
+   * after "@"): systemd's notify protocol. `onSent` gets an error when it was not sent.
+   */
+  notify(address: string, message: string, onSent: (error: string | undefined) => void): void {
+    const id = this.#nextId();
+    if (this.#dead || this.#closing) {
+      process.nextTick(onSent, this.#closing ? 'spawner closed' : 'spawner exited');
+      return;
+    }
+    this.#inFlight.set(id, (result) => onSent(result.error));
+    this.#notifications.add(id);
+    this.#hold(true);
+    this.#send(notifyFrame(id, address, message));
+  }
+
   /** Signals the process group of a running action; does nothing once it has been reported. */
   kill(id: number, signal: NodeJS.Signals): void {
     const number = (os.signals as Readonly<Record<string, number | undefined>>)[signal];
@@ -140,7 +158,8 @@ export class Spawner {
     if (onExit === undefined) return;
     this.#inFlight.delete(id);
     if (this.#inFlight.size === 0 && !this.#closing) this.#hold(false);
-    onExit(toResult(status, stderr));
+    if (this.#notifications.delete(id)) onExit(sendResult(status));
+    else onExit(toResult(status, stderr));
   }
 
   /** An idle helper must not keep riposte's event loop alive. */
@@ -166,6 +185,7 @@ export class Spawner {
     this.#queued = [];
     const waiting = [...this.#inFlight.values()];
     this.#inFlight.clear();
+    this.#notifications.clear();
     for (const onExit of waiting) onExit(EXITED);
   }
 }
@@ -214,6 +234,20 @@ export function startFrame(id: number, argv: readonly string[]): Buffer {
   return frame;
 }
 
+/** 'N' u32 id, then the address and the message, each as u32 length and UTF-8 bytes. */
+export function notifyFrame(id: number, address: string, message: string): Buffer {
+  const a = Buffer.from(address);
+  const m = Buffer.from(message);
+  const frame = Buffer.allocUnsafe(13 + a.length + m.length);
+  frame[0] = 0x4e;
+  frame.writeUInt32LE(id, 1);
+  frame.writeUInt32LE(a.length, 5);
+  a.copy(frame, 9);
+  frame.writeUInt32LE(m.length, 9 + a.length);
+  m.copy(frame, 13 + a.length);
+  return frame;
+}
+
 function toResult(status: number, stderr: string): SpawnResult {
   if (status >= ERRNO_BASE) return { ...failure(startError(status - ERRNO_BASE)), stderr };
   if (status >= SIGNAL_BASE) {
@@ -221,6 +255,13 @@ function toResult(status: number, stderr: string): SpawnResult {
     return { status: undefined, signal, error: undefined, stderr };
   }
   return { status, signal: undefined, error: undefined, stderr };
+}
+
+/** A notification's status: 0, or 2000 + the errno of sendmsg, named. */
+function sendResult(status: number): SpawnResult {
+  if (status === 0) return { status: 0, signal: undefined, error: undefined, stderr: '' };
+  const errno = status - ERRNO_BASE;
+  return failure(ERRNO_NAMES.get(errno) ?? `errno ${errno}`);
 }
 
 function failure(error: string): SpawnResult {

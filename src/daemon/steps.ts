@@ -12,15 +12,17 @@ import type { Live } from './triggers.js';
 
 /**
  * Starts one action for a match and calls `done` when it has finished, whatever its outcome;
- * `run.trigger` is the id of the trigger it belongs to, `run.restored` says that the restore
- * at start-up runs it (it logs one summary line for them all).
+ * `trigger` is the id of the trigger it belongs to, `time` the time it happened, `restored`
+ * says that the restore at start-up runs it (restore.ts logs one summary line for them all).
  */
 export type RunAction = (
   filter: Filter,
   action: Action,
   values: readonly string[],
   done: () => void,
-  run: { readonly trigger: number; readonly restored: boolean },
+  trigger: number,
+  time: number,
+  restored: boolean,
 ) => void;
 
 export class Steps {
@@ -29,6 +31,8 @@ export class Steps {
   readonly #ended: (step: Step<Live>) => void;
   /** Steps handed over and not yet ended, of every trigger. */
   #handed = 0;
+  /** The triggers with steps handed over and not yet ended: a reload re-points them too. */
+  readonly #handedOver = new Set<Live>();
   readonly #idle: (() => void)[] = [];
 
   /** `ended` is called once a step has ended (or was skipped), its count already taken off. */
@@ -39,7 +43,7 @@ export class Steps {
 
   /** Counts a step as handed over; it runs once pushed. */
   count(step: Step<Live>): Step<Live> {
-    step.live.steps++;
+    if (step.live.steps++ === 0) this.#handedOver.add(step.live);
     this.#handed++;
     return step;
   }
@@ -47,6 +51,7 @@ export class Steps {
   /** Counted steps that will not run after all (their commit failed). */
   drop(live: Live, n: number): void {
     live.steps -= n;
+    if (live.steps === 0) this.#handedOver.delete(live);
     this.#handed -= n;
     this.#wake();
   }
@@ -73,25 +78,38 @@ export class Steps {
     this.push(group);
   }
 
+  handedOver(): IterableIterator<Live> {
+    return this.#handedOver.values();
+  }
+
   /** Resolves once no action is waiting to run or running. */
   idle(): Promise<void> {
     if (this.#handed === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** A step's turn has come: runs it, unless its trigger was refused or its family excludes it. */
+  /**
+   * A step's turn has come: runs its action as the trigger's filter now defines it, unless
+   * the trigger was refused, a reload removed the action, or its family excludes the match.
+   * A lift runs as it was made: it undoes what the definition of its time applied.
+   */
   #begin(step: Step<Live>, ended: () => void): void {
-    const { live, action } = step;
-    const runs = live.phase !== 'refused' && familyAllows(action, live.values);
+    const { live } = step;
+    const action =
+      step.lift === true
+        ? step.action
+        : (live.filter.actions.find((a) => a.name === step.action.name) ?? step.action);
+    const defined = step.lift === true || live.filter.actions.includes(action);
+    const runs = live.phase !== 'refused' && defined && familyAllows(action, live.values);
     const end = (): void => {
-      live.steps--;
+      if (--live.steps === 0) this.#handedOver.delete(live);
       this.#handed--;
       this.#ended(step);
       ended();
       this.#wake();
     };
-    const run = { trigger: live.id, restored: step.restored === true };
-    if (runs) this.#run(live.filter, action, live.values, end, run);
+    const restored = step.restored === true;
+    if (runs) this.#run(live.filter, action, live.values, end, live.id, live.time, restored);
     else end();
   }
 

@@ -11,8 +11,9 @@ import { keyOf } from './filter.js';
 
 export interface Live {
   readonly id: number;
-  readonly filter: Filter;
-  readonly values: readonly string[];
+  /** Replaced by its new definition at a reload, with the values in its pattern order. */
+  filter: Filter;
+  values: readonly string[];
   readonly time: number;
   /** The log lines that counted toward it, oldest first. */
   readonly lines: readonly string[];
@@ -23,7 +24,10 @@ export interface Live {
   steps: number;
   /** The key of this trigger's entry in the heap, NaN when it has none. */
   queuedAt: number;
-  /** Storing until its row is durable; refused if it could not be; over once forgotten. */
+  /**
+   * Storing until its row is durable; refused if it could not be, or if a reload removed its
+   * filter; over once forgotten.
+   */
   phase: 'storing' | 'stored' | 'refused' | 'over';
   /** A ban with no end (see bansForGood), in effect until a flush or an unban lifts it. */
   held: boolean;
@@ -158,5 +162,7 @@ export class ByMatch {
         : [entry];
     if (rest.length === 0) byValue.delete(key);
     else byValue.set(key, rest.length === 1 ? rest[0]! : rest);
+    // A filter replaced by a reload must not stay as a key.
+    if (byValue.size === 0) this.#byFilter.delete(live.filter);
   }
 }

@@ -13,20 +13,21 @@ export class VirtualSends {
     this.#streams = streams;
   }
 
-  send(label: string, to: string, line: string, done: () => void): void {
+  /** `done` is told whether the line was sent. */
+  send(label: string, to: string, line: string, done: (ok: boolean) => void): void {
     this.stats.started++;
     // A stream is fed blocks of lines: a line break would make one send several lines.
     if (line.includes('\n')) {
       log('ERROR', `${label}: cannot send ${quote(line)} to ${to}: a value holds a line break`);
       this.stats.failed++;
-      setImmediate(done);
+      setImmediate(() => done(false));
       return;
     }
     log('INFO', `${label}: send ${JSON.stringify(line)} to ${to}`);
     // Not now: the line is counted as if read, and reading never happens inside a trigger.
     setImmediate(() => {
       this.#streams.get(to)?.feed(line);
-      done();
+      done(true);
     });
   }
 }

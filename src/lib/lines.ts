@@ -118,6 +118,13 @@ export class LineSplitter {
   }
 }
 
+/** How many lines a block holds (see LineSplitter): one more than its newlines. */
+export function countLines(block: string): number {
+  let n = 1;
+  for (let i = block.indexOf('\n'); i >= 0; i = block.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** The lines of a block, each without its trailing "\r". */
 export function linesOf(block: string): string[] {
   const lines = block.split('\n');

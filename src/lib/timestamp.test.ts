@@ -172,9 +172,25 @@ const rows: readonly Row[] = [
     line: '[Wed Oct 11 14:32:52.123456 2000] [core:error] x',
     time: '2000-10-11T14:32:52.123+02:00',
   },
+  {
+    format: 'auto',
+    line: '@400000004c91b044077a9e94 imap-login: x',
+    time: '2010-09-16T05:50:50.125Z',
+  },
   { format: 'auto', line: 'Failed password for root from 1.2.3.4', time: undefined },
   { format: 'auto', line: '12345 things', time: undefined },
   { format: 'auto', line: '', time: undefined },
+
+  // tai64n: 2^62 + 10 + Unix seconds, then nanoseconds (0x077a9e94 = 125476500 ns)
+  { format: 'tai64n', line: '@400000004c91b044077a9e94 x', time: '2010-09-16T05:50:50.125Z' },
+  { format: 'tai64n', line: '@400000004C91B044077A9E94', time: '2010-09-16T05:50:50.125Z' },
+  { format: 'tai64n', line: '<34>@400000004c91b044077a9e94 x', time: '2010-09-16T05:50:50.125Z' },
+  { format: 'tai64n', line: '@400000004c91b044077a9e94f x', time: undefined },
+  { format: 'tai64n', line: '@400000004c91b044077a9e9 x', time: undefined },
+  { format: 'tai64n', line: '@500000004c91b044077a9e94 x', time: undefined },
+  { format: 'tai64n', line: '@400000004c91b0443b9aca00 x', time: undefined },
+  { format: 'tai64n', line: '@40000000\x104c91b04077a9e94 x', time: undefined },
+  { format: 'tai64n', line: 'Sep 16 07:51:00 host x', time: undefined },
 ];
 
 describe('lineTime()', () => {
@@ -193,7 +209,15 @@ describe('lineTime()', () => {
   }
 
   test('lineTime() never throws, whatever the line', () => {
-    const formats: TimeFormat[] = ['syslog', 'iso8601', 'clf', 'epoch', 'journal', 'auto'];
+    const formats: TimeFormat[] = [
+      'syslog',
+      'iso8601',
+      'clf',
+      'epoch',
+      'journal',
+      'tai64n',
+      'auto',
+    ];
     const pieces = ['Jun', ' ', '1', '10', ':', '2024', '-', '[', ']', '{', '"', '.', '<3>', 'Z'];
     let seed = 7;
     for (let n = 0; n < 5000; n++) {

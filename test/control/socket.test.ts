@@ -41,7 +41,7 @@ test('garbage on the socket gets an error reply, and the daemon goes on answerin
       '{"v":1,"type":"banish"}\n',
       'end',
       refusal(
-        'unknown request type "banish": expected show, flush, trigger, status, ban, unban or why',
+        'unknown request type "banish": expected show, flush, trigger, status, reload, ban, unban or why',
       ),
     ],
     [

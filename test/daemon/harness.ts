@@ -47,7 +47,9 @@ export interface StartOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Another control socket than the sandbox's. */
   readonly socket?: string;
-  /** A network namespace to run it in (`ip netns exec`, which execs: same pid), for kernel sets. */
+  /** More environment for the daemon (NOTIFY_SOCKET…). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A network namespace to run the daemon in (`ip netns exec`, which keeps its pid). */
   readonly netns?: string;
 }
 
@@ -206,14 +208,14 @@ export class Sandbox {
     const args = [MAIN, 'start', '-c', file, '-s', options.socket ?? this.socket];
     args.push('--action-timeout', options.actionTimeout ?? '20s');
     if (options.logLevel !== undefined) args.push('-l', options.logLevel);
-    const argv =
+    const [program, ...rest] =
       options.netns === undefined
         ? [process.execPath, ...args]
         : ['ip', 'netns', 'exec', options.netns, process.execPath, ...args];
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawn(program!, rest, {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RIPOSTE_TEST_SANDBOX: this.dir },
+      env: { ...process.env, ...options.env, RIPOSTE_TEST_SANDBOX: this.dir },
     });
     const daemon = new Daemon(this, child.pid!, child);
     this.#daemons.push(daemon);

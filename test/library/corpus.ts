@@ -1,7 +1,8 @@
 // fail2ban's annotated sample logs, read at test time from ../shared/corpus (their licence
 // keeps them out of this repository): which line each filter mode must match, with which
 // address. Receives a sample file's name; sends its log lines with the expectation of each
-// fail2ban option set (`filterOptions`, `failJSON` constraints, `addFILE` followed).
+// fail2ban option set (`filterOptions`, `failJSON` constraints, `addFILE` followed) and the
+// time the annotation gives.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ export interface SampleLine {
   /** `sshd:42`: the sample file and line number. */
   readonly where: string;
   readonly text: string;
+  /** The annotation's `time` (local time, `2005-02-25T14:34:10`), when it gives one. */
+  readonly time: string | undefined;
   /** One expectation per fail2ban option set the line is tested under. */
   readonly expected: readonly { readonly options: Options; readonly host: string | undefined }[];
 }
@@ -78,7 +81,8 @@ function sampleLine(
       host: annotation['match'] === true ? hostOf(annotation) : undefined,
     }));
   const prefix = sets.find((o) => typeof o['test.prefix-line'] === 'string')?.['test.prefix-line'];
-  return { where, text: `${(prefix as string | undefined) ?? ''}${line}`, expected };
+  const time = typeof annotation['time'] === 'string' ? annotation['time'] : undefined;
+  return { where, text: `${(prefix as string | undefined) ?? ''}${line}`, time, expected };
 }
 
 /** The address a matching line yields: `host`, or `ip4`/`ip6` in a few samples. */

@@ -66,7 +66,7 @@ match is explained in the filter's file, and below.
 A library file (\`library/NAME.yml\`) holds: \`description\` (what it catches, and how it
 counts where that differs from fail2ban), \`sources\` (\`journald\` units, \`syslog\`
 identifiers, \`files\`, and \`json\` fields for a struct filter), \`time\` (the log's time
-format: \`syslog\`, \`iso8601\`, \`clf\`, \`epoch\` or \`journal\`, when it is one of them),
+format: \`syslog\`, \`iso8601\`, \`clf\`, \`epoch\`, \`journal\`, \`tai64n\` or \`auto\`),
 \`retry\` and \`retryperiod\` (fail2ban's jail), \`patterns\` (\`[ip]\`), \`regex\` (in every
 mode) or \`type: struct\` with \`fields\`, \`modes\` (each with a \`description\`, the modes it
 \`include\`s, its own \`regex\` and optionally its own \`retry\`), \`corpus\` (the sample file,

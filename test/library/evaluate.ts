@@ -219,6 +219,15 @@ function explain(
   return undefined;
 }
 
+/** Why the library file says riposte reads `text` otherwise than fail2ban, if it says so. */
+export function explanationOf(
+  library: LibraryFilter,
+  text: string,
+  expected: string | undefined,
+): string | undefined {
+  return explain({ where: '', text, expected, got: undefined }, notesOf(library), new Set());
+}
+
 function unusedNotes(notes: Notes, used: ReadonlySet<string>): string[] {
   return notes.explained.flatMap((e, i) => [
     ...e.lines.filter((l) => !used.has(`${i} line ${l}`)).map((l) => `line "${l}"`),

@@ -90,6 +90,9 @@ function filterPart(t: FilterTally, triggers: number): Record<string, unknown> {
     ...(t.missed === undefined
       ? {}
       : {
+          ...(t.service === undefined
+            ? {}
+            : { missed_of: t.service.use, missed_elsewhere: t.missedElsewhere }),
           missed_lines: t.missed.map((m) => ({
             at: m.line === 0 ? m.source : `${m.source}:${m.line}`,
             line: m.text,

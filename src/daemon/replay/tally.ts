@@ -5,6 +5,7 @@
 
 import type { Filter } from '../../concepts/filter.js';
 import { keyOf } from '../filter.js';
+import { type ServiceLines, serviceLines } from './service.js';
 
 export interface RegexTally {
   readonly source: string;
@@ -28,8 +29,12 @@ export class FilterTally {
   readonly regexes: readonly RegexTally[];
   /** Match key → its values and the lines that counted them, in order of first sight. */
   readonly values = new Map<string, { readonly values: readonly string[]; count: number }>();
-  /** The lines no regex matched, when asked for. */
+  /** The lines no regex matched, when asked for: those of the filter's service, if known. */
   readonly missed: MissedLine[] | undefined;
+  /** The service of a library filter, whose lines alone `missed` keeps. */
+  readonly service: ServiceLines | undefined;
+  /** The missed lines left out of `missed`: another program wrote them. */
+  missedElsewhere = 0;
   /** Whether the last line seen was hit by a regex, counted or not. */
   #hit = false;
 
@@ -39,6 +44,7 @@ export class FilterTally {
     const regexes = filter.struct === undefined ? filter.regexes : [];
     this.regexes = regexes.map((r) => ({ source: r.source, matched: 0, ignored: new Map() }));
     this.missed = options.keepMissed ? [] : undefined;
+    this.service = options.keepMissed ? serviceLines(filter) : undefined;
   }
 
   get missedCount(): number {
@@ -58,7 +64,7 @@ export class FilterTally {
     const values = this.filter.struct === undefined ? this.#explain(text) : this.#struct(text);
     if (values === undefined) {
       if (this.#hit) this.ignored++;
-      else this.missed?.push({ source, line, text });
+      else if (this.missed !== undefined) this.#miss({ source, line, text });
       return undefined;
     }
     this.matched++;
@@ -67,6 +73,11 @@ export class FilterTally {
     if (known === undefined) this.values.set(key, { values, count: 1 });
     else known.count++;
     return values;
+  }
+
+  #miss(missed: MissedLine): void {
+    if (this.service === undefined || this.service.test(missed.text)) this.missed?.push(missed);
+    else this.missedElsewhere++;
   }
 
   #explain(text: string): readonly string[] | undefined {

@@ -4,6 +4,7 @@
 // date, each step of one open in one transaction.
 
 import { StateError } from '../../lib/errors.js';
+import { CLUSTER_TABLES } from './cluster.js';
 import { corruptError, type Db } from './sqlite.js';
 
 /** "RPST": tells a riposte state file from any other SQLite file. */
@@ -26,7 +27,9 @@ const TABLES = `
  */
 export type Migration = (db: Db) => void;
 export const MIGRATIONS: readonly Migration[] = [
-  // Version 2: the log lines that counted toward a trigger or a count (a JSON list each), and
+  // 1 → 2: ban sharing's outbox, position and per-peer marks (state/cluster.ts).
+  (db) => db.exec(CLUSTER_TABLES),
+  // 2 → 3: the log lines that counted toward a trigger or a count (a JSON list each), and
   // the history of the triggers that ended, for `riposte why`.
   (db) =>
     db.exec(`

@@ -30,6 +30,15 @@ import type {
   TimesOf,
 } from './records.js';
 import { Reserve } from './reserve.js';
+import {
+  applyClusterBatch,
+  type ClusterBatch,
+  ClusterPending,
+  type ClusterRecords,
+  type ClusterWrites,
+  clusterStatements,
+  readClusterRows,
+} from './cluster.js';
 import { readHistory, readRows } from './rows.js';
 import { createSchema, openSchema } from './schema.js';
 import { type Db, isFullError, openDatabase, openError } from './sqlite.js';
@@ -49,6 +58,8 @@ export class Store implements StateWrites, StateReads {
     lazily: () => this.#lazily(),
   });
   readonly #statements;
+  readonly #cluster = new ClusterPending();
+  readonly #clusterStatements;
   /** A waiting caller reports counts: the next commit writes them too. */
   #countsWanted = false;
   #waiting: ((durable: boolean) => void)[] = [];
@@ -67,6 +78,7 @@ export class Store implements StateWrites, StateReads {
     this.#statements = writeStatements(db);
     this.#reserve = reserve;
     this.#keepHistory = keepHistory;
+    this.#clusterStatements = clusterStatements(db);
   }
 
   /**
@@ -113,6 +125,42 @@ export class Store implements StateWrites, StateReads {
         cause: error,
       });
     }
+  }
+
+  /** The cluster's rows, for its start; a row that cannot be read is a StateError. */
+  loadCluster(): ClusterRecords {
+    try {
+      return readClusterRows(this.#db);
+    } catch (error) {
+      throw new StateError(
+        `cannot read state file ${this.path}: ${(error as Error).message}; riposte will not overwrite it: move it away`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Where the cluster runtime writes: its outbox soon, its positions with the counts. */
+  get cluster(): ClusterWrites {
+    const pending = this.#cluster;
+    return {
+      addOutbox: (row, self) => {
+        pending.addOutbox(row, self);
+        this.#commitSoon();
+      },
+      deleteOutbox: (seq) => {
+        pending.deleteOutbox(seq);
+        this.#lazily();
+      },
+      setPosition: (position) => {
+        pending.setPosition(position);
+        this.#commitSoon();
+      },
+      setPeer: (node, peer) => {
+        pending.setPeer(node, peer);
+        this.#commitSoon();
+      },
+      afterCommit: (callback) => this.afterCommit(callback),
+    };
   }
 
   addTrigger(trigger: StoredTrigger): void {
@@ -169,8 +217,13 @@ export class Store implements StateWrites, StateReads {
       this.#timer = undefined;
       this.#countsWanted = false;
     }
-    const durable =
-      this.#pending.hasTriggers || (all && this.#pending.hasCounts) ? this.#write(all) : true;
+    const cluster = this.#cluster;
+    const writes =
+      this.#pending.hasTriggers ||
+      cluster.urgent ||
+      (all && (this.#pending.hasCounts || cluster.lazy));
+    // A position written without the counts its lines made would lose them at a crash.
+    const durable = writes ? this.#write(all || cluster.withCounts) : true;
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const callback of waiting) callback(durable);
@@ -259,14 +312,15 @@ export class Store implements StateWrites, StateReads {
   /** Commits a batch; on a full file system, spends the reserve and tries once more. */
   #write(all: boolean): boolean {
     const batch = this.#pending.take(all);
+    const cluster = this.#cluster.take();
     try {
-      this.#apply(batch);
+      this.#apply(batch, cluster);
     } catch (error) {
-      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, error);
+      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, cluster, error);
       try {
-        this.#apply(batch);
+        this.#apply(batch, cluster);
       } catch (again) {
-        return this.#failed(batch, again);
+        return this.#failed(batch, cluster, again);
       }
     }
     if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
@@ -275,8 +329,11 @@ export class Store implements StateWrites, StateReads {
     return true;
   }
 
-  #apply(batch: ReturnType<PendingWrites['take']>): void {
-    this.#db.transaction(() => applyBatch(this.#statements, batch));
+  #apply(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch): void {
+    this.#db.transaction(() => {
+      applyBatch(this.#statements, batch);
+      applyClusterBatch(this.#clusterStatements, cluster);
+    });
   }
 
   /** Room for one more try: the reserve given back, or the write-ahead log's room reused. */
@@ -304,8 +361,9 @@ export class Store implements StateWrites, StateReads {
     }
   }
 
-  #failed(batch: ReturnType<PendingWrites['take']>, error: unknown): false {
+  #failed(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch, error: unknown): false {
     this.#pending.requeue(batch);
+    this.#cluster.requeue(cluster);
     if (!this.#failing) {
       log(
         'ERROR',

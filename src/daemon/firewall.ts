@@ -1,0 +1,304 @@
+// The commands that make, change and remove riposte's kernel sets and the rules that make
+// them drop traffic (every packet of a listed address, or only its ports): nft scripts for
+// table `inet riposte`, ipset and iptables calls. Owns
+// nothing; receives set definitions and batches of additions and deletions; sends them to
+// the kernel, and rejects with the command's stderr when it refuses.
+
+import { execFile, spawn } from 'node:child_process';
+import type { PortRange } from '../concepts/kernel-names.js';
+import type { IpFamily } from '../lib/ip.js';
+import { log } from '../lib/log.js';
+import { ipsetMembers, nftAddLines, nftMembers } from './set-members.js';
+
+export const TABLE = 'riposte';
+
+export interface SetSpec {
+  readonly type: 'nftables' | 'ipset';
+  readonly set: string;
+  readonly families: readonly IpFamily[];
+  readonly chains: readonly string[];
+  readonly target: string;
+  readonly ports: readonly PortRange[];
+  readonly protocols: readonly string[];
+}
+
+export type SetType = 'nftables' | 'ipset';
+
+/** One address to add to, or delete from, a kernel set. */
+export interface SetChange {
+  readonly add: boolean;
+  readonly kernelSet: string;
+  readonly value: string;
+}
+
+/** The kernel name of a set for a family: the name itself, or with a v4/v6 suffix when it has both. */
+export function kernelSetName(
+  spec: { set: string; families: readonly IpFamily[] },
+  family: IpFamily,
+): string {
+  return spec.families.length > 1 ? `${spec.set}${family === 'ipv4' ? 'v4' : 'v6'}` : spec.set;
+}
+
+export function applyBatch(type: 'nftables' | 'ipset', batch: readonly SetChange[]): Promise<void> {
+  if (type === 'nftables') {
+    const script = batch
+      .map(
+        (op) =>
+          `${op.add ? 'add' : 'delete'} element inet ${TABLE} ${op.kernelSet} { ${op.value} }\n`,
+      )
+      .join('');
+    return run(['nft', '-f', '-'], script, `update nftables sets (${batch.length} addresses)`);
+  }
+  const script = batch
+    .map((op) => `${op.add ? 'add' : 'del'} ${op.kernelSet} ${op.value}\n`)
+    .join('');
+  return run(['ipset', 'restore', '-exist'], script, `update ipsets (${batch.length} addresses)`);
+}
+
+export function nftRuleset(specs: readonly SetSpec[]): string {
+  const lines = [`table inet ${TABLE}`, `delete table inet ${TABLE}`, `table inet ${TABLE} {`];
+  const rules = new Map<string, string[]>();
+  for (const spec of specs) {
+    for (const family of spec.families) {
+      const name = kernelSetName(spec, family);
+      lines.push(
+        `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; }`,
+      );
+      for (const hook of spec.chains) {
+        const rule = [`${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name}`, ...nftPorts(spec)];
+        rules.set(hook, [...(rules.get(hook) ?? []), [...rule, spec.target].join(' ')]);
+      }
+    }
+  }
+  for (const [hook, list] of rules) {
+    lines.push(
+      `  chain ${hook} {`,
+      `    type filter hook ${hook} priority -10; policy accept;`,
+      ...list.map((r) => `    ${r}`),
+      '  }',
+    );
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What an nftables rule matches beside the address: nothing (every packet), a protocol, or
+ * destination ports (`tcp dport { 22, 8000-8080 }`, both protocols through `th dport`).
+ */
+export function nftPorts(spec: Pick<SetSpec, 'ports' | 'protocols'>): string[] {
+  const ports = spec.ports.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`));
+  const [only, ...others] = spec.protocols;
+  if (only === undefined) return [];
+  if (others.length === 0)
+    return ports.length === 0
+      ? [`meta l4proto ${only}`]
+      : [`${only} dport { ${ports.join(', ')} }`];
+  const protocols = `meta l4proto { ${spec.protocols.join(', ')} }`;
+  return ports.length === 0 ? [protocols] : [protocols, `th dport { ${ports.join(', ')} }`];
+}
+
+/** The most ports one `-m multiport` takes, a range counting as two. */
+const MULTIPORT = 15;
+
+/**
+ * The iptables rules of an ipset, each after its chain: one per protocol and per 15 ports
+ * (`-p tcp -m multiport --dports 22,8000:8080`), or one for every packet.
+ */
+export function xtRules(spec: Pick<SetSpec, 'ports' | 'protocols' | 'target'>, name: string) {
+  const matchSet = ['-m', 'set', '--match-set', name, 'src', '-j', spec.target];
+  if (spec.protocols.length === 0) return [matchSet];
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let size = 0;
+  for (const [from, to] of spec.ports) {
+    const cost = from === to ? 1 : 2;
+    if (size + cost > MULTIPORT) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(from === to ? `${from}` : `${from}:${to}`);
+    size += cost;
+  }
+  if (group.length > 0) groups.push(group);
+  return spec.protocols.flatMap((p) =>
+    groups.length === 0
+      ? [['-p', p, ...matchSet]]
+      : groups.map((g) => ['-p', p, '-m', 'multiport', '--dports', g.join(','), ...matchSet]),
+  );
+}
+
+/**
+ * Creates an ipset (kept when it exists) and hooks its rules. `empty` at start-up: a set left
+ * by a daemon that was killed loses what was lifted since, and the restore adds again what is
+ * still in effect. Never at a reload, which keeps the members.
+ */
+export async function createIpset(
+  spec: SetSpec,
+  family: IpFamily,
+  o: { empty: boolean },
+): Promise<void> {
+  const name = kernelSetName(spec, family);
+  const inet = family === 'ipv4' ? 'inet' : 'inet6';
+  await run(
+    ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet],
+    '',
+    `create ipset ${name}`,
+  );
+  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
+  const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  for (const chain of spec.chains) {
+    for (const rule of xtRules(spec, name)) {
+      await run([iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
+      await run([iptables, '-w', '-I', chain, ...rule], '', `hook ipset ${name} into ${chain}`);
+    }
+  }
+}
+
+/** Unhooks and destroys an ipset; what `keep` (its new definition) also has stays. */
+export async function destroyIpset(spec: SetSpec, family: IpFamily, keep?: SetSpec): Promise<void> {
+  const name = kernelSetName(spec, family);
+  const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  const kept = keep?.families.includes(family) === true && kernelSetName(keep, family) === name;
+  // The rules the new definition hooks again (createIpset) are left in place.
+  const hooked = new Set(
+    kept && keep !== undefined
+      ? keep.chains.flatMap((chain) => xtRules(keep, name).map((r) => [chain, ...r].join(' ')))
+      : [],
+  );
+  for (const chain of spec.chains) {
+    for (const rule of xtRules(spec, name)) {
+      if (hooked.has([chain, ...rule].join(' '))) continue;
+      await run([iptables, '-w', '-D', chain, ...rule], '', `unhook ipset ${name}`).catch(
+        logFailure,
+      );
+    }
+  }
+  if (!kept) await run(['ipset', 'destroy', name], '', `destroy ipset ${name}`).catch(logFailure);
+}
+
+export function sameSpec(a: SetSpec, b: SetSpec): boolean {
+  return (
+    JSON.stringify([a.families, a.chains, a.target, a.ports, a.protocols]) ===
+    JSON.stringify([b.families, b.chains, b.target, b.ports, b.protocols])
+  );
+}
+
+/** What a reload does to the sets of one type, one line each. */
+export function specChanges(
+  type: SetType,
+  before: readonly SetSpec[],
+  after: readonly SetSpec[],
+): string[] {
+  const lines: string[] = [];
+  for (const spec of after) {
+    const old = before.find((b) => b.set === spec.set);
+    if (old === undefined) lines.push(`${type} set ${spec.set} created`);
+    else if (!sameSpec(old, spec))
+      lines.push(
+        `${type} set ${spec.set} made again with its members (version, chains, target, ports or protocol changed)`,
+      );
+  }
+  for (const old of before)
+    if (!after.some((a) => a.set === old.set)) lines.push(`${type} set ${old.set} removed`);
+  return lines;
+}
+
+export function logFailure(error: Error): void {
+  log('ERROR', error.message);
+}
+
+/** Runs a command and resolves with its stdout; rejects with its stderr when it fails. */
+export function output(argv: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0]!, argv.slice(1), { maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
+      if (error === null) resolve(stdout);
+      else
+        reject(
+          new Error(`cannot list the sets: ${argv.join(' ')}: ${stderr.trim() || error.message}`),
+        );
+    });
+  });
+}
+
+/** Runs a command with `input` on stdin; rejects with its stderr when it fails. */
+export function run(argv: readonly string[], input: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr = (stderr + t).slice(-2048);
+    });
+    child.once('error', (error) =>
+      reject(new Error(`cannot ${what}: ${argv[0]}: ${error.message}`)),
+    );
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `cannot ${what}: ${argv.join(' ')} exited with status ${code}: ${stderr.trim().replaceAll('\n', ' | ')}`,
+          ),
+        );
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+export async function rebuildNft(
+  current: readonly SetSpec[],
+  next: readonly SetSpec[],
+): Promise<string[]> {
+  const before = current.filter((s) => s.type === 'nftables');
+  const after = next.filter((s) => s.type === 'nftables');
+  const lines = specChanges('nftables', before, after);
+  if (lines.length === 0) return [];
+  if (after.length === 0) {
+    await run(['nft', 'delete', 'table', 'inet', TABLE], '', 'remove the nftables table');
+    return lines;
+  }
+  const listed =
+    before.length === 0 ? undefined : await output(['nft', '-j', 'list', 'table', 'inet', TABLE]);
+  const members = listed === undefined ? new Map<string, string[]>() : nftMembers(listed);
+  const carried = after.flatMap((spec) =>
+    spec.families.flatMap((family) => {
+      const old = before.find((b) => b.set === spec.set && b.families.includes(family));
+      const elements = old === undefined ? [] : (members.get(kernelSetName(old, family)) ?? []);
+      return nftAddLines(TABLE, kernelSetName(spec, family), elements);
+    }),
+  );
+  const script = `${nftRuleset(after)}${carried.map((l) => `${l}\n`).join('')}`;
+  await run(['nft', '-f', '-'], script, 'make the nftables sets again');
+  return lines;
+}
+
+export async function changeIpsets(
+  current: readonly SetSpec[],
+  next: readonly SetSpec[],
+): Promise<string[]> {
+  const before = current.filter((s) => s.type === 'ipset');
+  const after = next.filter((s) => s.type === 'ipset');
+  const lines = specChanges('ipset', before, after);
+  for (const spec of after) {
+    const old = before.find((b) => b.set === spec.set);
+    if (old !== undefined && sameSpec(old, spec)) continue;
+    for (const family of spec.families) {
+      await createIpset(spec, family, { empty: false });
+      const from = old?.families.includes(family) ? kernelSetName(old, family) : undefined;
+      if (from === undefined || from === kernelSetName(spec, family)) continue;
+      const saved = await output(['ipset', 'save', from]);
+      const adds = ipsetMembers(saved, from).map(
+        (m) => `add ${kernelSetName(spec, family)} ${m}\n`,
+      );
+      await run(['ipset', 'restore', '-exist'], adds.join(''), `copy ipset ${from}`);
+    }
+    if (old !== undefined) for (const family of old.families) await destroyIpset(old, family, spec);
+  }
+  for (const old of before) {
+    if (after.some((a) => a.set === old.set)) continue;
+    for (const family of old.families) await destroyIpset(old, family);
+  }
+  return lines;
+}

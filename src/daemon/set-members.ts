@@ -1,0 +1,50 @@
+// The members of the kernel sets as the kernel lists them, for a set that a reload makes
+// again with other options: read from `nft -j list table` or `ipset save`, and written back
+// as the lines of one `nft -f -` or `ipset restore` script. Owns nothing; receives the
+// listings' text; sends member lists and script lines.
+
+/** nftables' JSON listing of a table: each set's name and elements (addresses, prefixes, ranges). */
+export function nftMembers(json: string): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  const listing = JSON.parse(json) as { nftables?: unknown[] };
+  for (const item of listing.nftables ?? []) {
+    const set = (item as { set?: { name?: unknown; elem?: unknown } }).set;
+    if (set === undefined || typeof set.name !== 'string') continue;
+    const elements = Array.isArray(set.elem) ? set.elem : [];
+    members.set(set.name, elements.flatMap(nftElement));
+  }
+  return members;
+}
+
+function nftElement(e: unknown): string[] {
+  if (typeof e === 'string') return [e];
+  if (typeof e !== 'object' || e === null) return [];
+  const { prefix, range, elem } = e as { prefix?: unknown; range?: unknown; elem?: unknown };
+  if (elem !== undefined) return nftElement((elem as { val?: unknown }).val);
+  if (typeof prefix === 'object' && prefix !== null) {
+    const { addr, len } = prefix as { addr?: unknown; len?: unknown };
+    return typeof addr === 'string' && typeof len === 'number' ? [`${addr}/${len}`] : [];
+  }
+  if (Array.isArray(range) && range.length === 2 && range.every((r) => typeof r === 'string'))
+    return [`${range[0]}-${range[1]}`];
+  return [];
+}
+
+/** `add` lines of an nft script for `elements` of a set, a thousand per line. */
+export function nftAddLines(table: string, set: string, elements: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < elements.length; i += 1000) {
+    lines.push(`add element inet ${table} ${set} { ${elements.slice(i, i + 1000).join(', ')} }`);
+  }
+  return lines;
+}
+
+/** The members of one ipset, from what `ipset save NAME` prints. */
+export function ipsetMembers(saved: string, name: string): string[] {
+  const prefix = `add ${name} `;
+  return saved
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length).split(' ')[0]!)
+    .filter((member) => member !== '');
+}
