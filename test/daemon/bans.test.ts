@@ -302,3 +302,39 @@ test(
     );
   },
 );
+
+test(
+  'a reload keeps a ban with no end of a filter kept, and lifts from its kernel set one whose filter is removed',
+  KERNEL_ONLY,
+  async (t) => {
+    const sb = sandbox(t);
+    const ns = netns(t);
+    const fifo = sb.fifo();
+    const ban = { type: 'nftables', options: { set: 'rbans', version: 'ipv4' } };
+    const keep = { regex: ['keep from <ip>'], actions: { ban } };
+    const drop = { regex: ['drop from <ip>'], actions: { ban } };
+    const daemon = await sb.started(sb.fifoConfig({ keep, drop }), { netns: ns });
+    fifo.write('keep from 198.51.100.1', 'drop from 198.51.100.2');
+    await sb.mark(fifo, daemon);
+    await sb.settle(daemon);
+    await setHolds(ns, daemon, '198.51.100.1, 198.51.100.2');
+
+    // `keep` changes (a regex more), `drop` is removed.
+    const changed = { ...keep, regex: ['keep from <ip>', 'also from <ip>'] };
+    sb.writeConfig(sb.fifoConfig({ keep: changed }));
+    const r = await sb.cli('reload');
+    assert.equal(r.code, 0, r.stderr);
+    await setHolds(ns, daemon, '198.51.100.1');
+    assert.deepEqual(
+      daemon.logLines('unbanned').map((l) => l.replace(/^.*INFO {2}/, '')),
+      ['s.drop: 198.51.100.2 unbanned: the reloaded configuration no longer bans it with no end'],
+    );
+    const shown = JSON.parse((await sb.cli('show', '-f', 'json')).stdout);
+    assert.deepEqual(Object.keys(shown.s), ['keep']);
+    assert.equal(shown.s.keep['198.51.100.1'].permanent, true);
+    // Still held under the new definition: unban lifts it.
+    const u = await sb.cli('unban', '198.51.100.1');
+    assert.equal(u.code, 0, u.stderr);
+    await setHolds(ns, daemon, '');
+  },
+);
