@@ -13,6 +13,7 @@ import { cluster } from './cluster.js';
 import { type Context, makeContext } from './context.js';
 import { daemon } from './daemon.js';
 import { hostile } from './hostile.js';
+import { install } from './install.js';
 import { matching } from './matching.js';
 import { BENCH_SRC, cleanRuns, ROOT, versionOf } from './measure.js';
 import { memory } from './memory.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   hostile,
   'replay-library': replayLibrary,
   cluster,
+  install,
 };
 
 interface Machine {

@@ -202,7 +202,7 @@ describe('test-config warnings', () => {
     const run = riposte(['test-config', '-c', 'examples/seeds/server/server.jsonnet'], {
       cwd: ROOT,
     });
-    assert.equal(run.status, 0);
+    assert.equal(run.status, 0, run.stderr);
     const lines = run.stderr.split('\n');
     const pipe = `"|" is passed to echo as a plain argument: commands run without a shell; write ['sh', '-c', '...'] to use one`;
     assert.deepEqual(

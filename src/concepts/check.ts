@@ -6,7 +6,8 @@
 import { parseDuration } from '../lib/duration.js';
 import { ConfigError } from '../lib/errors.js';
 import { closest } from '../lib/suggest.js';
-import { type Key, keyPath } from './document.js';
+import type { Key } from './document.js';
+import { NOTHING_TO_HIDE, type Redact, redactedPath } from './redact.js';
 
 export type Path = readonly Key[];
 export type Locate = (path: Path, what?: 'key' | 'value') => string;
@@ -16,27 +17,41 @@ export interface Warning {
   readonly message: string;
 }
 
+/**
+ * Names that JavaScript objects give a meaning to: refused as user-chosen names, so that no
+ * name can reach an object's prototype wherever riposte keys something by it.
+ */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
 export class Checker {
   readonly errors: ConfigError[] = [];
   readonly warnings: Warning[] = [];
   readonly #locate: Locate;
+  readonly #redact: Redact;
 
-  constructor(locate: Locate) {
+  /** `redact` masks what the configuration read as data (see Document.redact). */
+  constructor(locate: Locate, redact: Redact = NOTHING_TO_HIDE) {
     this.#locate = locate;
+    this.#redact = redact;
   }
 
   /** Records an error at `path`; returns undefined so that callers can `return c.fail(...)`. */
   fail(path: Path, reason: string, what: 'key' | 'value' = 'value'): undefined {
-    const where = path.length === 0 ? '' : `${keyPath(path)}: `;
-    this.errors.push(new ConfigError(this.#locate(path, what), `${where}${reason}`));
+    const where = path.length === 0 ? '' : `${redactedPath(path, this.#redact)}: `;
+    this.errors.push(new ConfigError(this.#locate(path, what), this.#message(where + reason)));
     return undefined;
   }
 
   warn(path: Path, message: string): void {
     this.warnings.push({
       place: this.#locate(path, 'value'),
-      message: `${keyPath(path)}: ${message}`,
+      message: this.#message(`${redactedPath(path, this.#redact)}: ${message}`),
     });
+  }
+
+  /** Every message quotes values of the configuration: long ones by their start, data never. */
+  #message(text: string): string {
+    return this.#redact(shortenQuotes(text));
   }
 
   /** A map whose keys are all in `known`; unknown keys are reported with a suggestion. */
@@ -55,7 +70,13 @@ export class Checker {
   entries(value: unknown, path: Path, what: string): [string, unknown][] | undefined {
     if (!isPlainObject(value))
       return this.fail(path, `expected a map of ${what}, got ${describe(value)}`);
-    return Object.entries(value);
+    // Reported and still returned, so that their contents are checked too.
+    const entries = Object.entries(value);
+    for (const [name] of entries) {
+      if (RESERVED.has(name))
+        this.fail([...path, name], `"${name}" cannot be a name: JavaScript reserves it`, 'key');
+    }
+    return entries;
   }
 
   /**
@@ -129,12 +150,17 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Strings longer than this are described by their length: where they came from is unknown (Jsonnet's importstr reads any file). */
+const QUOTED = 24;
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':
-      return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+      return value.length > QUOTED
+        ? `a string of ${value.length} characters`
+        : `the string ${JSON.stringify(value)}`;
     case 'number':
       return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
     case 'boolean':
@@ -144,4 +170,28 @@ export function describe(value: unknown): string {
     default:
       return typeof value;
   }
+}
+
+/** A quoted text in a message ("…") longer than this is cut there. */
+const SHOWN = 40;
+
+/**
+ * Cuts each double-quoted text of a message after SHOWN characters: messages quote the
+ * values they are about (`"${action.to}" is not a stream`), and a value may be a whole
+ * file. One pass, no regex: a message may be long.
+ */
+export function shortenQuotes(message: string): string {
+  let out = '';
+  let from = 0;
+  for (let open = message.indexOf('"'); open >= 0; open = message.indexOf('"', from)) {
+    let end = open + 1;
+    while (end < message.length && message[end] !== '"') end += message[end] === '\\' ? 2 : 1;
+    if (end >= message.length) break;
+    const inner = message.slice(open + 1, end);
+    out +=
+      message.slice(from, open + 1) + (inner.length > SHOWN ? `${inner.slice(0, SHOWN)}…` : inner);
+    out += '"';
+    from = end + 1;
+  }
+  return out + message.slice(from);
 }

@@ -65,7 +65,7 @@ export async function loadConfig(path: string): Promise<Loaded> {
   const loaded = await loadDocuments(path);
   if (!loaded.ok) return { ok: false, errors: loaded.errors, warnings: [] };
   const { merged, errors } = mergeDocuments(loaded.documents);
-  const c = new Checker(merged.locate);
+  const c = new Checker(merged.locate, merged.redact);
   c.errors.push(...errors);
   // When no file holds a map there is nothing to check: "missing streams" would only repeat it.
   if (!loaded.documents.some((d) => isPlainObject(d.value))) {

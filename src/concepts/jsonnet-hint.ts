@@ -2,9 +2,11 @@
 // how to share it. The classic case is a function defined with `local` in the main file and
 // used in a file that the main file imports, where it is not visible.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
 import { ConfigError } from '../lib/errors.js';
+import { readRegularFile } from '../lib/regular-file.js';
+import { MAX_SOURCE } from './document.js';
 
 const UNKNOWN = /Unknown variable: (\w+)$/;
 
@@ -32,7 +34,9 @@ async function findDefinitions(name: string, dirs: readonly string[]): Promise<s
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const entry of names.filter((n) => ['.jsonnet', '.libsonnet'].includes(extname(n)))) {
       const path = join(dir, entry);
-      const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+      // A fifo beside the configuration is refused, not waited on.
+      const read = await readRegularFile(path, MAX_SOURCE);
+      const lines = read.ok ? read.text.split('\n') : [];
       const index = lines.findIndex((line) => pattern.test(line));
       if (index >= 0) found.push(`${relative(process.cwd(), path) || path}:${index + 1}`);
     }

@@ -3,10 +3,10 @@
 // Receives a service name; sends the frozen LibraryFilter, or throws a ConfigError placed in
 // the library file (the library ships with riposte: a mistake there is riposte's own).
 
-import { TIME_FORMATS, type TimeFormat } from '../lib/timestamp.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../lib/errors.js';
+import { TIME_FORMATS, type TimeFormat } from '../lib/timestamp.js';
 import { Checker, isPlainObject, type Path } from './check.js';
 import { readYaml } from './yaml.js';
 

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TIME_FORMATS } from '../lib/timestamp.js';
 import { type Config, loadConfig } from './config.js';
 import type { Filter } from './filter.js';
 import { KEYS as FILTER_KEYS } from './filter.js';
 import { broughtKeys, resolveUse } from './library.js';
-import { TIME_FORMATS } from '../lib/timestamp.js';
 import { libraryNames, readLibraryFilter } from './library-file.js';
 
 let dir = '';

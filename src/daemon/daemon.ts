@@ -263,6 +263,7 @@ export class Daemon {
       outcomes: this.#outcomes,
       statePath: this.#store.path,
       reloads: this.#reloader.counts,
+      cluster: this.#cluster?.status,
     };
   }
 

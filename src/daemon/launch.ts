@@ -4,7 +4,7 @@
 // exit status, signal or start failure, and the last 2 KiB of stderr.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { SpawnResult, Spawner } from './spawner.js';
+import type { Spawner, SpawnResult } from './spawner.js';
 
 export type { SpawnResult };
 

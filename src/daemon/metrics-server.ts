@@ -7,6 +7,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MetricsConfig } from '../concepts/metrics.js';
+import { checkPath } from '../lib/safe-path.js';
 import { CONTENT_TYPE } from './metrics.js';
 
 /** Scrapers at once: a loop of them cannot take the daemon's memory. */
@@ -49,7 +50,10 @@ export class MetricsServer {
     });
     server.maxConnections = MAX_CONNECTIONS;
     try {
-      if (config.listen.kind === 'unix') removeStaleSocket(config.listen.path);
+      if (config.listen.kind === 'unix') {
+        refuseUnsafe(config.listen.path);
+        removeStaleSocket(config.listen.path);
+      }
       await bind(server, config);
     } catch (error) {
       server.close();
@@ -104,6 +108,12 @@ function bind(server: Server, config: MetricsConfig): Promise<void> {
 }
 
 /** A socket file left at the path (by this daemon, or one that was killed) is replaced. */
+/** As for the control socket: another user able to swap the socket would answer the scrapes. */
+function refuseUnsafe(path: string): void {
+  const safety = checkPath(path, [0, process.getuid?.() ?? 0]);
+  if (!safety.ok) throw new Error(`${safety.reason}, who could replace the socket`);
+}
+
 function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);

@@ -137,3 +137,47 @@ test('renderMetrics() leaves out the state file size when it cannot be read, and
   const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
 });
+
+test('renderMetrics() shows ban sharing: its state, outbox, lag and counters, valid for promtool', {
+  skip,
+}, () => {
+  const cluster = {
+    node: 'web1',
+    state: 'disconnected',
+    since: 0,
+    outbox: 3,
+    shared: 10,
+    published: 7,
+    failed: 2,
+    expired: 1,
+    received: 40,
+    applied: 38,
+    duplicates: 1,
+    refused: 1,
+    lag: { messages: 5, ms: 1500 },
+  };
+  const text = renderMetrics({ ...snapshot(), cluster });
+  const samples = text.split('\n').filter((l) => l.startsWith('riposte_cluster_'));
+  assert.deepEqual(samples, [
+    'riposte_cluster_state{state="connecting"} 0',
+    'riposte_cluster_state{state="connected"} 0',
+    'riposte_cluster_state{state="disconnected"} 1',
+    'riposte_cluster_state{state="refused"} 0',
+    'riposte_cluster_state{state="closed"} 0',
+    'riposte_cluster_outbox 3',
+    'riposte_cluster_lag_messages 5',
+    'riposte_cluster_lag_seconds 1.5',
+    'riposte_cluster_shared_total 10',
+    'riposte_cluster_published_total 7',
+    'riposte_cluster_failed_total 2',
+    'riposte_cluster_expired_total 1',
+    'riposte_cluster_received_total 40',
+    'riposte_cluster_applied_total 38',
+    'riposte_cluster_duplicates_total 1',
+    'riposte_cluster_refused_total 1',
+  ]);
+  assert.ok(!renderMetrics(snapshot()).includes('riposte_cluster_'));
+  const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(checked.status, 0, checked.stderr);
+  assert.equal(checked.stdout + checked.stderr, '');
+});

@@ -1,10 +1,11 @@
 // The Prometheus text exposition (format 0.0.4) of the daemon's counters. Owns nothing:
 // receives a snapshot of what each part already counts (the streams' status, the filters'
 // stats, the action outcomes, the scheduler's and executor's sizes, the kernel sets' members,
-// the state file's size); sends the text a scrape gets. Labels hold only names from the
-// configuration (stream, filter, action, set, type), never a value read from a log.
+// the state file's size, ban sharing's status); sends the text a scrape gets. Labels hold
+// only names from the configuration (stream, filter, action, set, type), never a log's value.
 
 import type { Histogram } from '../lib/histogram.js';
+import type { ClusterStatus } from '../protocol.js';
 import type { ActionCounts } from './outcomes.js';
 import type { StreamStatus } from './stream.js';
 
@@ -49,6 +50,8 @@ export interface MetricsSnapshot {
   readonly delay: ReadonlyMap<string, Histogram>;
   readonly duration: ReadonlyMap<string, Histogram>;
   readonly process: { readonly rss: number; readonly cpuSeconds: number };
+  /** Ban sharing's counters, when the configuration shares bans. */
+  readonly cluster?: ClusterStatus;
 }
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -81,7 +84,36 @@ export function renderMetrics(s: MetricsSnapshot): string {
     'Time from the start of an action to its end.',
     s.duration,
   );
+  if (s.cluster !== undefined) renderCluster(out, s.cluster);
   return out.text();
+}
+
+const CLUSTER_STATES = ['connecting', 'connected', 'disconnected', 'refused', 'closed'];
+const CLUSTER_COUNTERS = [
+  ['shared', 'Lines this host shared.'],
+  ['published', 'Shared lines the NATS server acknowledged.'],
+  ['failed', 'Publishes that failed (retried from the outbox).'],
+  ['expired', 'Shared lines dropped from the outbox after max_age.'],
+  ['received', 'Lines received from other hosts.'],
+  ['applied', 'Received lines given to the cluster stream.'],
+  ['duplicates', 'Received lines already applied, not applied again.'],
+  ['refused', 'Received messages refused (malformed, unknown sender, bad value).'],
+] as const;
+
+/** Ban sharing: its connection state, outbox, lag and counters. No label holds a peer's value. */
+function renderCluster(out: Exposition, c: ClusterStatus): void {
+  out.family('riposte_cluster_state', 'gauge', 'The connection to NATS: 1 for its current state.');
+  for (const state of CLUSTER_STATES) out.sample({ state }, c.state === state ? 1 : 0);
+  out.family('riposte_cluster_outbox', 'gauge', 'Shared lines the server has not acknowledged.');
+  out.sample({}, c.outbox);
+  out.family('riposte_cluster_lag_messages', 'gauge', 'Messages of the log not yet received.');
+  out.sample({}, c.lag.messages);
+  out.family('riposte_cluster_lag_seconds', 'gauge', 'How long the last received message waited.');
+  out.sample({}, c.lag.ms / 1000);
+  for (const [key, help] of CLUSTER_COUNTERS) {
+    out.family(`riposte_cluster_${key}_total`, 'counter', help);
+    out.sample({}, c[key]);
+  }
 }
 
 function renderDaemon(out: Exposition, s: MetricsSnapshot): void {

@@ -4,6 +4,7 @@
 // receives the parts; sends a MetricsSnapshot, or a one-line summary.
 
 import { statSync } from 'node:fs';
+import type { ClusterStatus } from '../protocol.js';
 import type { Executor } from './executor.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { ActionOutcomes } from './outcomes.js';
@@ -21,6 +22,7 @@ export interface Parts {
   readonly outcomes: ActionOutcomes;
   readonly statePath: string;
   readonly reloads: MetricsSnapshot['reloads'];
+  readonly cluster?: ClusterStatus | undefined;
 }
 
 export function snapshotOf(p: Parts): MetricsSnapshot {
@@ -55,6 +57,7 @@ export function snapshotOf(p: Parts): MetricsSnapshot {
     delay: p.outcomes.delay,
     duration: p.outcomes.duration,
     process: { rss: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 },
+    ...(p.cluster === undefined ? {} : { cluster: p.cluster }),
   };
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ResultDecoder, type SpawnResult, Spawner, startFrame } from './spawner.js';
+import { ResultDecoder, Spawner, type SpawnResult, startFrame } from './spawner.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HELPER = join(ROOT, 'build', 'riposte-spawner');

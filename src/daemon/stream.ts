@@ -1,13 +1,19 @@
 // A stream at run time: owns the stream's process, its restarts and its line splitters.
 // Receives the Stream from the configuration; sends batches of lines (stdout and stderr
 // alike) to its filters, and its exits to the log and to the daemon. A stream that dies is
-// never silent: every exit is logged at ERROR with its status and last stderr line.
+// never silent: every exit is logged at ERROR with its status and last stderr line. The
+// command runs under build/riposte-stream-guard when it was built, so that it dies with riposte.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { Stream } from '../concepts/stream.js';
 import { formatDuration } from '../lib/duration.js';
 import { countLines, LineSplitter, linesOf, stripCr } from '../lib/lines.js';
 import { debugEnabled, log } from '../lib/log.js';
+import { LogLimiter } from '../lib/rate-limit.js';
+import { which } from '../lib/which.js';
 import { spawnReason } from './executor.js';
 import type { FilterRuntime } from './filter.js';
 
@@ -16,6 +22,8 @@ const MAX_BACKOFF = 300_000;
 /** A stream that ran this long before dying starts again after the first backoff. */
 const HEALTHY_RUN = 60_000;
 const STOP_GRACE = 5000;
+/** native/stream-guard.c: kills the command's process group when riposte dies, even by SIGKILL. */
+const GUARD = fileURLToPath(new URL('../../../build/riposte-stream-guard', import.meta.url));
 
 export type StreamState = 'starting' | 'running' | 'restarting' | 'finished' | 'stopped';
 
@@ -52,11 +60,14 @@ export class StreamRuntime {
   #cut = 0;
   #dropped = 0;
   #exited: Promise<void> = Promise.resolve();
+  /** What a stream writes, an attacker may write: one warning per long line would be theirs to repeat. */
+  readonly #cutLog: LogLimiter;
 
   constructor(stream: Stream, deps: { filters: readonly FilterRuntime[]; onFinished: () => void }) {
     this.#stream = stream;
     this.#filters = deps.filters;
     this.#onFinished = deps.onFinished;
+    this.#cutLog = new LogLimiter(`stream ${stream.name}: lines cut`);
   }
 
   /**
@@ -100,15 +111,17 @@ export class StreamRuntime {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const child = this.#spawn();
-      child.once('spawn', () => resolve());
-      child.once('error', (error) =>
+      const { child, report } = this.#spawnReporting();
+      const fail = (reason: string) =>
         reject(
           new Error(
-            `cannot start stream ${this.#stream.name}: ${JSON.stringify(this.#stream.cmd)}: ${spawnReason(error)}`,
+            `cannot start stream ${this.#stream.name}: ${JSON.stringify(this.#stream.cmd)}: ${reason}`,
           ),
-        ),
-      );
+        );
+      child.once('error', (error) => fail(spawnReason(error)));
+      // Under the guard, the spawn is the guard's: the command runs once the guard says so.
+      if (report === undefined) child.once('spawn', () => resolve());
+      else void report.then((reason) => (reason === '' ? resolve() : fail(reason)));
     });
   }
 
@@ -141,8 +154,20 @@ export class StreamRuntime {
   }
 
   #spawn(): ChildProcess {
-    const [program, ...args] = this.#stream.cmd;
-    const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    return this.#spawnReporting().child;
+  }
+
+  /** The command's process, and, under the guard, what the guard says of its exec. */
+  #spawnReporting(): { child: ChildProcess; report: Promise<string> | undefined } {
+    const argv = guarded(this.#stream.cmd);
+    const [program, ...args] = argv;
+    const under = argv !== this.#stream.cmd;
+    const stdio = under ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+    const child = spawn(program!, args, {
+      stdio: stdio as ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const report = under ? guardReport(child) : undefined;
     this.#child = child;
     const startedAt = Date.now();
     const out = this.#splitter(false);
@@ -155,13 +180,16 @@ export class StreamRuntime {
       this.#bytesRead += chunk.length;
       err.push(chunk);
     });
-    child.once('spawn', () => {
+    const started = () => {
       this.#state = this.#state === 'stopped' ? 'stopped' : 'running';
       log(
         'INFO',
         `stream ${this.#stream.name}: started ${JSON.stringify(this.#stream.cmd)} (pid ${child.pid})`,
       );
-    });
+    };
+    // Under the guard, the command runs once the guard says so, not when the guard does.
+    if (report === undefined) child.once('spawn', started);
+    else void report.then((reason) => reason === '' && started());
     // A command that cannot be started emits 'error' and then 'close': its end is handled
     // once, or every failed attempt would arm two restarts.
     let ended = false;
@@ -179,7 +207,7 @@ export class StreamRuntime {
         if (child.pid === undefined) end(null, null, spawnReason(error));
       });
     });
-    return child;
+    return { child, report };
   }
 
   #splitter(stderr: boolean): LineSplitter {
@@ -189,7 +217,7 @@ export class StreamRuntime {
       overflow: (dropped) => {
         this.#cut++;
         this.#dropped += dropped;
-        log(
+        this.#cutLog.log(
           'WARN',
           `stream ${this.#stream.name}: a line longer than 64 KiB was cut; ${dropped} characters dropped`,
         );
@@ -245,6 +273,44 @@ export class StreamRuntime {
       this.#lastStderr = '';
       this.#spawn();
     }, delay);
+  }
+}
+
+let guard: boolean | undefined;
+
+/**
+ * The argv to spawn: the command under the guard when the guard exists and the program is
+ * found (a program that is not is spawned as it is, for Node to say why it cannot start).
+ */
+function guarded(cmd: readonly string[]): readonly string[] {
+  guard ??= hasGuard();
+  return guard && which(cmd[0]!) !== undefined ? [GUARD, ...cmd] : cmd;
+}
+
+/** fd 3 of the guard: closed once the command runs, after a line saying why it cannot. */
+function guardReport(child: ChildProcess): Promise<string> {
+  const pipe = child.stdio[3] as Readable | null | undefined;
+  if (pipe === null || pipe === undefined) return Promise.resolve('');
+  return new Promise((resolve) => {
+    let said = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (text: string) => {
+      said += text;
+    });
+    pipe.once('close', () => resolve(said.trim()));
+  });
+}
+
+function hasGuard(): boolean {
+  try {
+    accessSync(GUARD, constants.X_OK);
+    return true;
+  } catch {
+    log(
+      'WARN',
+      'streams: build/riposte-stream-guard is missing (no C compiler at install?): a stream command outlives a riposte that is killed',
+    );
+    return false;
   }
 }
 

@@ -2,9 +2,9 @@
 // replays) and the blocks the daemon's filters search whole (the daemon's path).
 
 import assert from 'node:assert/strict';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type LineSink, LineSplitter, linesOf, stripCr } from './lines.js';
 
 /** Which output of the splitter a test reads: the lines of each batch, or its blocks. */

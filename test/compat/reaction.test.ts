@@ -59,7 +59,7 @@ const REFUSED: readonly [path: string, why: string, errors: readonly string[]][]
     'v1/reaction.test.yml',
     'the syntax of reaction before 1.0 (a pattern as a string, "retry-period"), which reaction 2 refuses',
     [
-      '3:7: patterns.ip: expected a map, got the string "(([0-9]{1,3}\\\\.){3}[0-9]{1,3})|([0-9a-fA-…"',
+      '3:7: patterns.ip: expected a map, got a string of 50 characters',
       '13:9: streams.tailDown.filters.findIP.retry-period: unknown key, did you mean "retryperiod"?',
     ],
   ],

@@ -1,12 +1,13 @@
 // Black-box tests of who may use the control socket (behaviour §3, §4), with real other
 // users (setpriv, no passwd entry needed): the socket of a daemon refuses every other user
-// but root, and a daemon run by a user other than root finds a socket path it may create.
+// but root, a daemon run by a user other than root finds a socket path it may create, and
+// neither the daemon nor the client uses a socket path another user could swap.
 // They need root to switch users, and are skipped without it.
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Config, DEADLINE, MAIN, type Sandbox, sandbox, until } from '../daemon/harness.js';
 import { cliAs, type Run } from './clients.js';
@@ -40,18 +41,25 @@ function envOf(sb: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /**
  * The argv of `unshare` that runs `argv` with the sandbox's `tmp/` as its `/tmp`, in a mount
  * namespace of its own, so that a test of the default path under /tmp shares nothing with the
- * machine's. The sandbox, itself under /tmp, is mounted again at its place in the new one.
+ * machine's. The sandbox and the repository (its riposte), when under /tmp, are mounted again
+ * at their places in the new one.
  */
 function ownTmp(sb: Sandbox, argv: string[]): string[] {
   const tmp = sb.path('tmp');
   mkdirSync(tmp, { mode: 0o777 });
   chmodSync(tmp, 0o1777);
-  const place = relative('/tmp', sb.dir);
-  if (place.startsWith('..'))
-    return ['--mount', '--', 'sh', '-c', 'mount --bind "$0" /tmp && exec "$@"', tmp, ...argv];
-  mkdirSync(join(tmp, place), { recursive: true });
-  const script = 'mount --bind "$1" "$0/$2" && mount --rbind "$0" /tmp && shift 2 && exec "$@"';
-  return ['--mount', '--', 'sh', '-c', script, tmp, sb.dir, place, ...argv];
+  const places = [sb.dir, resolve(MAIN, '../../..')].filter(
+    (p) => !relative('/tmp', p).startsWith('..'),
+  );
+  const binds = places.map((p, i) => {
+    mkdirSync(join(tmp, relative('/tmp', p)), { recursive: true });
+    return `mount --bind "$${2 * i + 1}" "$0/$${2 * i + 2}"`;
+  });
+  const pairs = places.flatMap((p) => [p, relative('/tmp', p)]);
+  const script = [...binds, 'mount --rbind "$0" /tmp', `shift ${pairs.length}`, 'exec "$@"'].join(
+    ' && ',
+  );
+  return ['--mount', '--', 'sh', '-c', script, tmp, ...pairs, ...argv];
 }
 
 /**
@@ -210,4 +218,97 @@ test('a socket directory that belongs to another user is refused: they could rep
       `ERROR cannot listen on ${socket}: its directory ${directory} belongs to another user \\(uid ${MALLORY}\\), who could replace the socket; choose another with -s\n$`,
     ),
   );
+});
+
+test('a socket directory that other users may write to is refused, sticky or not', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  for (const [name, mode] of [
+    ['open', 0o777],
+    ['shared', 0o1777],
+  ] as const) {
+    const directory = sb.path(name);
+    mkdirSync(directory);
+    chmodSync(directory, mode);
+    const socket = join(directory, 'riposte.sock');
+    const daemon = sb.start(quiet(sb), { socket });
+    assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+    const shown = mode.toString(8).padStart(4, '0');
+    assert.ok(
+      daemon.log.endsWith(
+        `ERROR cannot listen on ${socket}: its directory ${directory} is writable by other users (mode ${shown}), who could replace the socket; choose another with -s\n`,
+      ),
+      daemon.log,
+    );
+  }
+});
+
+test('a directory above the socket that other users may write to is refused unless it is sticky', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  mkdirSync(sb.path('open'));
+  chmodSync(sb.path('open'), 0o777);
+  const socket = sb.path('open', 'riposte', 'riposte.sock');
+  const refused = sb.start(quiet(sb), { socket });
+  assert.deepEqual(await refused.waitExit(), { code: 1, signal: null });
+  assert.ok(
+    refused.log.endsWith(
+      `ERROR cannot listen on ${socket}: ${sb.path('open')}, above its directory, is writable by other users (mode 0777), who could replace the socket; choose another with -s\n`,
+    ),
+    refused.log,
+  );
+  assert.throws(() => lstatSync(sb.path('open', 'riposte')), { code: 'ENOENT' });
+  // /tmp is such a directory, sticky: others may add names to it, not take ours.
+  mkdirSync(sb.path('shared'));
+  chmodSync(sb.path('shared'), 0o1777);
+  const mine = sb.path('shared', 'riposte', 'riposte.sock');
+  await sb.started(quiet(sb), { socket: mine });
+  assert.equal(lstatSync(sb.path('shared', 'riposte')).mode & 0o7777, 0o700);
+});
+
+test("root's client refuses a socket that another user put in a directory they may write to", {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  chmodSync(sb.dir, 0o755);
+  const shared = sb.path('shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  const planted = join(shared, 'x.sock');
+  const listen = `require('node:net').createServer().listen(${JSON.stringify(planted)})`;
+  const plant = spawn('setpriv', [
+    `--reuid=${MALLORY}`,
+    `--regid=${MALLORY}`,
+    '--clear-groups',
+    process.execPath,
+    '-e',
+    listen,
+  ]);
+  t.after(() => plant.kill('SIGKILL'));
+  await until('the planted socket', undefined, () => (existsSync(planted) ? true : undefined));
+  assert.equal(lstatSync(planted).uid, MALLORY);
+  const r = await cliAs(0, ['flush', '-s', planted], envOf(sb));
+  assert.deepEqual(r, {
+    code: 1,
+    stdout: '',
+    stderr: `riposte: cannot trust the socket ${planted}: its directory ${shared} is writable by other users (mode 1777), who could have put it there; give the daemon's socket with -s\n`,
+  });
+});
+
+test('a socket path through a symbolic link is checked, and bound, where the link leads', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  mkdirSync(sb.path('real'), { mode: 0o700 });
+  symlinkSync(sb.path('real'), sb.path('link'));
+  const socket = sb.path('link', 'riposte.sock');
+  await sb.started(quiet(sb), { socket });
+  assert.ok(lstatSync(sb.path('real', 'riposte.sock')).isSocket());
+  assert.deepEqual(await cliAs(0, ['show', '-s', socket], envOf(sb)), {
+    code: 0,
+    stdout: '{}\n',
+    stderr: '',
+  });
 });

@@ -1,10 +1,13 @@
 // Black-box tests of the metrics endpoint of the real daemon: scraped over HTTP (TCP and a
 // unix socket), checked by Prometheus' own parser (`promtool check metrics`), and holding
-// the numbers of lines, matches, triggers and actions the test made; a reload that moves it.
+// the numbers of lines, matches, triggers and actions the test made; a reload that moves it;
+// a socket path another user could swap refused.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { get } from 'node:http';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { missing } from '../tools.js';
 import { type Config, type Daemon, type Sandbox, sandbox } from './harness.js';
@@ -151,4 +154,60 @@ test('the metrics are served on a unix socket, and a reload moves them to anothe
   assert.equal(value(moved.body, 'riposte_filter_matches_total{stream="s",filter="f"}'), 1);
   assert.equal(value(moved.body, 'riposte_config_reloads_total{result="success"}'), 1);
   assert.equal(value(moved.body, 'riposte_config_last_reload_successful'), 1);
+});
+
+test('a metrics socket in a directory other users may write to is refused at start', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  const open = sb.path('open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  const socket = join(open, 'metrics.sock');
+  const daemon = sb.start(config(sb, socket));
+  assert.deepEqual(await daemon.waitExit(), { code: 1, signal: null });
+  assert.match(
+    daemon.log,
+    /metrics: cannot listen on .*: its directory .*\/open is writable by other users \(mode 0777\), who could replace the socket/,
+  );
+  assert.equal(existsSync(socket), false);
+});
+
+test('the metrics show ban sharing: no server reached, the shared line waits in the outbox', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started(
+    sb.fifoConfig(
+      {
+        f: {
+          regex: ['fail <ip>'],
+          actions: { share: { type: 'cluster', options: { send: 'ban <ip>' } } },
+        },
+      },
+      {
+        metrics: { listen: '127.0.0.1:0' },
+        // Port 9 (discard): nothing listens there, so the daemon never connects.
+        cluster: { node: 'web1', nats: { servers: ['nats://127.0.0.1:9'] } },
+      },
+    ),
+  );
+  const url = await urlOf(daemon);
+  input.write('fail 192.0.2.7');
+  await sb.mark(input, daemon);
+  await sb.settle(daemon);
+  const r = await scrape(url);
+  assert.equal(promtool(r.body), '');
+  const samples = [
+    'riposte_cluster_shared_total',
+    'riposte_cluster_outbox',
+    'riposte_cluster_published_total',
+    'riposte_cluster_state{state="connected"}',
+  ];
+  assert.deepEqual(
+    samples.map((s) => value(r.body, s)),
+    [1, 1, 0, 0],
+    r.body,
+  );
+  assert.doesNotMatch(r.body, /192\.0\.2\./);
 });

@@ -1,10 +1,10 @@
 // Black-box tests of streams (behaviour §2.1 line rules, §2.6): commands that cannot start,
-// die, end or vanish; lines that are huge or not UTF-8.
+// die, end or vanish; lines that are huge or not UTF-8; commands that die with the daemon.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { type Config, PATTERNS, type Sandbox, sandbox, sleep } from './harness.js';
+import { alive, type Config, PATTERNS, type Sandbox, sandbox, sleep, until } from './harness.js';
 
 function filters(sb: Sandbox): Config {
   return {
@@ -233,4 +233,52 @@ test('stdout and stderr are both read; a line written in pieces is one line; "\\
     'ban crlf 192.0.2.9',
     'marker 1',
   ]);
+});
+
+test('a stream command, and what it started, die with a daemon killed by SIGKILL', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const stream = sb.script(
+    'stream',
+    [
+      `sleep 100000 & echo $! > "${sb.path('sleep.pid')}"`,
+      `echo $$ > "${sb.path('cat.pid')}"`,
+      `exec cat "${input.path}"`,
+    ].join('\n'),
+  );
+  const daemon = await sb.started({
+    patterns: PATTERNS,
+    streams: { s: { cmd: [stream], filters: filters(sb) } },
+  });
+  const pids = await until('the stream to write its pids', daemon, () => {
+    const [sleeping] = sb.lines('sleep.pid');
+    const [reading] = sb.lines('cat.pid');
+    return sleeping === undefined || reading === undefined
+      ? undefined
+      : [Number(sleeping), Number(reading)];
+  });
+  assert.ok(pids.every(alive));
+  // The daemon alone, as the OOM killer or a crash would: not its process group.
+  daemon.signal('SIGKILL');
+  await daemon.waitExit();
+  const killed = Date.now();
+  await until('the stream processes to be gone', daemon, () =>
+    pids.some(alive) ? undefined : true,
+  );
+  assert.ok(Date.now() - killed < 3000, `${Date.now() - killed} ms`);
+});
+
+test('lines cut for their length are logged five times a minute, however many come', async (t) => {
+  const sb = sandbox(t);
+  const input = sb.fifo();
+  const daemon = await sb.started({
+    concurrency: 1,
+    patterns: PATTERNS,
+    streams: { s: { cmd: ['cat', input.path], filters: filters(sb) } },
+  });
+  const long = 'x'.repeat(70 * 1024);
+  for (let i = 0; i < 50; i++) input.write(long);
+  await sb.mark(input, daemon);
+  assert.equal(daemon.logLines('WARN  stream s: a line longer than 64 KiB was cut').length, 5);
+  assert.equal((await sb.show())['s'], undefined);
 });

@@ -11,6 +11,15 @@ import { join } from 'node:path';
 import { StateError } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import {
+  applyClusterBatch,
+  type ClusterBatch,
+  ClusterPending,
+  type ClusterRecords,
+  type ClusterWrites,
+  clusterStatements,
+  readClusterRows,
+} from './cluster.js';
+import {
   checkDirectory,
   checkStateFile,
   checkWritable,
@@ -30,15 +39,6 @@ import type {
   TimesOf,
 } from './records.js';
 import { Reserve } from './reserve.js';
-import {
-  applyClusterBatch,
-  type ClusterBatch,
-  ClusterPending,
-  type ClusterRecords,
-  type ClusterWrites,
-  clusterStatements,
-  readClusterRows,
-} from './cluster.js';
 import { readHistory, readRows } from './rows.js';
 import { createSchema, openSchema } from './schema.js';
 import { type Db, isFullError, openDatabase, openError } from './sqlite.js';

@@ -16,8 +16,8 @@ import {
 } from './ast.js';
 import { toJavaScript } from './emit.js';
 import {
-  compileEngine,
   type Engine as BaseEngine,
+  compileEngine,
   type EngineOptions,
   type Verify,
 } from './engine.js';

@@ -3,11 +3,11 @@
 // Sends a table on stdout: one row per regex and line size, with worstCase()'s verdict.
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { compileRe2 } from './re2.js';
 import { capture, type RegexNode } from './ast.js';
 import { worstCase } from './cost.js';
 import { toJavaScript, toRe2 } from './emit.js';
 import { parseRegex } from './parse.js';
+import { compileRe2 } from './re2.js';
 
 interface Case {
   readonly regex: string;

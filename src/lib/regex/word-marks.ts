@@ -2,10 +2,10 @@
 // no \b{start}, so each character c of a line is searched as "m c m", m telling what c is.
 // Receives trees (to choose a marking) and lines; sends marked lines and positions back.
 
-import { walk } from './emit-tree.js';
 import type { AssertionKind, RegexNode } from './ast.js';
 import { type CharSet, contains } from './charset.js';
 import { asciiWordClass, resolveClass, unicodeWordClass } from './class-set.js';
+import { walk } from './emit-tree.js';
 
 /**
  * Between the marks of two neighbours, RE2's own tests read what Rust's assertions ask.
