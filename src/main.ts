@@ -25,6 +25,12 @@ const testRegex = async (...a: Parameters<typeof import('./client/test-regex.js'
   (await import('./client/test-regex.js')).testRegex(...a);
 const trigger = async (...a: Parameters<typeof import('./client/trigger.js').trigger>) =>
   (await import('./client/trigger.js')).trigger(...a);
+const ban = async (...a: Parameters<typeof import('./client/ban.js').ban>) =>
+  (await import('./client/ban.js')).ban(...a);
+const unban = async (...a: Parameters<typeof import('./client/ban.js').unban>) =>
+  (await import('./client/ban.js')).unban(...a);
+const why = async (...a: Parameters<typeof import('./client/why.js').why>) =>
+  (await import('./client/why.js')).why(...a);
 const reload = async (...a: Parameters<typeof import('./client/reload.js').reload>) =>
   (await import('./client/reload.js')).reload(...a);
 const replay = async (...a: Parameters<typeof import('./daemon/replay.js').replay>) =>
@@ -87,12 +93,12 @@ function program(run: (status: Promise<number>) => void): Command {
     });
 
   for (const kind of ['show', 'flush'] as const) {
-    cli
+    const command = cli
       .command(kind)
       .description(
         kind === 'show'
-          ? 'print current counts and pending actions (current bans)'
-          : 'forget the counts and run now the pending actions (unban) of the selected matches; print them',
+          ? 'print current counts, the triggers in effect (current bans) and their pending actions'
+          : 'forget the counts, run now the pending actions (unban) and lift the bans with no end of the selected matches; print them',
       )
       .argument(
         '[selectors...]',
@@ -102,22 +108,72 @@ function program(run: (status: Promise<number>) => void): Command {
       .addOption(
         new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
       )
-      .option('-l, --limit <stream[.filter]>', 'only this stream, or this filter')
-      .action(
-        (
-          selectors: string[],
-          o: { socket: string; format: (typeof FORMATS)[number]; limit?: string },
-        ) =>
-          run(
-            show(kind, {
-              socket: o.socket,
-              format: o.format,
-              selectors,
-              ...(o.limit === undefined ? {} : { limit: o.limit }),
-            }),
-          ),
-      );
+      .option('-l, --limit <stream[.filter]>', 'only this stream, or this filter');
+    if (kind === 'show') {
+      command.option('--lines', 'also the log lines that counted toward each trigger and count');
+    }
+    command.action(
+      (
+        selectors: string[],
+        o: { socket: string; format: (typeof FORMATS)[number]; limit?: string; lines?: boolean },
+      ) =>
+        run(
+          show(kind, {
+            socket: o.socket,
+            format: o.format,
+            selectors,
+            ...(o.limit === undefined ? {} : { limit: o.limit }),
+            ...(o.lines === true ? { lines: true } : {}),
+          }),
+        ),
+    );
   }
+
+  cli
+    .command('ban')
+    .description(
+      'trigger a filter for an address now, without counting: the one given, or the only one whose match is an address',
+    )
+    .argument('<address>', 'an IP address (or, for a masked pattern, its network)')
+    .option('-l, --limit <stream.filter>', 'the filter to trigger')
+    .addOption(socketOption())
+    .action((address: string, o: { socket: string; limit?: string }) =>
+      run(ban({ socket: o.socket, address, ...(o.limit === undefined ? {} : { limit: o.limit }) })),
+    );
+
+  cli
+    .command('unban')
+    .description(
+      'in every filter, flush the matches that hold an address (or lie in a network): forget their counts, run their pending actions now, lift their bans with no end',
+    )
+    .argument('<address>', 'an IP address or network')
+    .addOption(
+      new Option('-f, --format <format>', 'print the report as flush does').choices(FORMATS),
+    )
+    .addOption(socketOption())
+    .action((address: string, o: { socket: string; format?: (typeof FORMATS)[number] }) =>
+      run(
+        unban({
+          socket: o.socket,
+          address,
+          ...(o.format === undefined ? {} : { format: o.format }),
+        }),
+      ),
+    );
+
+  cli
+    .command('why')
+    .description(
+      'the triggers whose match holds an address, in effect or ended within the history window, with the lines that counted toward each; its counts; the rules that ignore it',
+    )
+    .argument('<address>', 'an IP address or network')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(FORMATS).default('yaml'),
+    )
+    .addOption(socketOption())
+    .action((address: string, o: { socket: string; format: (typeof FORMATS)[number] }) =>
+      run(why({ socket: o.socket, address, format: o.format })),
+    );
 
   cli
     .command('trigger')

@@ -25,6 +25,8 @@ export type Request =
       readonly type: 'show';
       readonly limit?: Limit;
       readonly selectors: readonly Selector[];
+      /** Also the lines of each match's triggers in effect and count. */
+      readonly lines?: boolean;
     }
   | {
       readonly v: 1;
@@ -40,7 +42,12 @@ export type Request =
       readonly values: Readonly<Record<string, string>>;
     }
   | { readonly v: 1; readonly type: 'status' }
-  | { readonly v: 1; readonly type: 'reload' };
+  | { readonly v: 1; readonly type: 'reload' }
+  /** Triggers the filter given (or the only one whose match is an address) for an address. */
+  | { readonly v: 1; readonly type: 'ban'; readonly address: string; readonly limit?: Limit }
+  /** Flushes every match holding an address (or overlapping a network), in every filter. */
+  | { readonly v: 1; readonly type: 'unban'; readonly address: string }
+  | { readonly v: 1; readonly type: 'why'; readonly address: string };
 
 /** Matches and one number each, as two lists of the same length (cheap to encode by the 100k). */
 export interface Column {
@@ -60,6 +67,56 @@ export interface FilterReport {
   readonly counts: Column;
   /** Per action: matches with that action pending (for flush: just run), value = due time in ms. */
   readonly actions: Readonly<Record<string, Column>>;
+  /** Triggers in effect (for flush: just flushed): matches, value = the time each fired. */
+  readonly triggers: Column;
+  /** Matches whose trigger holds a ban with no end (for flush: just lifted). */
+  readonly permanent: readonly string[];
+  /** When asked: per match, the lines of its triggers in effect, then those of its count. */
+  readonly lines?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What `ban` did, as the scheduler says (see Outcome in daemon/scheduler.ts). */
+export interface Banned {
+  readonly stream: string;
+  readonly filter: string;
+  /** The value banned: the address, or its network for a masked pattern. */
+  readonly match: string;
+  readonly outcome: 'triggered' | 'extended' | 'ignored' | 'held';
+}
+
+/** A trigger in effect or in the history, for `why`. */
+export interface WhyTrigger {
+  /** STREAM.FILTER */
+  readonly filter: string;
+  readonly match: string;
+  /** When it fired, in ms. */
+  readonly time: number;
+  /** In effect: its pending actions and their due times. */
+  readonly pending?: Readonly<Record<string, number>>;
+  /** In effect with no end: a ban without an unban, until `unban` or `flush`. */
+  readonly permanent?: boolean;
+  /** Over: when, and how (done, flushed, replaced). */
+  readonly ended?: number;
+  readonly how?: string;
+  readonly lines: readonly string[];
+}
+
+export interface Why {
+  /** The address or network asked about, canonical. */
+  readonly address: string;
+  /** Start of the history window, in ms. */
+  readonly since: number;
+  /** Triggers whose match holds the address, in effect or ended since then, by time fired. */
+  readonly triggers: readonly WhyTrigger[];
+  /** Matches counting toward a trigger. */
+  readonly counts: readonly {
+    readonly filter: string;
+    readonly match: string;
+    readonly matches: number;
+    readonly lines: readonly string[];
+  }[];
+  /** Filters whose patterns ignore the address, with the rule. */
+  readonly ignored: readonly { readonly filter: string; readonly rule: string }[];
 }
 
 /** A stream that is not running, which `show` and `flush` warn about (behaviour §2.6). */
@@ -135,6 +192,8 @@ export type Response =
     }
   | { readonly v: 1; readonly ok: true; readonly triggered: string }
   | { readonly v: 1; readonly ok: true; readonly status: Status }
+  | { readonly v: 1; readonly ok: true; readonly banned: Banned }
+  | { readonly v: 1; readonly ok: true; readonly why: Why }
   | { readonly v: 1; readonly ok: true; readonly reload: ReloadReport }
   | { readonly v: 1; readonly ok: false; readonly error: string };
 
@@ -165,13 +224,25 @@ export function decodeRequest(line: string): Request {
   }
   switch (r['type']) {
     case 'show':
+      return {
+        v: 1,
+        type: 'show',
+        ...limitOf(r['limit']),
+        selectors: selectorsOf(r['selectors']),
+        ...(r['lines'] === true ? { lines: true } : {}),
+      };
     case 'flush':
       return {
         v: 1,
-        type: r['type'],
+        type: 'flush',
         ...limitOf(r['limit']),
         selectors: selectorsOf(r['selectors']),
       };
+    case 'ban':
+      return { v: 1, type: 'ban', address: text(r['address'], 'address'), ...limitOf(r['limit']) };
+    case 'unban':
+    case 'why':
+      return { v: 1, type: r['type'], address: text(r['address'], 'address') };
     case 'trigger':
       return {
         v: 1,
@@ -185,7 +256,7 @@ export function decodeRequest(line: string): Request {
       return { v: 1, type: r['type'] };
     default:
       throw new ProtocolError(
-        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger, status or reload`,
+        `unknown request type ${JSON.stringify(r['type']) ?? 'none'}: expected show, flush, trigger, status, reload, ban, unban or why`,
       );
   }
 }

@@ -42,7 +42,17 @@ describe('optionsOf()', () => {
 
   test('optionsOf() reads the options of riposte show', () => {
     const flags = optionsOf(help('show')).flatMap((o) => o.flags);
-    assert.deepEqual(flags, ['-s', '--socket', '-f', '--format', '-l', '--limit', '-h', '--help']);
+    assert.deepEqual(flags, [
+      '-s',
+      '--socket',
+      '-f',
+      '--format',
+      '-l',
+      '--limit',
+      '--lines',
+      '-h',
+      '--help',
+    ]);
   });
 });
 

@@ -1,11 +1,12 @@
-// `riposte show` and `riposte flush`: ask the daemon for its counts and pending actions (or
-// to run them now) and print them. Receives the -l limit and NAME=REGEX selectors; sends
-// the report to stdout as YAML or JSON (schema: docs/show-format.md), and one warning line
-// per stream that is not running to stderr. The report is written by hand for its fixed
-// shape: a generic YAML writer takes seconds on 100k matches.
+// `riposte show` and `riposte flush`: ask the daemon for its counts, triggers in effect and
+// pending actions (or to run them now) and print them. Receives the -l limit, NAME=REGEX
+// selectors and --lines; sends the report to stdout as YAML or JSON (schema:
+// docs/show-format.md), and one warning line per stream that is not running to stderr. The
+// report is written by hand for its fixed shape: a generic YAML writer takes seconds on 100k
+// matches.
 
 import { UsageError } from '../lib/errors.js';
-import type { FilterReport, Limit, Selector, StreamDown } from '../protocol.js';
+import type { Column, FilterReport, Limit, Selector, StreamDown } from '../protocol.js';
 import { request } from './request.js';
 
 export interface ShowOptions {
@@ -13,11 +14,14 @@ export interface ShowOptions {
   readonly format: 'yaml' | 'json';
   readonly limit?: string;
   readonly selectors: readonly string[];
+  /** show: also the lines of each match. */
+  readonly lines?: boolean;
 }
 
 /**
- * A filter's pending actions as printed: chained by match through indices, rather than
- * held in an object per match (100k of those would cost more than the rest of `show`).
+ * A filter's pending actions (or its triggers' times) as printed: chained by match through
+ * indices, rather than held in an object per match (100k of those would cost more than the
+ * rest of `show`).
  */
 interface Chains {
   /** Per entry: its action, its due time, the next entry of the same match or -1. */
@@ -26,8 +30,19 @@ interface Chains {
   readonly next: readonly number[];
 }
 
-/** One match as printed: its recent matches (or -1), its first action entry (or -1). */
-type Visit = (match: string, count: number, first: number, chains: Chains) => void;
+/** What a filter's report holds beside its counts, chained by match. */
+interface Parts {
+  readonly actions: Chains;
+  readonly triggers: Chains;
+  readonly permanent: ReadonlySet<string>;
+  readonly lines: Readonly<Record<string, readonly string[]>> | undefined;
+}
+
+/**
+ * One match as printed: its recent matches (or -1), its first action entry and its first
+ * trigger entry (or -1).
+ */
+type Visit = (match: string, count: number, first: number, trigger: number, parts: Parts) => void;
 
 export async function show(kind: 'show' | 'flush', o: ShowOptions): Promise<number> {
   const limit = parseLimit(o.limit);
@@ -37,14 +52,20 @@ export async function show(kind: 'show' | 'flush', o: ShowOptions): Promise<numb
     type: kind,
     ...(limit === undefined ? {} : { limit }),
     selectors,
+    ...(kind === 'show' && o.lines === true ? { lines: true } : {}),
   });
   if (!('report' in response)) throw new UsageError('unexpected answer from the daemon');
   for (const down of response.down) process.stderr.write(`riposte: warning: ${downLine(down)}\n`);
-  const out = new Output();
-  if (o.format === 'json') toJson(response.report, out);
-  else toYaml(response.report, out);
-  out.end();
+  printReport(response.report, o.format);
   return 0;
+}
+
+/** A report of show, flush or unban, as YAML or JSON on stdout. */
+export function printReport(report: readonly FilterReport[], format: 'yaml' | 'json'): void {
+  const out = new Output();
+  if (format === 'json') toJson(report, out);
+  else toYaml(report, out);
+  out.end();
 }
 
 export function parseLimit(text: string | undefined): Limit | undefined {
@@ -78,14 +99,16 @@ function downLine(down: StreamDown): string {
   }
 }
 
-/** Chains the pending actions of a filter by match; `first` maps each match to its first entry. */
-function chainsOf(report: FilterReport): Chains & { readonly first: Map<string, number> } {
+/** Chains entries of named columns by match; `first` maps each match to its first entry. */
+function chainsOf(
+  columns: Readonly<Record<string, Column>>,
+): Chains & { readonly first: Map<string, number> } {
   const action: string[] = [];
   const due: number[] = [];
   const next: number[] = [];
   const first = new Map<string, number>();
-  for (const name of Object.keys(report.actions).sort()) {
-    const column = report.actions[name]!;
+  for (const name of Object.keys(columns).sort()) {
+    const column = columns[name]!;
     for (let i = 0; i < column.match.length; i++) {
       const entry = action.push(name) - 1;
       due.push(column.value[i]!);
@@ -102,19 +125,33 @@ function chainsOf(report: FilterReport): Chains & { readonly first: Map<string, 
 }
 
 /**
- * Visits each match of a filter once, with its chain of actions: the counted ones as the
- * daemon sent them (first seen first), then the others. Not sorted: sorting 100k matches
- * would cost more than the rest of `show`.
+ * Visits each match of a filter once, with its chains of actions and of triggers: the
+ * counted ones as the daemon sent them (first seen first), then those with triggers in
+ * effect, then any other. Not sorted: sorting 100k matches would cost more than the rest of
+ * `show`.
  */
 function eachMatch(report: FilterReport, visit: Visit): void {
-  const chains = chainsOf(report);
+  const actions = chainsOf(report.actions);
+  const triggers = chainsOf({ '': report.triggers });
+  const parts: Parts = {
+    actions,
+    triggers,
+    permanent: new Set(report.permanent),
+    lines: report.lines,
+  };
+  const take = (m: string, chains: typeof actions): number => {
+    const entry = chains.first.get(m);
+    if (entry === undefined) return -1;
+    chains.first.delete(m);
+    return entry;
+  };
   const { match, value } = report.counts;
   for (let i = 0; i < match.length; i++) {
-    const entry = chains.first.get(match[i]!);
-    if (entry !== undefined) chains.first.delete(match[i]!);
-    visit(match[i]!, value[i]!, entry ?? -1, chains);
+    visit(match[i]!, value[i]!, take(match[i]!, actions), take(match[i]!, triggers), parts);
   }
-  for (const [m, entry] of chains.first) visit(m, -1, entry, chains);
+  for (const m of [...triggers.first.keys()])
+    visit(m, -1, take(m, actions), take(m, triggers), parts);
+  for (const [m, entry] of actions.first) visit(m, -1, entry, -1, parts);
 }
 
 /** Groups the filters by stream, keeping the daemon's (configuration) order. */
@@ -142,11 +179,15 @@ function toJson(reports: readonly FilterReport[], out: Output): void {
     for (const report of filters) {
       out.push(`${filterSep}    ${q(report.filter)}: {`);
       let sep = '\n';
-      eachMatch(report, (match, count, first, chains) => {
-        const comma = first < 0 ? '' : ',';
-        const matches = count < 0 ? '' : `        "matches": ${count}${comma}\n`;
-        const actions = first < 0 ? '' : jsonActions(chains, first);
-        out.push(`${sep}      ${q(match)}: {\n${matches}${actions}      }`);
+      eachMatch(report, (match, count, first, trigger, parts) => {
+        const fields: string[] = [];
+        if (count >= 0) fields.push(`        "matches": ${count}`);
+        if (trigger >= 0) fields.push(`        "triggered": ${jsonTimes(parts.triggers, trigger)}`);
+        if (parts.permanent.has(match)) fields.push('        "permanent": true');
+        if (first >= 0) fields.push(jsonActions(parts.actions, first));
+        const lines = parts.lines?.[match];
+        if (lines !== undefined && lines.length > 0) fields.push(jsonLines(lines));
+        out.push(`${sep}      ${q(match)}: {\n${fields.join(',\n')}\n      }`);
         sep = ',\n';
       });
       out.push('\n    }');
@@ -158,18 +199,28 @@ function toJson(reports: readonly FilterReport[], out: Output): void {
   out.push('\n}\n');
 }
 
+/** The times of one chain from `first`, as a JSON list at the depth of a match's fields. */
+function jsonTimes(c: Chains, first: number, indent = '        '): string {
+  const name = c.action[first]!;
+  const times: string[] = [];
+  for (let i = first; i >= 0 && c.action[i] === name; i = c.next[i]!)
+    times.push(`${indent}  "${isoTime(c.due[i]!)}"`);
+  return `[\n${times.join(',\n')}\n${indent}]`;
+}
+
 function jsonActions(c: Chains, first: number): string {
-  let text = '        "actions": {\n';
+  const names: string[] = [];
   for (let i = first; i >= 0; ) {
     const name = c.action[i]!;
-    text += `          ${JSON.stringify(name)}: [\n`;
-    for (; i >= 0 && c.action[i] === name; i = c.next[i]!) {
-      const more = c.next[i]! >= 0 && c.action[c.next[i]!] === name;
-      text += `            "${isoTime(c.due[i]!)}"${more ? ',' : ''}\n`;
-    }
-    text += i >= 0 ? '          ],\n' : '          ]\n';
+    names.push(`          ${JSON.stringify(name)}: ${jsonTimes(c, i, '          ')}`);
+    while (i >= 0 && c.action[i] === name) i = c.next[i]!;
   }
-  return `${text}        }\n`;
+  return `        "actions": {\n${names.join(',\n')}\n        }`;
+}
+
+function jsonLines(lines: readonly string[]): string {
+  const items = lines.map((l) => `          ${JSON.stringify(l)}`).join(',\n');
+  return `        "lines": [\n${items}\n        ]`;
 }
 
 /** Block YAML, as the `yaml` package prints it for this shape (short time lists in flow style). */
@@ -182,26 +233,40 @@ function toYaml(reports: readonly FilterReport[], out: Output): void {
     out.push(`${yamlKey(stream, '')}\n`);
     for (const report of filters) {
       out.push(`${yamlKey(report.filter, '  ')}\n`);
-      eachMatch(report, (match, count, first, chains) => {
-        const matches = count < 0 ? '' : `      matches: ${count}\n`;
-        const actions = first < 0 ? '' : yamlActions(chains, first);
-        out.push(`${yamlKey(match, '    ')}\n${matches}${actions}`);
+      eachMatch(report, (match, count, first, trigger, parts) => {
+        let text = `${yamlKey(match, '    ')}\n`;
+        if (count >= 0) text += `      matches: ${count}\n`;
+        if (trigger >= 0) text += yamlTimes('      triggered:', parts.triggers, trigger);
+        if (parts.permanent.has(match)) text += '      permanent: true\n';
+        if (first >= 0) text += yamlActions(parts.actions, first);
+        const lines = parts.lines?.[match];
+        if (lines !== undefined && lines.length > 0)
+          text += `      lines:\n${lines.map((l) => `        - ${JSON.stringify(l)}\n`).join('')}`;
+        out.push(text);
       });
     }
   }
+}
+
+/** `head [ t1, t2 ]` when short, else one `- t` per line under it. */
+function yamlTimes(head: string, c: Chains, first: number): string {
+  const name = c.action[first]!;
+  const times: string[] = [];
+  for (let i = first; i >= 0 && c.action[i] === name; i = c.next[i]!)
+    times.push(isoTime(c.due[i]!));
+  const width = times.reduce((n, t) => n + t.length + 2, 0);
+  const indent = ' '.repeat(head.length - head.trimStart().length + 2);
+  return width < 80
+    ? `${head} [ ${times.join(', ')} ]\n`
+    : `${head}\n${times.map((t) => `${indent}- ${t}\n`).join('')}`;
 }
 
 function yamlActions(c: Chains, first: number): string {
   let text = '      actions:\n';
   for (let i = first; i >= 0; ) {
     const name = c.action[i]!;
-    const times: string[] = [];
-    for (; i >= 0 && c.action[i] === name; i = c.next[i]!) times.push(isoTime(c.due[i]!));
-    const width = times.reduce((n, t) => n + t.length + 2, 0);
-    text +=
-      width < 80
-        ? `${yamlKey(name, '        ')} [ ${times.join(', ')} ]\n`
-        : `${yamlKey(name, '        ')}\n${times.map((t) => `          - ${t}\n`).join('')}`;
+    text += yamlTimes(yamlKey(name, '        '), c, i);
+    while (i >= 0 && c.action[i] === name) i = c.next[i]!;
   }
   return text;
 }
@@ -230,7 +295,7 @@ function yamlKey(key: string, indent: string): string {
 const minutes = new Map<number, readonly [prefix: string, zone: string]>();
 
 /** ISO 8601 local time, as `localIsoTime` prints it; 100k of them must cost little. */
-function isoTime(ms: number): string {
+export function isoTime(ms: number): string {
   const minute = Math.floor(ms / 60_000);
   let cached = minutes.get(minute);
   if (cached === undefined) {

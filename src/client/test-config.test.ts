@@ -129,6 +129,7 @@ stop: []
 concurrency: 0
 state_directory: .
 state_rotation_interval: 24h
+history: 7d
 `,
     });
   });

@@ -3,8 +3,15 @@
 // are templates over the filter's pattern values.
 
 import { closest } from '../lib/suggest.js';
-import type { Checker, Path } from './check.js';
-import { chainError, setNameError, targetError } from './kernel-names.js';
+import { type Checker, describe, type Path } from './check.js';
+import {
+  chainError,
+  type PortRange,
+  PROTOCOLS,
+  parsePort,
+  setNameError,
+  targetError,
+} from './kernel-names.js';
 import type { Pattern } from './pattern.js';
 import { declaredNames, type Scope } from './scope.js';
 import { compileTemplate, slotNames, type Template } from './template.js';
@@ -56,6 +63,10 @@ export interface SetAction {
   readonly chains: readonly string[];
   /** What the rule does with a packet from a listed address. */
   readonly target: string;
+  /** The destination ports the rule matches; none: every port. */
+  readonly ports: readonly PortRange[];
+  /** The protocols the rule matches; none: every packet. */
+  readonly protocols: readonly ('tcp' | 'udp')[];
   /** The options as written, for `test-config`. */
   readonly options: Readonly<Record<string, unknown>>;
 }
@@ -204,8 +215,18 @@ function buildShare(c: Checker, path: Path, raw: unknown, ctx: ActionContext): B
 
 /** reaction's option names; nftables also takes riposte's older `chains` for its `hooks`. */
 const SET_KEYS = {
-  ipset: ['set', 'action', 'pattern', 'version', 'chains', 'target'],
-  nftables: ['set', 'action', 'pattern', 'version', 'hooks', 'chains', 'target'],
+  ipset: ['set', 'action', 'pattern', 'version', 'chains', 'target', 'ports', 'protocol'],
+  nftables: [
+    'set',
+    'action',
+    'pattern',
+    'version',
+    'hooks',
+    'chains',
+    'target',
+    'ports',
+    'protocol',
+  ],
 };
 const SET_DEFAULTS = {
   ipset: { chains: ['INPUT', 'FORWARD'], target: 'DROP' },
@@ -257,12 +278,16 @@ function buildSetAction(
   });
   const badTarget = target === undefined ? undefined : targetError(type, target);
   if (badTarget !== undefined) c.fail([...path, 'target'], badTarget);
+  const ports = readPorts(c, [...path, 'ports'], o['ports']);
+  const protocols = readProtocols(c, [...path, 'protocol'], o['protocol'], ports);
   if (
     set === undefined ||
     op === undefined ||
     ip === undefined ||
     chains === undefined ||
     target === undefined ||
+    ports === undefined ||
+    protocols === undefined ||
     c.errors.length > errors
   ) {
     return undefined;
@@ -270,7 +295,38 @@ function buildSetAction(
   const families = familiesOf(ip.type === 'regex' ? 'ip' : ip.type, version);
   if (families.length === 0)
     return c.fail([...path, 'version'], `contradicts the pattern "${ip.name}" of type ${ip.type}`);
-  return { type, set, add: op === 'add', pattern, families, chains, target, options: o };
+  const add = op === 'add';
+  return { type, set, add, pattern, families, chains, target, ports, protocols, options: o };
+}
+
+/** `ports: [22, '8000-8080']`: the destination ports a set's rule matches (none: every port). */
+function readPorts(c: Checker, path: Path, raw: unknown): PortRange[] | undefined {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw))
+    return c.fail(path, `expected a list of ports such as [22, '8000-8080'], got ${describe(raw)}`);
+  if (raw.length === 0) return c.fail(path, 'must not be empty (leave "ports" out for every port)');
+  const errors = c.errors.length;
+  const ranges = raw.flatMap((item, i) => {
+    const range = parsePort(item);
+    if (typeof range !== 'string') return [range];
+    c.fail([...path, i], range);
+    return [];
+  });
+  return c.errors.length === errors ? ranges : undefined;
+}
+
+/** `protocol`: tcp (the default with ports), udp or both; without ports or protocol, every packet. */
+function readProtocols(
+  c: Checker,
+  path: Path,
+  raw: unknown,
+  ports: readonly PortRange[] | undefined,
+): ('tcp' | 'udp')[] | undefined {
+  const protocol =
+    raw === undefined ? (ports?.length ? 'tcp' : undefined) : c.oneOf(raw, path, PROTOCOLS);
+  if (raw !== undefined && protocol === undefined) return undefined;
+  if (protocol === undefined) return [];
+  return protocol === 'both' ? ['tcp', 'udp'] : [protocol];
 }
 
 function readChains(

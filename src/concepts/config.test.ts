@@ -784,6 +784,31 @@ const BROKEN: readonly Row[] = [
       'c.yml:12:66: streams.s.filters.g.options.langage: unknown key',
     ],
   },
+  {
+    name: 'ports and protocol of kernel-set actions: out of range, backwards, not a list, empty, unknown protocol',
+    files: {
+      'c.yml': text`
+        ${IP}streams:
+          s:
+            cmd: [tail]
+            filters:
+              f:
+                regex: ['x <ip>']
+                actions:
+                  a: {type: nftables, options: {set: a, ports: [22, 70000, '90-80', 'ssh']}}
+                  b: {type: ipset, options: {set: b, ports: 22}}
+                  c: {type: nftables, options: {set: c, ports: [], protocol: sctp}}
+      `,
+    },
+    errors: [
+      'c.yml:9:61: streams.s.filters.f.actions.a.options.ports[1]: expected a port from 1 to 65535 or a range such as "8000-8080", got 70000',
+      'c.yml:9:68: streams.s.filters.f.actions.a.options.ports[2]: expected a port from 1 to 65535 or a range such as "8000-8080", got "90-80"',
+      'c.yml:9:77: streams.s.filters.f.actions.a.options.ports[3]: expected a port from 1 to 65535 or a range such as "8000-8080", got "ssh"',
+      "c.yml:10:53: streams.s.filters.f.actions.b.options.ports: expected a list of ports such as [22, '8000-8080'], got the integer 22",
+      'c.yml:11:56: streams.s.filters.f.actions.c.options.ports: must not be empty (leave "ports" out for every port)',
+      'c.yml:11:70: streams.s.filters.f.actions.c.options.protocol: expected one of "tcp", "udp", "both", got the string "sctp"',
+    ],
+  },
   // Struct filters.
   {
     name: 'struct filters without options, with regex, without fields, with empty fields',

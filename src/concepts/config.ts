@@ -24,11 +24,13 @@ const KEYS = [
   'concurrency',
   'state_directory',
   'state_rotation_interval',
+  'history',
   'plugins',
   'metrics',
   'cluster',
 ];
 const MIN_ROTATION = 30 * 60_000;
+const DEFAULT_HISTORY = 7 * 86_400_000;
 
 export interface Config {
   readonly files: readonly string[];
@@ -41,6 +43,8 @@ export interface Config {
   readonly stateDirectory: string;
   /** In ms, or null for never. */
   readonly stateRotationInterval: number | null;
+  /** How long triggers that ended stay in the history (`riposte why`), in ms; 0 keeps none. */
+  readonly history: number;
   /** reaction's plugins declared, whose types riposte runs built in. */
   readonly plugins: readonly PluginDeclaration[];
   /** Where the Prometheus metrics are served; null: they are not. */
@@ -102,6 +106,8 @@ function buildConfig(
       ? '.'
       : c.string(map['state_directory'], ['state_directory']);
   const stateRotationInterval = readRotation(c, map['state_rotation_interval']);
+  const history =
+    map['history'] === undefined ? DEFAULT_HISTORY : c.duration(map['history'], ['history']);
   const metrics = readMetrics(c, map['metrics']);
   const cluster = map['cluster'] === undefined ? undefined : buildCluster(c, map['cluster']);
   if (streams !== undefined) checkSetOptions(c, streams);
@@ -113,6 +119,7 @@ function buildConfig(
     concurrency === undefined ||
     stateDirectory === undefined ||
     stateRotationInterval === undefined ||
+    history === undefined ||
     metrics === undefined ||
     (map['cluster'] !== undefined && cluster === undefined)
   ) {
@@ -127,6 +134,7 @@ function buildConfig(
     concurrency,
     stateDirectory,
     stateRotationInterval,
+    history,
     plugins,
     metrics,
     cluster: cluster === undefined ? undefined : withMaxAge(cluster, streams),
@@ -191,13 +199,19 @@ function checkSetOptions(c: Checker, streams: readonly Stream[]): void {
           action.name,
           'options',
         ];
-        const options = JSON.stringify([action.families, action.chains, action.target]);
+        const options = JSON.stringify([
+          action.families,
+          action.chains,
+          action.target,
+          action.ports,
+          action.protocols,
+        ]);
         const seen = first.get(`${action.type}:${action.set}`);
         if (seen === undefined) first.set(`${action.type}:${action.set}`, { path, options });
         else if (seen.options !== options) {
           c.fail(
             path,
-            `the ${action.type} set "${action.set}" is also used by ${keyPath(seen.path)} with other version, chains or target`,
+            `the ${action.type} set "${action.set}" is also used by ${keyPath(seen.path)} with other version, chains, target, ports or protocol`,
           );
         }
       }

@@ -61,8 +61,11 @@ export interface Filter {
   readonly actions: readonly Action[];
   /** The match of a line (values in `patterns` order), or undefined. */
   match(line: string): readonly string[] | undefined;
-  /** Every match of a block of lines, in order: only the lines that can match are looked at. */
-  scan(block: string, each: (values: readonly string[]) => void): void;
+  /**
+   * Every match of a block of lines, in order, with the line it was found in (a slice of the
+   * block: copy it to keep it); only the lines that can match are looked at.
+   */
+  scan(block: string, each: (values: readonly string[], line: string) => void): void;
   /** Every regex's hit on a line, in order, up to the first that counts. */
   explain(line: string): Hit[];
 }
@@ -145,17 +148,17 @@ function scanner(
   match: (line: string) => readonly string[] | undefined,
   literals: { search: string[]; bits: number[] } | null,
 ) {
-  return (block: string, each: (values: readonly string[]) => void): void => {
+  return (block: string, each: (values: readonly string[], line: string) => void): void => {
     if (literals === null) {
       eachLine(block, (line) => {
         const values = match(line);
-        if (values !== undefined) each(values);
+        if (values !== undefined) each(values, line);
       });
       return;
     }
     eachCandidate(block, literals.search, (line, present) => {
       const values = firstMatch(regexes, order, line, present, literals.bits);
-      if (values !== undefined) each(values);
+      if (values !== undefined) each(values, line);
     });
   };
 }

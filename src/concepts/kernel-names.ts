@@ -1,7 +1,8 @@
-// The names that the built-in nftables and ipset types write into firewall scripts and
-// commands: set names, hooks or chains, targets. Receives them from the configuration (and
-// again from the kernel-set writer, which trusts no caller); sends the reason a name is
-// refused, or undefined. A name is checked against a closed grammar, never escaped.
+// The names and numbers that the built-in nftables and ipset types write into firewall
+// scripts and commands: set names, hooks or chains, targets, ports and protocols. Receives
+// them from the configuration (and again from the kernel-set writer, which trusts no
+// caller); sends the reason one is refused, or undefined. Each is checked against a closed
+// grammar, never escaped.
 
 export type KernelSetType = 'nftables' | 'ipset';
 
@@ -41,4 +42,34 @@ export function targetError(type: KernelSetType, target: string): string | undef
   }
   if (XT_NAME.test(target)) return undefined;
   return `${JSON.stringify(target)} is not an iptables target name: up to 28 letters, digits, "_", "." or "-", not starting with "-"`;
+}
+
+/** A port or a range of ports, both ends included: [22, 22], [8000, 8080]. */
+export type PortRange = readonly [from: number, to: number];
+
+export const PROTOCOLS = ['tcp', 'udp', 'both'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** A port as written in `ports`: 22, "22" or "8000-8080"; the reason it is refused otherwise. */
+export function parsePort(raw: unknown): PortRange | string {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  const m = typeof text === 'string' ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text) : null;
+  const range = m === null ? undefined : ([Number(m[1]), Number(m[2] ?? m[1])] as const);
+  if (range === undefined || portRangeError(range) !== undefined)
+    return `expected a port from 1 to 65535 or a range such as "8000-8080", got ${JSON.stringify(raw)}`;
+  return range;
+}
+
+/** Why a range cannot be written into a rule: ports are integers from 1 to 65535, in order. */
+export function portRangeError(range: PortRange): string | undefined {
+  const [from, to] = range;
+  const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (port(from) && port(to) && from <= to) return undefined;
+  return `${JSON.stringify(range)} is not a range of ports from 1 to 65535`;
+}
+
+/** Why a protocol cannot be written into a rule (`both` is written as tcp and udp). */
+export function protocolError(protocol: string): string | undefined {
+  if (protocol === 'tcp' || protocol === 'udp') return undefined;
+  return `${JSON.stringify(protocol)} is not a protocol a rule names: expected tcp or udp`;
 }

@@ -22,6 +22,7 @@ export function normalised(config: Config): Record<string, unknown> {
     state_directory: config.stateDirectory,
     state_rotation_interval:
       config.stateRotationInterval === null ? null : formatDuration(config.stateRotationInterval),
+    history: formatDuration(config.history),
     ...(config.plugins.length === 0
       ? {}
       : { plugins: Object.fromEntries(config.plugins.map((p) => [p.name, p.options])) }),

@@ -1,33 +1,39 @@
-// The answers to the control requests: show, flush, trigger and status over the running
-// state. Owns nothing; reads the filters' counts and the scheduler's pending actions, and
-// asks them to forget, run or trigger. Receives decoded requests; sends responses, each
-// after the writes it caused are durable. A `show` of 100k matches must stay well under a
-// second: reports are built as flat columns, without an object per match.
+// The answers to the control requests over the running state: show, flush, trigger, status,
+// ban, unban and why. Owns nothing; reads the filters' counts and the scheduler's triggers,
+// and asks them to forget, run, trigger or lift (reports.ts, why.ts). Receives decoded
+// requests; sends responses, each after the writes it caused are durable.
 
 import type { Config } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import type { Pattern } from '../concepts/pattern.js';
-import { RegexError } from '../lib/errors.js';
+import { familyOf } from '../lib/ip.js';
 import { quote } from '../lib/log.js';
-import { type RegexNode, regex } from '../lib/regex/index.js';
-import { closest } from '../lib/suggest.js';
 import type {
+  Banned,
   ClusterStatus,
-  FilterReport,
   Limit,
   Request,
   Response,
-  Selector,
   Status,
   StreamDown,
 } from '../protocol.js';
 import type { Executor } from './executor.js';
 import type { FilterRuntime } from './filter.js';
-import { pendingActions, type Scheduler } from './scheduler.js';
+import { flushReport, matchName, showReport } from './reports.js';
+import type { Scheduler } from './scheduler.js';
+import {
+  addressOf,
+  addressSelection,
+  RequestError,
+  ruleOf,
+  scope,
+  selection,
+} from './selection.js';
 import type { KernelSets } from './sets.js';
-import type { StateWrites } from './state/records.js';
+import type { StateReads, StateWrites } from './state/records.js';
 import type { StreamRuntime } from './stream.js';
 import type { VirtualSends } from './virtual.js';
+import { why } from './why.js';
 
 export interface ControlDeps {
   readonly config: Config;
@@ -38,19 +44,14 @@ export interface ControlDeps {
   readonly sets: KernelSets;
   readonly sends: VirtualSends;
   readonly store: StateWrites;
+  readonly reads: StateReads;
   readonly version: string;
   /** Ban sharing's status, when the configuration shares bans. */
   readonly cluster?: () => ClusterStatus | undefined;
 }
 
-type Test = (values: readonly string[]) => boolean;
-/** The filters a request covers, each with the test its matches must pass (null: all pass). */
-type Selection = ReadonlyMap<Filter, Test | null>;
-
 /** Stream states that `show` and `flush` warn about. */
 const DOWN: ReadonlySet<string> = new Set(['restarting', 'finished', 'stopped']);
-
-class RequestError extends Error {}
 
 const FLUSH_NOT_STORED: Response = {
   v: 1,
@@ -69,143 +70,57 @@ export class Control {
   /** Every request but `reload`, which the daemon answers itself. */
   async handle(request: Exclude<Request, { type: 'reload' }>): Promise<Response> {
     try {
-      switch (request.type) {
-        case 'show': {
-          const report = this.#show(this.#selection(request.limit, request.selectors));
-          return this.#durable({ v: 1, ok: true, report, down: this.#down(request.limit) });
-        }
-        case 'flush': {
-          const report = this.#flush(this.#selection(request.limit, request.selectors));
-          const ok: Response = { v: 1, ok: true, report, down: this.#down(request.limit) };
-          return this.#durable(ok, FLUSH_NOT_STORED);
-        }
-        case 'trigger':
-          return await this.#durable({ v: 1, ok: true, triggered: this.#trigger(request) });
-        case 'status':
-          return { v: 1, ok: true, status: this.#status() };
-      }
+      return await this.#answer(request);
     } catch (error) {
       if (error instanceof RequestError) return { v: 1, ok: false, error: error.message };
       throw error;
     }
   }
 
+  async #answer(request: Exclude<Request, { type: 'reload' }>): Promise<Response> {
+    switch (request.type) {
+      case 'show': {
+        // Read once everything queued before the request is on disk: what it tells is durable.
+        await this.#committed();
+        const selected = selection(this.#d.config, this.#filters(), request);
+        const report = showReport(this.#d, selected, { lines: request.lines === true });
+        return { v: 1, ok: true, report, down: this.#down(request.limit) };
+      }
+      case 'flush': {
+        const report = flushReport(this.#d, selection(this.#d.config, this.#filters(), request));
+        const ok: Response = { v: 1, ok: true, report, down: this.#down(request.limit) };
+        return this.#durable(ok, FLUSH_NOT_STORED);
+      }
+      case 'unban': {
+        const network = addressOf('unban', request.address);
+        const report = flushReport(this.#d, addressSelection(this.#filters(), network));
+        return this.#durable({ v: 1, ok: true, report, down: [] }, FLUSH_NOT_STORED);
+      }
+      case 'trigger':
+        return this.#durable({ v: 1, ok: true, triggered: this.#trigger(request) });
+      case 'ban':
+        return this.#durable({ v: 1, ok: true, banned: this.#ban(request) });
+      case 'why': {
+        const network = addressOf('explain', request.address);
+        await this.#committed();
+        return { v: 1, ok: true, why: why(this.#d, network, Date.now()) };
+      }
+      case 'status':
+        return { v: 1, ok: true, status: this.#status() };
+    }
+  }
+
+  #filters(): Filter[] {
+    return this.#d.filters.map((f) => f.filter);
+  }
+
   /** Answers once everything the answer tells, counts included, is on disk (else `failed`). */
-  #durable(response: Response, failed = response): Promise<Response> {
-    return new Promise((resolve) =>
-      this.#d.store.afterCommit((durable) => resolve(durable ? response : failed), {
-        counts: true,
-      }),
-    );
+  async #durable(response: Response, failed = response): Promise<Response> {
+    return (await this.#committed()) ? response : failed;
   }
 
-  #selection(limit: Limit | undefined, selectors: readonly Selector[]): Selection {
-    const filters = this.#scope(limit);
-    const tests = selectors.map(([name, source]) => ({
-      name,
-      test: this.#selectorTest(name, source),
-    }));
-    const selection = new Map<Filter, Test | null>();
-    for (const filter of filters) {
-      const names = filter.patterns.map((p) => p.name);
-      const checks = tests.map(({ name, test }) => ({ at: names.indexOf(name), test }));
-      // A filter without a selected pattern has no match that a selector keeps.
-      if (checks.some((c) => c.at < 0)) continue;
-      selection.set(
-        filter,
-        checks.length === 0 ? null : (values) => checks.every((c) => c.test(values[c.at]!)),
-      );
-    }
-    return selection;
-  }
-
-  #scope(limit: Limit | undefined): Filter[] {
-    const all = this.#d.filters.map((f) => f.filter);
-    if (limit === undefined) return all;
-    const inStream = all.filter((f) => f.stream === limit.stream);
-    if (inStream.length === 0)
-      throw new RequestError(unknown('stream', limit.stream, new Set(all.map((f) => f.stream))));
-    if (limit.filter === undefined) return inStream;
-    const one = inStream.filter((f) => f.name === limit.filter);
-    if (one.length === 0) {
-      const names = inStream.map((f) => f.name);
-      throw new RequestError(unknown('filter', limit.filter, names, { stream: limit.stream }));
-    }
-    return one;
-  }
-
-  #selectorTest(name: string, source: string): (value: string) => boolean {
-    if (!this.#d.config.patterns.has(name)) {
-      const where = ` in selector ${name}=${source}`;
-      throw new RequestError(unknown('pattern', name, this.#d.config.patterns.keys(), { where }));
-    }
-    let node: RegexNode;
-    try {
-      node = regex.parse(source);
-    } catch (error) {
-      if (!(error instanceof RegexError)) throw error;
-      throw new RequestError(
-        `bad regex in selector ${name}=${source}: ${error.message} (at character ${error.offset + 1})`,
-      );
-    }
-    try {
-      return regex.wholeMatcher(node, { linearOnly: true }).test;
-    } catch (error) {
-      // Limits of the linear-time engine (RE2's repetition counts).
-      if (!(error instanceof RegexError)) throw error;
-      throw new RequestError(`bad regex in selector ${name}=${source}: ${error.message}`);
-    }
-  }
-
-  #show(selection: Selection): FilterReport[] {
-    const now = Date.now();
-    const reports = new Reports();
-    for (const runtime of this.#d.filters) {
-      const f = runtime.filter;
-      const test = selection.get(f);
-      if (test === undefined) continue;
-      const oldest = now - f.retryperiod;
-      for (const counted of runtime.counts()) {
-        if (test !== null && !test(counted.values)) continue;
-        const recent = countAfter(counted.times, oldest);
-        if (recent > 0) reports.count(f, counted.values, recent);
-      }
-    }
-    for (const live of this.#d.scheduler.pending()) {
-      const test = selection.get(live.filter);
-      if (test === undefined || (test !== null && !test(live.values))) continue;
-      for (const [name, due] of pendingActions(live))
-        reports.action(live.filter, live.values, name, due);
-    }
-    return reports.list(this.#d.filters);
-  }
-
-  /**
-   * Forgets counts and runs pending actions now. The scheduler stores each flushed action as
-   * due now before it starts: a crash before it finishes runs it once more at restart (an
-   * unban again), instead of bringing it back at its old time with the ban that preceded it.
-   */
-  #flush(selection: Selection): FilterReport[] {
-    const reports = new Reports();
-    const now = Date.now();
-    for (const runtime of this.#d.filters) {
-      const f = runtime.filter;
-      const test = selection.get(f);
-      if (test === undefined) continue;
-      for (const counted of runtime.forget((values) => test === null || test(values))) {
-        // As `show` counted it: expired times that no sweep has dropped yet are not news.
-        const recent = countAfter(counted.times, now - f.retryperiod);
-        if (recent > 0) reports.count(f, counted.values, recent);
-      }
-    }
-    const select = (filter: Filter, values: readonly string[]) => {
-      const test = selection.get(filter);
-      return test !== undefined && (test === null || test(values));
-    };
-    for (const { live, actions } of this.#d.scheduler.flush(select)) {
-      for (const [name, due] of actions) reports.action(live.filter, live.values, name, due);
-    }
-    return reports.list(this.#d.filters);
+  #committed(): Promise<boolean> {
+    return new Promise((resolve) => this.#d.store.afterCommit(resolve, { counts: true }));
   }
 
   #down(limit: Limit | undefined): StreamDown[] {
@@ -220,7 +135,7 @@ export class Control {
   }
 
   #trigger(request: Extract<Request, { type: 'trigger' }>): string {
-    const filter = this.#scope({ stream: request.stream, filter: request.filter })[0]!;
+    const filter = scope(this.#filters(), { stream: request.stream, filter: request.filter })[0]!;
     const id = `${filter.stream}.${filter.name}`;
     const names = filter.patterns.map((p) => p.name);
     const extra = Object.keys(request.values).find((n) => !names.includes(n));
@@ -236,27 +151,28 @@ export class Control {
           `cannot trigger ${id}: missing ${p.name}=VALUE (it needs ${needed})`,
         );
       }
-      return this.#value(id, p, raw);
+      return clientValue(`trigger ${id}`, p, raw);
     });
     this.#d.scheduler.trigger(filter, values, Date.now());
     return `${id} ${matchName(filter, values)}`;
   }
 
-  /** A value given to `trigger`: a value from outside, checked whole against its pattern. */
-  #value(id: string, p: Pattern, raw: string): string {
-    const valued = p.accept(raw);
-    if (valued === undefined) {
-      const kind = p.type === 'regex' ? `regex ${p.regex}` : `type ${p.type}`;
+  /** `ban ADDRESS`: the filter named, or the only one whose match is that address alone. */
+  #ban(request: Extract<Request, { type: 'ban' }>): Banned {
+    const filter = banFilter(scope(this.#filters(), request.limit), request);
+    const id = `${filter.stream}.${filter.name}`;
+    const value = clientValue(
+      `ban ${request.address} in ${id}`,
+      filter.patterns[0]!,
+      request.address,
+    );
+    const outcome = this.#d.scheduler.trigger(filter, [value], Date.now());
+    if (outcome === 'none') {
       throw new RequestError(
-        `cannot trigger ${id}: ${p.name}=${quote(raw)} is not a valid value of pattern "${p.name}" (${kind})`,
+        `cannot ban ${request.address} in ${id}: none of its actions runs for an ${familyOf(value) === 'ipv4' ? 'IPv4' : 'IPv6'} address (ipv4only, ipv6only)`,
       );
     }
-    if ('ignoredBy' in valued) {
-      throw new RequestError(
-        `cannot trigger ${id}: ${p.name}=${quote(raw)} is ignored by ${ruleOf(p, valued.ignoredBy)}`,
-      );
-    }
-    return valued.value;
+    return { stream: filter.stream, filter: filter.name, match: value, outcome };
   }
 
   #status(): Status {
@@ -305,86 +221,53 @@ export class Control {
   }
 }
 
-/** A column being filled; sent as a (readonly) Column. */
-interface Filling {
-  readonly match: string[];
-  readonly value: number[];
-}
-
-/** The filter reports of one answer, filled match by match. */
-class Reports {
-  readonly #byFilter = new Map<
-    Filter,
-    FilterReport & { counts: Filling; actions: Record<string, Filling> }
-  >();
-
-  count(filter: Filter, values: readonly string[], n: number): void {
-    push(this.#of(filter).counts, matchName(filter, values), n);
+/**
+ * The filter `ban` triggers: among those in scope whose match is one address pattern, the
+ * only one, or the only one of them whose pattern takes this address's family.
+ */
+function banFilter(
+  filters: readonly Filter[],
+  request: { readonly address: string; readonly limit?: Limit },
+): Filter {
+  const takes = filters.filter((f) => f.patterns.length === 1 && f.patterns[0]!.type !== 'regex');
+  const fits = takes.filter((f) => f.patterns[0]!.accept(request.address) !== undefined);
+  const chosen = fits.length > 0 ? fits : takes;
+  if (chosen.length === 1) return chosen[0]!;
+  const where =
+    request.limit === undefined
+      ? ''
+      : ` in ${request.limit.stream}${request.limit.filter === undefined ? '' : `.${request.limit.filter}`}`;
+  if (chosen.length === 0) {
+    const one = filters.length === 1 ? filters[0] : undefined;
+    const its =
+      one === undefined
+        ? ''
+        : ` (the match of ${one.stream}.${one.name} is ${one.patterns.map((p) => p.name).join(', ') || 'empty'}: use riposte trigger)`;
+    throw new RequestError(
+      `cannot ban ${request.address}: no filter${where} has one pattern of type ip, ipv4 or ipv6 as its match${its}`,
+    );
   }
+  const names = chosen.map((f) => `${f.stream}.${f.name}`).join(', ');
+  throw new RequestError(
+    `cannot ban ${request.address}: several filters${where} take an address (${names}): choose one with -l STREAM.FILTER`,
+  );
+}
 
-  action(filter: Filter, values: readonly string[], action: string, due: number): void {
-    const actions = this.#of(filter).actions;
-    actions[action] ??= { match: [], value: [] };
-    push(actions[action], matchName(filter, values), due);
+/** A value from a client: a value from outside, checked whole against its pattern. */
+function clientValue(doing: string, p: Pattern, raw: string): string {
+  const valued = p.accept(raw);
+  if (valued === undefined) {
+    const kind = p.type === 'regex' ? `regex ${p.regex}` : `type ${p.type}`;
+    throw new RequestError(
+      `cannot ${doing}: ${p.name}=${quote(raw)} is not a valid value of pattern "${p.name}" (${kind})`,
+    );
   }
-
-  /** The reports in configuration order. */
-  list(filters: readonly FilterRuntime[]): FilterReport[] {
-    return filters.flatMap((f) => this.#byFilter.get(f.filter) ?? []);
+  if ('ignoredBy' in valued) {
+    throw new RequestError(
+      `cannot ${doing}: ${p.name}=${quote(raw)} is ignored by ${ruleOf(p, valued.ignoredBy)}`,
+    );
   }
-
-  #of(filter: Filter) {
-    let report = this.#byFilter.get(filter);
-    if (report === undefined) {
-      const counts = { match: [], value: [] };
-      report = { stream: filter.stream, filter: filter.name, counts, actions: {} };
-      this.#byFilter.set(filter, report);
-    }
-    return report;
-  }
-}
-
-function push(column: Filling, match: string, value: number): void {
-  column.match.push(match);
-  column.value.push(value);
-}
-
-/** The match as `show` names it: its value, or "name=value …" when the filter has several patterns. */
-function matchName(filter: Filter, values: readonly string[]): string {
-  if (values.length === 1) return values[0]!;
-  return filter.patterns.map((p, i) => `${p.name}=${values[i]}`).join(' ');
-}
-
-function countAfter(times: readonly number[], oldest: number): number {
-  let n = 0;
-  for (let i = times.length - 1; i >= 0 && times[i]! > oldest; i--) n++;
-  return n;
-}
-
-/** `unknown filter "ssh.faildlogin", did you mean "ssh.failedlogin"? (filters of ssh: …)` */
-function unknown(
-  what: string,
-  name: string,
-  known: Iterable<string>,
-  o: { stream?: string; where?: string } = {},
-): string {
-  const list = [...known];
-  const near = closest(name, list);
-  const id = (n: string) => (o.stream === undefined ? n : `${o.stream}.${n}`);
-  const hint = near === undefined ? '' : `, did you mean "${id(near)}"?`;
-  const of = o.stream === undefined ? '' : ` of ${o.stream}`;
-  const names = list.join(', ') || 'none';
-  return `unknown ${what} "${id(name)}"${o.where ?? ''}${hint} (${what}s${of}: ${names})`;
-}
-
-/** The configuration rule behind a pattern's `ignoredBy`, with what it holds. */
-function ruleOf(p: Pattern, ignoredBy: string): string {
-  const place = `patterns.${p.name}`;
-  if (ignoredBy.startsWith('ignore: ')) return `${place}.ignore (${ignoredBy.slice(8)})`;
-  const i = /^ignoreregex\[(\d+)\]$/.exec(ignoredBy)?.[1];
-  if (i !== undefined) return `${place}.ignoreregex[${i}] (${p.ignoreregex[Number(i)]})`;
-  if (ignoredBy === 'ignorecidr') return `${place}.ignorecidr (${p.ignorecidr.join(', ')})`;
-  return `${place}: ${ignoredBy}`;
+  return valued.value;
 }
 
 /** Megabytes, for `status`: what the process holds, and what of it is the JavaScript heap. */

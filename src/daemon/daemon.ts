@@ -42,6 +42,8 @@ interface Deps {
 }
 
 const SWEEP_EVERY = 60_000;
+/** Most triggers the history keeps, whatever its window: its size stays bounded. */
+export const HISTORY_MOST = 100_000;
 
 export class Daemon {
   #config: Config;
@@ -85,13 +87,14 @@ export class Daemon {
     this.#sets = new KernelSets(config);
     this.#scheduler = new Scheduler({
       store,
-      run: (filter, action, values, done, _trigger, time) =>
-        this.#runner.run({ filter, action, values, time }, done),
+      run: (filter, action, values, done, _trigger, time, quiet) =>
+        this.#runner.run({ filter, action, values, time, quiet }, done),
     });
     this.#pipeline = new Pipeline(config, {
       store,
       scheduler: this.#scheduler,
-      onTrigger: (filter, values, now) => this.#scheduler.trigger(filter, values, now),
+      onTrigger: (filter, values, now, lines) =>
+        this.#scheduler.trigger(filter, values, now, lines),
       onFinished: () => this.#streamFinished(),
     });
     this.#sends = new VirtualSends(this.#pipeline.virtual);
@@ -243,6 +246,7 @@ export class Daemon {
       sets: this.#sets,
       sends: this.#sends,
       store: this.#store,
+      reads: this.#store,
       version: this.#options.version,
       cluster: () => this.#cluster?.status,
     });
@@ -266,6 +270,7 @@ export class Daemon {
   #sweep(): void {
     const now = Date.now();
     for (const f of this.#pipeline.filters) f.sweep(now);
+    this.#store.pruneHistory(now - this.#config.history, HISTORY_MOST);
   }
 
   /** The compaction timer, at the configured interval (again after a reload). */

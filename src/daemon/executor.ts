@@ -24,6 +24,8 @@ export interface Job {
   /** When its process is started: after its wait for a free slot. */
   readonly started?: () => void;
   readonly done?: (outcome: Outcome) => void;
+  /** Its start is logged at DEBUG (a restore logs one line for all it runs); failures still show. */
+  readonly quiet?: boolean;
 }
 
 export interface ExecutorOptions {
@@ -119,7 +121,7 @@ export class Executor {
 
   #start(job: Job): void {
     this.stats.started++;
-    log('INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
+    log(job.quiet === true ? 'DEBUG' : 'INFO', `${job.label}: run ${JSON.stringify(job.argv)}`);
     job.started?.();
     let timedOut = false;
     let hardKill: NodeJS.Timeout | undefined;

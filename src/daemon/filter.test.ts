@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { loadConfig } from '../concepts/config.js';
 import type { Filter } from '../concepts/filter.js';
 import { configureLog } from '../lib/log.js';
-import { FilterRuntime, keyOf } from './filter.js';
+import { FilterRuntime, keepLine, keyOf, LINE_KEPT } from './filter.js';
 import { MemoryState } from './state/memory.js';
 
 const logged: string[] = [];
@@ -195,7 +195,7 @@ describe('FilterRuntime.restore()', () => {
     const state = new MemoryState();
     const { rt, triggers } = runtime(await filterOf(RETRY_3), state);
     const now = T0 + PERIOD;
-    rt.restore(['1.2.3.4'], [T0 + 5, T0, T0 + 1], now);
+    rt.restore(['1.2.3.4'], { times: [T0 + 5, T0, T0 + 1], lines: [] }, now);
     assert.deepEqual(counts(rt), { '1.2.3.4': [1, 5] });
     rt.count(['1.2.3.4'], now);
     assert.deepEqual(triggers, [`1.2.3.4@${PERIOD}`]);
@@ -207,7 +207,7 @@ describe('FilterRuntime.restore()', () => {
     first.rt.count(['1.2.3.4'], T0 + 1);
     const state = first.state;
     const { rt } = runtime(await filterOf(RETRY_3), state);
-    rt.restore(['1.2.3.4'], [T0, T0 + 1], T0 + PERIOD + 1);
+    rt.restore(['1.2.3.4'], { times: [T0, T0 + 1], lines: [] }, T0 + PERIOD + 1);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(state), {});
   });
@@ -217,9 +217,9 @@ describe('FilterRuntime.restore()', () => {
     first.rt.count(['1.2.3.4'], T0);
     first.rt.count(['5.6.7.8'], T0 + 5);
     const { rt } = runtime(await filterOf({}), first.state);
-    rt.restore(['1.2.3.4'], [T0], T0 + 1);
+    rt.restore(['1.2.3.4'], { times: [T0], lines: [] }, T0 + 1);
     // Even a time after now (the clock was set back while riposte was down).
-    rt.restore(['5.6.7.8'], [T0 + 5], T0 + 1);
+    rt.restore(['5.6.7.8'], { times: [T0 + 5], lines: [] }, T0 + 1);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(first.state), {});
   });
@@ -245,12 +245,36 @@ describe('FilterRuntime.forget()', () => {
   test('forget() removes the selected counts, returns them with their times, and keeps the rest', async () => {
     const state = new MemoryState();
     const { rt } = runtime(await filterOf(RETRY_3), state);
-    rt.count(['1.2.3.4'], T0);
+    rt.count(['1.2.3.4'], T0, 'fail from 1.2.3.4');
     rt.count(['5.6.7.8'], T0 + 1);
     const forgotten = rt.forget((values) => values[0] === '1.2.3.4');
-    assert.deepEqual(forgotten, [{ values: ['1.2.3.4'], times: [T0] }]);
+    assert.deepEqual(forgotten, [
+      { values: ['1.2.3.4'], times: [T0], lines: ['fail from 1.2.3.4'] },
+    ]);
     assert.deepEqual(counts(rt), { '5.6.7.8': [1] });
     assert.deepEqual(stored(state), { '5.6.7.8': [1] });
+  });
+});
+
+describe('keepLine()', () => {
+  test('keepLine() keeps a short line whole and cuts a long one at LINE_KEPT, never inside a surrogate pair', () => {
+    assert.equal(keepLine('fail from 1.2.3.4'), 'fail from 1.2.3.4');
+    assert.equal(keepLine('x'.repeat(LINE_KEPT + 10)), 'x'.repeat(LINE_KEPT));
+    const pair = `${'x'.repeat(LINE_KEPT - 1)}😀tail`;
+    assert.equal(keepLine(pair), 'x'.repeat(LINE_KEPT - 1));
+  });
+
+  test('a trigger gets the lines of the matches that counted toward it, the expired ones dropped', async () => {
+    const fired: (readonly string[])[] = [];
+    const lines = new FilterRuntime(await filterOf(RETRY_3), {
+      store: new MemoryState(),
+      onTrigger: (_f, _v, _now, l) => fired.push(l),
+    });
+    lines.count(['1.2.3.4'], T0, 'old');
+    lines.count(['1.2.3.4'], T0 + PERIOD, 'one');
+    lines.count(['1.2.3.4'], T0 + PERIOD + 1, 'two');
+    lines.count(['1.2.3.4'], T0 + PERIOD + 2, 'three');
+    assert.deepEqual(fired, [['one', 'two', 'three']]);
   });
 });
 

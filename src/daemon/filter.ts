@@ -1,25 +1,43 @@
-// A filter at run time: owns the recent match times of each match (the counts). Receives
-// blocks of lines from its stream and restored counts from the store; sends triggers to
-// the scheduler and count changes to the store. Memory stays bounded: times older than
-// `retryperiod` are dropped as they are met, and by a periodic sweep.
+// A filter at run time: owns the recent matches of each match (the counts): their times and
+// the lines they were found in. Receives blocks of lines from its stream and restored counts
+// from the store; sends triggers, with the lines that counted toward them, to the scheduler,
+// and count changes to the store. Memory stays bounded: times older than `retryperiod` are
+// dropped as they are met, and by a periodic sweep; a match keeps fewer than `retry` lines,
+// each cut at LINE_KEPT characters.
 
 import type { Filter } from '../concepts/filter.js';
 import { log, quote } from '../lib/log.js';
-import type { FilterCounts, StateWrites } from './state/records.js';
+import type { FilterCounts, Recent, StateWrites } from './state/records.js';
+
+/** Longest part of a line kept with a count or a trigger: enough for any log message. */
+export const LINE_KEPT = 512;
 
 export interface Counted {
   readonly values: readonly string[];
   /** Times of the recent matches, oldest first. */
   readonly times: number[];
+  /** The line of each time ("" for a match that came without one). */
+  readonly lines: string[];
 }
 
-export type OnTrigger = (filter: Filter, values: readonly string[], now: number) => void;
+export type OnTrigger = (
+  filter: Filter,
+  values: readonly string[],
+  now: number,
+  lines: readonly string[],
+) => void;
+
+/** The recent matches of one match, as the filter keeps them. */
+interface Entry extends Recent {
+  readonly times: number[];
+  readonly lines: string[];
+}
 
 export class FilterRuntime {
   #filter: Filter;
   readonly id: string;
-  /** Match key → times of its recent matches, oldest first (the values come from the key). */
-  readonly #counts = new Map<string, number[]>();
+  /** Match key → its recent matches, oldest first (the values come from the key). */
+  readonly #counts = new Map<string, Entry>();
   readonly #stored: FilterCounts;
   readonly #onTrigger: OnTrigger;
   readonly stats = { matches: 0, triggers: 0 };
@@ -51,11 +69,11 @@ export class FilterRuntime {
     const counts = [...this.#counts];
     this.#counts.clear();
     let dropped = 0;
-    for (const [key, times] of counts) {
+    for (const [key, entry] of counts) {
       const values = valuesOf(key, before);
       this.#stored.changed(key, values);
-      dropExpired(times, o.now - filter.retryperiod);
-      const keeps = filter.retry > 1 && times.length > 0;
+      dropExpired(entry, o.now - filter.retryperiod);
+      const keeps = filter.retry > 1 && entry.times.length > 0;
       const kept = !keeps ? undefined : o.accept === undefined ? values : o.accept(values);
       if (kept === undefined) {
         dropped++;
@@ -63,10 +81,7 @@ export class FilterRuntime {
       }
       const newKey = keyOf(kept);
       const merged = this.#counts.get(newKey);
-      this.#counts.set(
-        newKey,
-        merged === undefined ? times : [...merged, ...times].sort((a, b) => a - b),
-      );
+      this.#counts.set(newKey, merged === undefined ? entry : mergeEntries(merged, entry));
       this.#stored.changed(newKey, kept);
     }
     return dropped;
@@ -74,57 +89,67 @@ export class FilterRuntime {
 
   /** The hot path: a block of lines read at `now` (see LineSplitter). */
   block(text: string, now: number): void {
-    this.#filter.scan(text, (values) => this.count(values, now));
+    this.#filter.scan(text, (values, line) => this.count(values, now, line));
   }
 
   /**
-   * One match of `values` at `now`: triggers when it is the `retry`-th within `retryperiod`
-   * of the latest, at the latest's time. `now` may be in the past (another host's line).
+   * One match of `values` at `now`, found in `line` (none for a match from elsewhere):
+   * triggers when it is the `retry`-th within `retryperiod` of the latest, at the latest's
+   * time. `now` may be in the past (another host's line).
    */
-  count(values: readonly string[], now: number): void {
+  count(values: readonly string[], now: number, line?: string): void {
     this.stats.matches++;
     log('INFO', `${this.id}: match ${values.map(quote).join(' ')}`);
     const retry = this.#filter.retry;
+    const kept = line === undefined ? '' : keepLine(line);
     if (retry <= 1) {
-      this.#trigger(values, now);
+      this.#trigger(values, now, kept === '' ? [] : [kept]);
       return;
     }
     const key = keyOf(values);
-    let times = this.#counts.get(key);
-    if (times === undefined) {
-      times = [];
-      this.#counts.set(key, times);
+    let entry = this.#counts.get(key);
+    if (entry === undefined) {
+      entry = { times: [], lines: [] };
+      this.#counts.set(key, entry);
     }
     // A line from another host carries its own time, which may be older than a count's last.
-    insertInOrder(times, now);
-    const latest = times[times.length - 1]!;
-    dropExpired(times, latest - this.#filter.retryperiod);
-    if (times.length >= retry) {
+    insertInOrder(entry, now, kept);
+    const latest = entry.times[entry.times.length - 1]!;
+    dropExpired(entry, latest - this.#filter.retryperiod);
+    if (entry.times.length >= retry) {
       this.#counts.delete(key);
       this.#stored.changed(key, values);
-      this.#trigger(values, latest);
+      this.#trigger(
+        values,
+        latest,
+        entry.lines.filter((l) => l !== ''),
+      );
     } else {
       this.#stored.changed(key, values);
     }
   }
 
   /** Puts back counts read from the store, without their expired times. */
-  restore(values: readonly string[], times: readonly number[], now: number): void {
-    const kept = times.filter((t) => t > now - this.#filter.retryperiod).sort((a, b) => a - b);
+  restore(values: readonly string[], recent: Recent, now: number): void {
+    const oldest = now - this.#filter.retryperiod;
+    const kept = recent.times
+      .map((time, i) => ({ time, line: recent.lines[i] ?? '' }))
+      .filter((m) => m.time > oldest)
+      .sort((a, b) => a.time - b.time);
     const key = keyOf(values);
     if (kept.length === 0 || this.#filter.retry <= 1) {
       this.#stored.changed(key, values);
       return;
     }
-    this.#counts.set(key, kept);
+    this.#counts.set(key, { times: kept.map((m) => m.time), lines: kept.map((m) => m.line) });
   }
 
   /** Drops every match whose times all expired. */
   sweep(now: number): void {
     const oldest = now - this.#filter.retryperiod;
-    for (const [key, times] of this.#counts) {
-      dropExpired(times, oldest);
-      if (times.length > 0) continue;
+    for (const [key, entry] of this.#counts) {
+      dropExpired(entry, oldest);
+      if (entry.times.length > 0) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, valuesOf(key, this.#filter));
     }
@@ -133,28 +158,30 @@ export class FilterRuntime {
   /** Forgets the counts of the matches `select` keeps; returns them. */
   forget(select: (values: readonly string[]) => boolean): Counted[] {
     const forgotten: Counted[] = [];
-    for (const [key, times] of this.#counts) {
+    for (const [key, entry] of this.#counts) {
       const values = valuesOf(key, this.#filter);
       if (!select(values)) continue;
       this.#counts.delete(key);
       this.#stored.changed(key, values);
-      forgotten.push({ values, times });
+      forgotten.push({ values, ...entry });
     }
     return forgotten;
   }
 
   /** The current counts, for `show`. */
   *counts(): IterableIterator<Counted> {
-    for (const [key, times] of this.#counts) yield { values: valuesOf(key, this.#filter), times };
+    for (const [key, entry] of this.#counts) {
+      yield { values: valuesOf(key, this.#filter), ...entry };
+    }
   }
 
   get size(): number {
     return this.#counts.size;
   }
 
-  #trigger(values: readonly string[], now: number): void {
+  #trigger(values: readonly string[], now: number, lines: readonly string[]): void {
     this.stats.triggers++;
-    this.#onTrigger(this.#filter, values, now);
+    this.#onTrigger(this.#filter, values, now, lines);
   }
 }
 
@@ -168,15 +195,49 @@ export function keyOf(values: readonly string[]): string {
   return values.length === 1 ? values[0]! : JSON.stringify(values);
 }
 
-function insertInOrder(times: number[], time: number): void {
-  let i = times.length;
-  while (i > 0 && times[i - 1]! > time) i--;
-  if (i === times.length) times.push(time);
-  else times.splice(i, 0, time);
+/**
+ * The part of a line kept, in a string of its own: a line is a slice of a 64 KiB block,
+ * which a kept slice would hold in memory. Cut between characters, never inside a pair of
+ * UTF-16 surrogates.
+ */
+export function keepLine(line: string): string {
+  let cut = line;
+  if (line.length > LINE_KEPT) {
+    const high = line.charCodeAt(LINE_KEPT - 1);
+    cut = line.slice(0, high >= 0xd800 && high <= 0xdbff ? LINE_KEPT - 1 : LINE_KEPT);
+  }
+  // Prepending then slicing makes V8 copy the characters out of the block.
+  return ` ${cut}`.slice(1);
 }
 
-function dropExpired(times: number[], oldest: number): void {
+function insertInOrder(entry: Entry, time: number, line: string): void {
+  const { times, lines } = entry;
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > time) i--;
+  if (i === times.length) {
+    times.push(time);
+    lines.push(line);
+  } else {
+    times.splice(i, 0, time);
+    lines.splice(i, 0, line);
+  }
+}
+
+/** Two matches' recent matches as one, oldest first (a reload made them the same match). */
+function mergeEntries(a: Entry, b: Entry): Entry {
+  const all = [
+    ...a.times.map((time, i) => ({ time, line: a.lines[i] ?? '' })),
+    ...b.times.map((time, i) => ({ time, line: b.lines[i] ?? '' })),
+  ].sort((x, y) => x.time - y.time);
+  return { times: all.map((m) => m.time), lines: all.map((m) => m.line) };
+}
+
+function dropExpired(entry: Entry, oldest: number): void {
+  const times = entry.times;
   let n = 0;
   while (n < times.length && times[n]! <= oldest) n++;
-  if (n > 0) times.splice(0, n);
+  if (n > 0) {
+    times.splice(0, n);
+    entry.lines.splice(0, n);
+  }
 }

@@ -1,9 +1,11 @@
 // The commands that make, change and remove riposte's kernel sets and the rules that make
-// them drop traffic: nft scripts for table `inet riposte`, ipset and iptables calls. Owns
+// them drop traffic (every packet of a listed address, or only its ports): nft scripts for
+// table `inet riposte`, ipset and iptables calls. Owns
 // nothing; receives set definitions and batches of additions and deletions; sends them to
 // the kernel, and rejects with the command's stderr when it refuses.
 
 import { execFile, spawn } from 'node:child_process';
+import type { PortRange } from '../concepts/kernel-names.js';
 import type { IpFamily } from '../lib/ip.js';
 import { log } from '../lib/log.js';
 import { ipsetMembers, nftAddLines, nftMembers } from './set-members.js';
@@ -16,6 +18,8 @@ export interface SetSpec {
   readonly families: readonly IpFamily[];
   readonly chains: readonly string[];
   readonly target: string;
+  readonly ports: readonly PortRange[];
+  readonly protocols: readonly string[];
 }
 
 export type SetType = 'nftables' | 'ipset';
@@ -61,8 +65,8 @@ export function nftRuleset(specs: readonly SetSpec[]): string {
         `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; }`,
       );
       for (const hook of spec.chains) {
-        const rule = `${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name} ${spec.target}`;
-        rules.set(hook, [...(rules.get(hook) ?? []), rule]);
+        const rule = [`${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name}`, ...nftPorts(spec)];
+        rules.set(hook, [...(rules.get(hook) ?? []), [...rule, spec.target].join(' ')]);
       }
     }
   }
@@ -78,7 +82,63 @@ export function nftRuleset(specs: readonly SetSpec[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function createIpset(spec: SetSpec, family: IpFamily): Promise<void> {
+/**
+ * What an nftables rule matches beside the address: nothing (every packet), a protocol, or
+ * destination ports (`tcp dport { 22, 8000-8080 }`, both protocols through `th dport`).
+ */
+export function nftPorts(spec: Pick<SetSpec, 'ports' | 'protocols'>): string[] {
+  const ports = spec.ports.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`));
+  const [only, ...others] = spec.protocols;
+  if (only === undefined) return [];
+  if (others.length === 0)
+    return ports.length === 0
+      ? [`meta l4proto ${only}`]
+      : [`${only} dport { ${ports.join(', ')} }`];
+  const protocols = `meta l4proto { ${spec.protocols.join(', ')} }`;
+  return ports.length === 0 ? [protocols] : [protocols, `th dport { ${ports.join(', ')} }`];
+}
+
+/** The most ports one `-m multiport` takes, a range counting as two. */
+const MULTIPORT = 15;
+
+/**
+ * The iptables rules of an ipset, each after its chain: one per protocol and per 15 ports
+ * (`-p tcp -m multiport --dports 22,8000:8080`), or one for every packet.
+ */
+export function xtRules(spec: Pick<SetSpec, 'ports' | 'protocols' | 'target'>, name: string) {
+  const matchSet = ['-m', 'set', '--match-set', name, 'src', '-j', spec.target];
+  if (spec.protocols.length === 0) return [matchSet];
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let size = 0;
+  for (const [from, to] of spec.ports) {
+    const cost = from === to ? 1 : 2;
+    if (size + cost > MULTIPORT) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(from === to ? `${from}` : `${from}:${to}`);
+    size += cost;
+  }
+  if (group.length > 0) groups.push(group);
+  return spec.protocols.flatMap((p) =>
+    groups.length === 0
+      ? [['-p', p, ...matchSet]]
+      : groups.map((g) => ['-p', p, '-m', 'multiport', '--dports', g.join(','), ...matchSet]),
+  );
+}
+
+/**
+ * Creates an ipset (kept when it exists) and hooks its rules. `empty` at start-up: a set left
+ * by a daemon that was killed loses what was lifted since, and the restore adds again what is
+ * still in effect. Never at a reload, which keeps the members.
+ */
+export async function createIpset(
+  spec: SetSpec,
+  family: IpFamily,
+  o: { empty: boolean },
+): Promise<void> {
   const name = kernelSetName(spec, family);
   const inet = family === 'ipv4' ? 'inet' : 'inet6';
   await run(
@@ -86,11 +146,13 @@ export async function createIpset(spec: SetSpec, family: IpFamily): Promise<void
     '',
     `create ipset ${name}`,
   );
+  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
   for (const chain of spec.chains) {
-    const rule = [chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target];
-    await run([iptables, '-w', '-D', ...rule], '', '').catch(() => undefined);
-    await run([iptables, '-w', '-I', ...rule], '', `hook ipset ${name} into ${chain}`);
+    for (const rule of xtRules(spec, name)) {
+      await run([iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
+      await run([iptables, '-w', '-I', chain, ...rule], '', `hook ipset ${name} into ${chain}`);
+    }
   }
 }
 
@@ -99,21 +161,27 @@ export async function destroyIpset(spec: SetSpec, family: IpFamily, keep?: SetSp
   const name = kernelSetName(spec, family);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
   const kept = keep?.families.includes(family) === true && kernelSetName(keep, family) === name;
+  // The rules the new definition hooks again (createIpset) are left in place.
+  const hooked = new Set(
+    kept && keep !== undefined
+      ? keep.chains.flatMap((chain) => xtRules(keep, name).map((r) => [chain, ...r].join(' ')))
+      : [],
+  );
   for (const chain of spec.chains) {
-    if (kept && keep?.target === spec.target && keep.chains.includes(chain)) continue;
-    await run(
-      [iptables, '-w', '-D', chain, '-m', 'set', '--match-set', name, 'src', '-j', spec.target],
-      '',
-      `unhook ipset ${name}`,
-    ).catch(logFailure);
+    for (const rule of xtRules(spec, name)) {
+      if (hooked.has([chain, ...rule].join(' '))) continue;
+      await run([iptables, '-w', '-D', chain, ...rule], '', `unhook ipset ${name}`).catch(
+        logFailure,
+      );
+    }
   }
   if (!kept) await run(['ipset', 'destroy', name], '', `destroy ipset ${name}`).catch(logFailure);
 }
 
 export function sameSpec(a: SetSpec, b: SetSpec): boolean {
   return (
-    JSON.stringify([a.families, a.chains, a.target]) ===
-    JSON.stringify([b.families, b.chains, b.target])
+    JSON.stringify([a.families, a.chains, a.target, a.ports, a.protocols]) ===
+    JSON.stringify([b.families, b.chains, b.target, b.ports, b.protocols])
   );
 }
 
@@ -129,7 +197,7 @@ export function specChanges(
     if (old === undefined) lines.push(`${type} set ${spec.set} created`);
     else if (!sameSpec(old, spec))
       lines.push(
-        `${type} set ${spec.set} made again with its members (version, chains or target changed)`,
+        `${type} set ${spec.set} made again with its members (version, chains, target, ports or protocol changed)`,
       );
   }
   for (const old of before)
@@ -217,7 +285,7 @@ export async function changeIpsets(
     const old = before.find((b) => b.set === spec.set);
     if (old !== undefined && sameSpec(old, spec)) continue;
     for (const family of spec.families) {
-      await createIpset(spec, family);
+      await createIpset(spec, family, { empty: false });
       const from = old?.families.includes(family) ? kernelSetName(old, family) : undefined;
       if (from === undefined || from === kernelSetName(spec, family)) continue;
       const saved = await output(['ipset', 'save', from]);

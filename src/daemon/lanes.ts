@@ -19,6 +19,10 @@ export interface Step<T extends StepOwner> {
   readonly action: Action;
   /** Whether its end is recorded as done: not for a re-run at start-up of an action already done. */
   readonly record: boolean;
+  /** Run by the restore at start-up, which logs one summary line for them all. */
+  readonly restored?: boolean;
+  /** The deletion that lifts a ban with no end: run as made, whatever a reload changed. */
+  readonly lift?: boolean;
 }
 
 /**

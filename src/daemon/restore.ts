@@ -1,7 +1,8 @@
 // Start-up (behaviour §2.5): the stored counts and triggers back into the filters and the
 // scheduler. Owns nothing; receives the store, the filter runtimes and the scheduler; drops
 // the state of filters no longer in the configuration, and every stored value that is not a
-// value of its pattern (the state file is input too), each with a log line.
+// value of its pattern (the state file is input too), each with a log line; logs one
+// summary line for what the restore did.
 
 import type { Filter } from '../concepts/filter.js';
 import { log } from '../lib/log.js';
@@ -31,10 +32,10 @@ export function restoreState(parts: {
     if (runtime === undefined) return false;
     if (valid(store, 'count', runtime.filter, c.values)) return true;
     // With no times, it is forgotten, in the state file too.
-    runtime.restore(c.values, [], now);
+    runtime.restore(c.values, { times: [], lines: [] }, now);
     return false;
   });
-  for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c.times, now);
+  for (const c of counts) byId.get(`${c.stream}\0${c.filter}`)!.restore(c.values, c, now);
   const triggers = loaded.triggers.filter((t) => {
     const runtime = byId.get(`${t.stream}\0${t.filter}`);
     if (runtime === undefined) return false;
@@ -43,11 +44,12 @@ export function restoreState(parts: {
     return false;
   });
   for (const t of triggers) scheduler.restore(t, byId.get(`${t.stream}\0${t.filter}`)!.filter, now);
-  scheduler.restored();
+  const restored = scheduler.restored();
   if (triggers.length + counts.length > 0) {
+    // One line for them all: a restart with 100k bans must not write 100k lines.
     log(
       'INFO',
-      `state: restored ${triggers.length} trigger(s) with ${scheduler.size} pending action(s), and ${counts.length} count(s)`,
+      `state: restored ${triggers.length} trigger(s) with ${scheduler.size} pending action(s) and ${restored.held} ban(s) with no end, and ${counts.length} count(s); ${restored.again} action(s) run again, ${restored.overdue} run now for the first time`,
     );
   }
 }

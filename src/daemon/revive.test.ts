@@ -90,7 +90,7 @@ test('revive() decides each stored action from its state and the trigger order',
       return { name, due, done: state === 'done' };
     });
     const r = revive(
-      { id: 1, stream: 's', filter: 'f', values: ['192.0.2.1'], time: T, actions },
+      { id: 1, stream: 's', filter: 'f', values: ['192.0.2.1'], time: T, actions, lines: [] },
       f,
       NOW,
     );

@@ -1,12 +1,14 @@
 // What a stored trigger does at start-up (behaviour §2.5), decided from what the state file
 // says of each of its actions and from the filter's current definition. Receives a stored
 // trigger, its filter and the time; sends the actions to run now, in order, those to keep
-// pending, those never to run, and those the configuration no longer has for this match.
+// pending, those never to run, those the configuration no longer has for this match, and
+// whether it holds a ban with no end.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
 import { familyOf } from '../lib/ip.js';
 import type { StoredAction, StoredTrigger } from './state/records.js';
+import { bansForGood } from './triggers.js';
 
 export interface Revival {
   /** To run now, in the trigger's order; `record` is false for a re-run of an action done. */
@@ -17,6 +19,8 @@ export interface Revival {
   readonly skipped: readonly string[];
   /** Pending actions the configuration no longer runs for this match, with why. */
   readonly dropped: readonly { readonly name: string; readonly why: string }[];
+  /** A ban with no end (see bansForGood): it stays in effect until a flush or an unban. */
+  readonly held: boolean;
 }
 
 interface Kept {
@@ -36,7 +40,9 @@ interface Kept {
  *   being done is written lazily — and it may be the unban: a ban applied after its unban
  *   would stay for good. When the unban is overdue, the ban it undoes is not applied only to
  *   be lifted (a non-idempotent command such as `iptables -I` would even leave a copy that
- *   the one unban does not remove). A trigger without delayed actions runs those not done;
+ *   the one unban does not remove). A trigger without delayed actions runs those not done,
+ *   and, when it holds a ban with no end, those done again too: its ban lasts until it is
+ *   lifted, as a trigger's does until its unban, and the sets were made anew at start-up;
  * - an action not done that comes, in the trigger's order, before a delayed action that ran
  *   never runs: the later one took effect (an `onexit` unban at shutdown), and the earlier
  *   one would undo it;
@@ -58,6 +64,7 @@ export function revive(stored: StoredTrigger, filter: Filter, now: number): Revi
     }
   }
   kept.sort(inOrder);
+  const held = kept.length > 0 && bansForGood(kept.map((k) => k.action));
   // The last delayed action that ran: nothing before it in the order runs again, or at all.
   const lastRan = kept.findLastIndex((k) => k.action.delayed && k.stored.done);
   const pending = kept.filter((k, i) => k.action.delayed && !k.stored.done && i > lastRan);
@@ -68,7 +75,7 @@ export function revive(stored: StoredTrigger, filter: Filter, now: number): Revi
   const skipped: string[] = [];
   kept.forEach(({ stored: s, action }, i) => {
     if (s.done) {
-      const again = !action.delayed && runsAgain(action) && pending.length > 0 && noneDue;
+      const again = !action.delayed && runsAgain(action) && (pending.length > 0 || held) && noneDue;
       if (again) run.push({ action, record: false });
     } else if (i < lastRan || action.oneshot || (!action.delayed && !noneDue)) {
       skipped.push(action.name);
@@ -78,7 +85,7 @@ export function revive(stored: StoredTrigger, filter: Filter, now: number): Revi
       later.push({ action, due: s.due });
     }
   });
-  return { now: run, later, skipped, dropped };
+  return { now: run, later, skipped, dropped, held };
 }
 
 /**

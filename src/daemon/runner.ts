@@ -1,7 +1,8 @@
 // Runs a due action by its type: a command through the executor, an address added to or
-// deleted from a kernel set, a line sent to a virtual stream or shared with other hosts. Owns nothing but the choice;
-// receives the scheduler's actions with their match and trigger time; sends each to its
-// type's owner, and its start, end and outcome to the ActionOutcomes.
+// deleted from a kernel set, a line sent to a virtual stream or shared with other hosts.
+// Owns nothing but the choice; receives the scheduler's actions with their match and trigger
+// time; sends each to its type's owner, and its start, end and outcome to the ActionOutcomes.
+// What the restore at start-up runs is logged at DEBUG: restore.ts logs one line for it all.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -18,6 +19,8 @@ export interface Due {
   readonly values: readonly string[];
   /** When its trigger happened: the line it came from was read then. */
   readonly time: number;
+  /** Run by the restore at start-up: its start is logged at DEBUG (failures still show). */
+  readonly quiet?: boolean;
 }
 
 export class ActionRunner {
@@ -48,6 +51,7 @@ export class ActionRunner {
 
   run(due: Due, done: () => void): void {
     const { filter, action, values } = due;
+    const quiet = due.quiet === true;
     const label = `${filter.stream}.${filter.name}.${action.name}`;
     const outcomes = this.#outcomes;
     let started = Date.now();
@@ -67,6 +71,7 @@ export class ActionRunner {
           label,
           started: start,
           done: end,
+          quiet,
         });
         return;
       case 'virtual':
@@ -90,7 +95,7 @@ export class ActionRunner {
         start();
         const value = values[action.pattern]!;
         log(
-          'INFO',
+          quiet ? 'DEBUG' : 'INFO',
           `${label}: ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}`,
         );
         this.#sets.apply(action, value, (ok) => end(ok ? 'ok' : 'failed'));

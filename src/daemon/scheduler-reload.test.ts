@@ -1,7 +1,8 @@
 // Scheduler.reconfigure(), what a reload does to pending triggers, on a manual clock and an
 // in-memory state: due times kept, the new definition run, removed actions and actions a new
 // family restriction excludes dropped, removed filters' triggers dropped, values reordered
-// for the new patterns. Actions end when the test says so.
+// for the new patterns; bans with no end moved to the new definition, or lifted. Actions end
+// when the test says so.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,11 @@ function harness(o: { start?: number; held?: boolean; slow?: readonly string[] }
     clock,
     run: (_filter, action, values, done) => {
       const argv =
-        action.type === 'cmd' ? action.argv.map((t) => renderTemplate(t, values)) : [action.name];
+        action.type === 'cmd'
+          ? action.argv.map((t) => renderTemplate(t, values))
+          : action.type === 'nftables' || action.type === 'ipset'
+            ? [action.add ? 'add' : 'delete', action.set, ...values]
+            : [action.name];
       ran.push(`${clock.now() - start} ${argv.join(' ')}`);
       if (o.slow?.includes(action.name)) running.push(done);
       else done();
@@ -217,5 +222,56 @@ describe('Scheduler.reconfigure()', () => {
     other.clock.advance(other.start + 20_000);
     assert.deepEqual(h.ran, ['10000 unban 1.2.3.4 root']);
     assert.deepEqual(other.ran, []);
+  });
+});
+
+describe('Scheduler.reconfigure() and the bans with no end', () => {
+  const NFT_BAN = { type: 'nftables', options: { set: 'bans' } };
+
+  test('a ban with no end follows its filter: in effect under the new definition, lifted by it', async () => {
+    const from = await filterOf({ actions: { ban: NFT_BAN } });
+    const to = await filterOf({ retry: 1, actions: { ban: NFT_BAN, note: BAN } });
+    const h = harness();
+    h.scheduler.trigger(from, ['1.2.3.4'], h.clock.now());
+    h.scheduler.reconfigure(new Map([[from, to]]), reorder);
+    assert.deepEqual(
+      h.scheduler.inEffect().map((l) => [l.filter, l.values]),
+      [[to, ['1.2.3.4']]],
+    );
+    assert.equal(h.state.load().triggers.length, 1);
+    // A new trigger of the match finds it in effect, under the new definition.
+    assert.equal(h.scheduler.trigger(to, ['1.2.3.4'], h.clock.now()), 'held');
+    const flushed = h.scheduler.flush(() => true);
+    assert.deepEqual(
+      flushed.map((f) => f.lifted),
+      [true],
+    );
+    await h.scheduler.idle();
+    assert.deepEqual(h.ran, ['0 add bans 1.2.3.4', '0 delete bans 1.2.3.4']);
+    assert.deepEqual(h.scheduler.inEffect(), []);
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('a ban with no end of a removed filter is lifted, in the set that holds it', async () => {
+    const from = await filterOf({ actions: { ban: NFT_BAN } });
+    const h = harness();
+    h.scheduler.trigger(from, ['1.2.3.4'], h.clock.now());
+    h.scheduler.reconfigure(new Map(), reorder);
+    await h.scheduler.idle();
+    assert.deepEqual(h.ran, ['0 add bans 1.2.3.4', '0 delete bans 1.2.3.4']);
+    assert.deepEqual(h.scheduler.inEffect(), []);
+    assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test('a ban with no end whose new definition no longer bans is lifted by the old one', async () => {
+    const from = await filterOf({ actions: { ban: NFT_BAN } });
+    const to = await filterOf({ actions: { ban: BAN } });
+    const h = harness();
+    h.scheduler.trigger(from, ['1.2.3.4'], h.clock.now());
+    h.scheduler.reconfigure(new Map([[from, to]]), reorder);
+    await h.scheduler.idle();
+    assert.deepEqual(h.ran, ['0 add bans 1.2.3.4', '0 delete bans 1.2.3.4']);
+    assert.deepEqual(h.scheduler.inEffect(), []);
+    assert.deepEqual(h.state.load().triggers, []);
   });
 });

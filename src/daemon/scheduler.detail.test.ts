@@ -331,7 +331,14 @@ describe('Scheduler in detail: duplicates, show, flush, restore, idle, timers', 
   test('triggers get increasing ids, after the ids restored too', async () => {
     const filter = await filterOf(BAN_UNBAN);
     const h = detailed();
-    const stored = { id: 41, stream: 's', filter: 'f', values: ['9.9.9.9'], time: h.start };
+    const stored = {
+      id: 41,
+      stream: 's',
+      filter: 'f',
+      values: ['9.9.9.9'],
+      time: h.start,
+      lines: [],
+    };
     h.scheduler.restore(
       { ...stored, actions: [{ name: 'unban', due: h.start + 1_000, done: false }] },
       filter,
@@ -408,7 +415,14 @@ describe('Scheduler in detail: duplicates, show, flush, restore, idle, timers', 
   test('restore() runs an action due exactly now at once, records it and applies no ban again; one that already ran, never', async () => {
     const filter = await filterOf(TWO_LATER);
     const h = detailed();
-    const base = { id: 7, stream: 's', filter: 'f', values: ['1.2.3.4'], time: h.start - 5_000 };
+    const base = {
+      id: 7,
+      stream: 's',
+      filter: 'f',
+      values: ['1.2.3.4'],
+      time: h.start - 5_000,
+      lines: [],
+    };
     h.scheduler.restore(
       {
         ...base,

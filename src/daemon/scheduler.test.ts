@@ -62,7 +62,7 @@ function stored(
   actions: Record<string, [number, boolean]>,
 ): StoredTrigger {
   const list = Object.entries(actions).map(([name, [due, done]]) => ({ name, due, done }));
-  return { id: 1, stream: 's', filter: 'f', values, time, actions: list };
+  return { id: 1, stream: 's', filter: 'f', values, time, actions: list, lines: [] };
 }
 
 /** The log lines of WARN and above that `f` writes. */

@@ -1,8 +1,10 @@
 // The triggers and their pending actions: owns every trigger whose actions are not all done,
 // with the due times of their delayed actions (dues.ts). Receives triggers from the filters
 // and the control socket, and stored triggers at start-up; sends actions to run, one match
-// at a time through its lane, and every change to the store before its effect. Kept lean:
-// 100k pending triggers are 100k small objects and one heap entry each.
+// at a time through its lane, and every change to the store before its effect. Also owns the
+// bans with no end (a kernel-set ban without an unban, triggers.ts), in effect until a flush
+// or an unban lifts them. Kept lean: 100k pending triggers are 100k small objects and one
+// heap entry each.
 //
 // The invariant, enforced here and in lanes.ts and revive.ts: for one match, the actions of a
 // trigger take effect in their order — its immediate actions (started together, by name),
@@ -21,9 +23,14 @@
 //   once one of its delayed actions is done or overdue;
 // - the record of an action done may be lost in a crash (it is written within a second): it
 //   then runs again (an unban twice: harmless), after what comes before it, never before;
+// - a ban with no end is lifted (its set additions run as deletions, after everything of its
+//   match handed over before) only once its trigger's row is durably gone: a restart never
+//   applies it again after its lift. Until then it is applied again at each start-up;
 // - a reload (reconfigure) gives every trigger pending or handed over its filter's new
 //   definition, and a lane knows its match by the filter's id and the values by name: one
-//   match never has two lanes, and an action runs as defined when its turn comes;
+//   match never has two lanes, and an action runs as defined when its turn comes. A ban with
+//   no end follows its filter's new definition while that still holds it (held.ts), and is
+//   lifted otherwise, by the definition that applied it;
 // - a trigger dated in the past (another host's line, counted at its own time) whose delayed
 //   actions are all overdue is over before it began here: nothing of it runs (an unban of a
 //   ban never applied could undo another filter's ban of the same address); otherwise its
@@ -34,80 +41,121 @@ import type { Filter } from '../concepts/filter.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { log, quote } from '../lib/log.js';
 import { Dues } from './dues.js';
-import { Lanes, type Step } from './lanes.js';
+import { HeldBans } from './held.js';
+import type { Step } from './lanes.js';
 import { familyAllows, revive } from './revive.js';
-import type { StateWrites, StoredTrigger } from './state/records.js';
-import { ByMatch, dueOrder, earliest, type Live, newLive, pendingActions } from './triggers.js';
+import type { Ended, StateWrites, StoredTrigger } from './state/records.js';
+import { type RunAction, Steps } from './steps.js';
+import {
+  ByMatch,
+  bansForGood,
+  dueOrder,
+  earliest,
+  type Live,
+  newLive,
+  pendingActions,
+} from './triggers.js';
 
+export type { RunAction } from './steps.js';
 export { type Live, pendingActions } from './triggers.js';
 
 /**
- * Starts one action for a match and calls `done` when it has finished, whatever its outcome;
- * `trigger` is the id of the trigger it belongs to, `time` the time it happened.
+ * What a trigger did: started a new trigger, moved the pending actions of the match later
+ * (`extend`), was dropped (`ignore`), found the match's ban with no end in effect (`held`),
+ * or runs nothing: no action for the match's address family, or a trigger from the past whose
+ * delayed actions are all overdue (`none`).
  */
-export type RunAction = (
-  filter: Filter,
-  action: Action,
-  values: readonly string[],
-  done: () => void,
-  trigger: number,
-  time: number,
-) => void;
+export type Outcome = 'triggered' | 'extended' | 'ignored' | 'held' | 'none';
+
+/** A trigger a flush ran early or lifted, with the pending actions it had. */
+export interface Flushed {
+  readonly live: Live;
+  readonly actions: Map<string, number>;
+  /** Whether it was a ban with no end, now lifted. */
+  readonly lifted: boolean;
+}
+
+/** What the restore at start-up did, for its summary line. */
+export interface Restored {
+  /** Bans with no end, in effect again. */
+  readonly held: number;
+  /** Actions already done that run again (the bans of triggers still in effect). */
+  readonly again: number;
+  /** Actions run now for the first time (overdue, or cut off by the stop). */
+  readonly overdue: number;
+}
 
 export class Scheduler {
   readonly #store: StateWrites;
-  readonly #run: RunAction;
   readonly #clock: Clock;
-  readonly #lanes = new Lanes<Live>((step, ended) => this.#begin(step, ended));
+  readonly #steps: Steps;
   readonly #byMatch = new ByMatch();
+  readonly #held: HeldBans;
   readonly #dues: Dues;
   #nextId = 1;
   #pending = 0;
-  /** Actions handed over and not yet ended, of every type. */
-  #steps = 0;
-  /** The triggers with actions handed over and not yet ended: a reload re-points them too. */
-  readonly #handedOver = new Set<Live>();
-  readonly #idle: (() => void)[] = [];
   /** Pending actions that start-up dropped: "action not run: why" → how many. */
   readonly #dropped = new Map<string, number>();
+  #restored = { held: 0, again: 0, overdue: 0 };
 
   constructor(deps: { store: StateWrites; run: RunAction; clock?: Clock }) {
     this.#store = deps.store;
-    this.#run = deps.run;
     this.#clock = deps.clock ?? systemClock;
+    this.#steps = new Steps(deps.run, (step) => this.#ended(step));
+    this.#held = new HeldBans({
+      store: this.#store,
+      steps: this.#steps,
+      end: (live, ended) => this.#end(live, ended),
+    });
     this.#dues = new Dues(this.#clock, (live, now) => this.#fall(live, now));
   }
 
   /**
-   * A trigger of `filter` for `values` at `now`, with the `duplicates` rule of §2.4. `now`
-   * may be in the past (a line of another host, counted at its own time): a trigger whose
-   * delayed actions are all overdue already is over before it began here, and runs nothing —
-   * an unban of a ban never applied could undo another filter's ban of the same address.
+   * A trigger of `filter` for `values` at `now`, with the lines that counted toward it and the
+   * `duplicates` rule of §2.4. A ban with no end in effect for the match stays as it is, or,
+   * under `rerun`, is replaced by the new trigger. `now` may be in the past (a line of another
+   * host, counted at its own time): a trigger whose delayed actions are all overdue already
+   * is over before it began here, and runs nothing — an unban of a ban never applied could
+   * undo another filter's ban of the same address.
    */
-  trigger(filter: Filter, values: readonly string[], now: number): void {
+  trigger(
+    filter: Filter,
+    values: readonly string[],
+    now: number,
+    lines: readonly string[] = [],
+  ): Outcome {
     const latest = this.#byMatch.latest(filter, values);
     if (latest !== undefined && filter.duplicates !== 'rerun') {
-      if (filter.duplicates === 'ignore') {
-        log(
-          'INFO',
-          `${idOf(filter)}: trigger ${show(values)} ignored: its actions are still pending`,
-        );
-      } else {
+      if (filter.duplicates === 'extend') {
         this.#extend(latest, now);
+        return 'extended';
       }
-      return;
+      log(
+        'INFO',
+        `${idOf(filter)}: trigger ${show(values)} ignored: its actions are still pending`,
+      );
+      return 'ignored';
+    }
+    const held = this.#held.latest(filter, values);
+    if (held !== undefined && filter.duplicates !== 'rerun') {
+      log(
+        'INFO',
+        `${idOf(filter)}: trigger ${show(values)} ignored: its ban with no end is in effect`,
+      );
+      return 'held';
     }
     const actions = filter.actions.filter((a) => familyAllows(a, values));
-    if (actions.length === 0) return;
+    if (actions.length === 0) return 'none';
     if (isOver(actions, now, this.#clock.now())) {
       log(
         'INFO',
         `${idOf(filter)}: trigger ${show(values)} at ${new Date(now).toISOString()} is over already: nothing to run`,
       );
-      return;
+      return 'none';
     }
     log('INFO', `${idOf(filter)}: trigger ${show(values)}`);
-    const live = newLive(this.#nextId++, filter, values, now, 'storing');
+    if (held !== undefined) this.#end(held, { time: now, how: 'replaced' });
+    const live = newLive({ id: this.#nextId++, filter, values, time: now, lines }, 'storing');
     this.#store.addTrigger({
       id: live.id,
       stream: filter.stream,
@@ -115,9 +163,12 @@ export class Scheduler {
       values,
       time: now,
       actions: actions.map((a) => ({ name: a.name, due: now + a.after, done: false })),
+      lines,
     });
     for (const a of actions) if (a.delayed) this.#setPending(live, a, now + a.after);
+    if (bansForGood(actions)) this.#held.hold(live);
     this.#store.afterCommit((durable) => this.#stored(live, actions, durable));
+    return 'triggered';
   }
 
   /** Start-up: a stored trigger goes on as revive.ts decides (§2.5). */
@@ -128,31 +179,52 @@ export class Scheduler {
       const key = `${idOf(filter)}.${name} not run: ${why}`;
       this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + 1);
     }
-    const live = newLive(stored.id, filter, stored.values, stored.time, 'stored');
+    const { id, values, time, lines } = stored;
+    const live = newLive({ id, filter, values, time, lines }, 'stored');
     for (const name of revival.skipped) this.#store.setDone(live.id, name);
     for (const { action, due } of revival.later) this.#setPending(live, action, due);
+    if (revival.held) this.#held.hold(live);
     if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
-    this.#hand(revival.now.map(({ action, record }) => ({ live, action, record })));
+    const steps = revival.now.map(({ action, record }) => ({
+      live,
+      action,
+      record,
+      restored: true,
+    }));
+    this.#restored.held += revival.held ? 1 : 0;
+    for (const { record } of steps) this.#restored[record ? 'overdue' : 'again']++;
+    this.#steps.hand(steps);
     this.#settle(live);
   }
 
-  /** After the last restore(): says which stored actions the configuration no longer runs. */
-  restored(): void {
+  /**
+   * After the last restore(): says which stored actions the configuration no longer runs;
+   * returns what the restore did.
+   */
+  restored(): Restored {
     for (const [what, n] of this.#dropped) log('WARN', `state: ${n} pending action(s) ${what}`);
     this.#dropped.clear();
+    const restored = this.#restored;
+    this.#restored = { held: 0, again: 0, overdue: 0 };
+    return restored;
   }
 
-  /** Runs now the pending actions of the triggers `select` keeps; returns them with their due times. */
-  flush(
-    select: (filter: Filter, values: readonly string[]) => boolean,
-  ): { live: Live; actions: Map<string, number> }[] {
-    const flushed = [];
-    for (const live of this.pending()) {
+  /**
+   * Runs now the pending actions of the triggers `select` keeps, and lifts their bans with no
+   * end; returns them with the due times their actions had.
+   */
+  flush(select: (filter: Filter, values: readonly string[]) => boolean): Flushed[] {
+    const flushed: Flushed[] = [];
+    for (const live of this.inEffect()) {
       if (!select(live.filter, live.values)) continue;
       log('INFO', `${idOf(live.filter)}: flush ${show(live.values)}`);
-      flushed.push({ live, actions: pendingActions(live) });
+      flushed.push({ live, actions: pendingActions(live), lifted: live.held });
     }
-    this.#runEarly(flushed.map(({ live }) => [live, () => true] as const));
+    const early = flushed.filter((f) => !f.lifted).map(({ live }) => live);
+    for (const live of early) live.flushed = true;
+    this.#runEarly(early.map((live) => [live, () => true] as const));
+    const now = this.#clock.now();
+    for (const f of flushed) if (f.lifted) this.#held.lift(f.live, now);
     return flushed;
   }
 
@@ -164,17 +236,23 @@ export class Scheduler {
    * as it was. A pending action whose action was removed, or whose new family restriction
    * excludes the match, is dropped, as revive.ts drops it at a restart. A trigger of a removed
    * filter, or whose values `reorder` cannot give in the new patterns' order, is refused:
-   * nothing more of it runs. Actions added to a filter are for later triggers. Returns the
-   * pending actions dropped.
+   * nothing more of it runs. Actions added to a filter are for later triggers. A ban with no
+   * end follows its filter while the new definition still holds it, else it is lifted
+   * (held.ts). Returns the pending actions dropped.
    */
   reconfigure(
     next: ReadonlyMap<Filter, Filter>,
     reorder: (from: Filter, to: Filter, values: readonly string[]) => readonly string[] | undefined,
   ): number {
     const before = this.#pending;
-    for (const live of new Set([...this.pending(), ...this.#handedOver])) {
+    const lives = [...this.pending(), ...this.#steps.handedOver(), ...this.#held.all()];
+    for (const live of new Set(lives)) {
       const to = next.get(live.filter);
       const values = to === undefined ? undefined : reorder(live.filter, to, live.values);
+      if (live.held) {
+        this.#held.reconfigure(live, to, values, this.#clock.now());
+        continue;
+      }
       const pending = pendingActions(live);
       for (let i = 0; i < live.due.length; i++) this.#take(live, i);
       if (to === undefined || values === undefined) {
@@ -197,9 +275,14 @@ export class Scheduler {
     return before - this.#pending;
   }
 
-  /** Triggers with pending actions, for `show`. */
+  /** Triggers with pending actions. */
   pending(): Live[] {
     return this.#byMatch.all();
+  }
+
+  /** Triggers in effect, for `show`: those with pending actions, and the bans with no end. */
+  inEffect(): Live[] {
+    return [...this.#byMatch.all(), ...this.#held.all()];
   }
 
   /** Pending actions, all triggers together. */
@@ -215,12 +298,13 @@ export class Scheduler {
 
   /** Resolves once no action is waiting to run or running. */
   idle(): Promise<void> {
-    if (this.#steps === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#steps.idle();
   }
 
   /** A new trigger's row is durable, or could not be made so. */
   #stored(live: Live, actions: readonly Action[], durable: boolean): void {
+    // Lifted or replaced before its row was written: nothing of it runs.
+    if (live.phase === 'over') return;
     if (!durable && actions.some((a) => a.delayed)) {
       log(
         'ERROR',
@@ -232,7 +316,8 @@ export class Scheduler {
       return;
     }
     live.phase = 'stored';
-    this.#hand(actions.filter((a) => !a.delayed).map((action) => ({ live, action, record: true })));
+    const now = actions.filter((a) => !a.delayed).map((action) => ({ live, action, record: true }));
+    this.#steps.hand(now);
     if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
     this.#settle(live);
   }
@@ -262,12 +347,12 @@ export class Scheduler {
         }
         // No later than now, and no earlier than before: the stored order stays the order.
         this.#store.setDue(live.id, action.name, Math.min(due, now));
-        early.push({ step: this.#count({ live, action, record: true }), due });
+        early.push({ step: this.#steps.count({ live, action, record: true }), due });
       }
     }
     if (early.length === 0) return;
     this.#store.afterCommit((durable) => {
-      if (durable) for (const { step } of early) this.#lanes.push([step]);
+      if (durable) for (const { step } of early) this.#steps.push([step]);
       else this.#putBack(early);
     });
   }
@@ -280,7 +365,7 @@ export class Scheduler {
     );
     for (const { step, due } of early) {
       const { live } = step;
-      this.#ended(live);
+      this.#steps.drop(live, 1);
       if (live.phase === 'refused') continue;
       // Its action as the trigger's filter now defines it: a reload may have come meanwhile.
       const action = live.filter.actions.find((a) => a.name === step.action.name);
@@ -291,7 +376,6 @@ export class Scheduler {
       }
       this.#settle(live);
     }
-    if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #extend(live: Live, now: number): void {
@@ -330,66 +414,29 @@ export class Scheduler {
   #fall(live: Live, now: number): void {
     for (const i of dueOrder(live, now)) {
       this.#take(live, i);
-      this.#hand([{ live, action: live.filter.actions[i]!, record: true }]);
+      this.#steps.hand([{ live, action: live.filter.actions[i]!, record: true }]);
     }
     if (live.pendingCount > 0) this.#dues.queue(live, earliest(live));
   }
 
-  /**
-   * Hands steps of one trigger over to its lane, in their order: its immediate actions in one
-   * group, started together; each delayed action alone, once everything before it has ended.
-   */
-  #hand(steps: Step<Live>[]): void {
-    let group: Step<Live>[] = [];
-    for (const step of steps) {
-      this.#count(step);
-      if (step.action.delayed || group.some((s) => s.action.delayed)) {
-        this.#lanes.push(group);
-        group = [];
-      }
-      group.push(step);
-    }
-    this.#lanes.push(group);
+  /** A step has ended: recorded as done (unless it was a re-run), its trigger over if it was the last. */
+  #ended(step: Step<Live>): void {
+    const { live, action } = step;
+    if (step.record && live.phase !== 'refused') this.#store.setDone(live.id, action.name);
+    this.#settle(live);
   }
 
-  #count(step: Step<Live>): Step<Live> {
-    if (step.live.steps++ === 0) this.#handedOver.add(step.live);
-    this.#steps++;
-    return step;
-  }
-
-  /**
-   * A step's turn has come: runs its action as the trigger's filter now defines it, unless
-   * the trigger was refused, a reload removed the action, or its family excludes the match.
-   */
-  #begin(step: Step<Live>, ended: () => void): void {
-    const { live } = step;
-    // As its trigger's filter defines it now: a reload may have come while it waited.
-    const action = live.filter.actions.find((a) => a.name === step.action.name) ?? step.action;
-    const defined = live.filter.actions.includes(action);
-    const runs = live.phase !== 'refused' && defined && familyAllows(action, live.values);
-    const end = (): void => {
-      if (step.record && live.phase !== 'refused') this.#store.setDone(live.id, action.name);
-      this.#ended(live);
-      this.#settle(live);
-      ended();
-      if (this.#steps === 0) for (const resolve of this.#idle.splice(0)) resolve();
-    };
-    if (runs) this.#run(live.filter, action, live.values, end, live.id, live.time);
-    else end();
-  }
-
-  /** One of the trigger's actions handed over has ended (or went back to pending). */
-  #ended(live: Live): void {
-    if (--live.steps === 0) this.#handedOver.delete(live);
-    this.#steps--;
-  }
-
-  /** Forgets a trigger once nothing of it is pending, waiting or running. */
+  /** Forgets a trigger once nothing of it is pending, waiting or running, and it holds no ban. */
   #settle(live: Live): void {
-    if (live.pendingCount > 0 || live.steps > 0 || live.phase !== 'stored') return;
+    if (live.pendingCount > 0 || live.steps > 0 || live.phase !== 'stored' || live.held) return;
+    this.#end(live, { time: this.#clock.now(), how: live.flushed ? 'flushed' : 'done' });
+  }
+
+  /** A trigger over: forgotten, into the history. */
+  #end(live: Live, ended: Ended): void {
+    this.#held.release(live);
     live.phase = 'over';
-    this.#store.forgetTrigger(live.id);
+    this.#store.forgetTrigger(live.id, ended);
   }
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
+import { nftPorts, xtRules } from './firewall.js';
 import { KernelSets, kernelValue } from './sets.js';
 
 const rows: readonly [value: string, written: string | undefined][] = [
@@ -40,10 +41,41 @@ test('KernelSets.apply() refuses a value that is not an address, and says the ac
     families: ['ipv4'],
     chains: ['input'],
     target: 'drop',
+    ports: [],
+    protocols: [],
     options: {},
   } satisfies SetAction;
   const outcomes: boolean[] = [];
   sets.apply(action, '192.0.2.1 } ; flush ruleset', (ok) => outcomes.push(ok));
   sets.apply(action, '2001:db8::1', (ok) => outcomes.push(ok));
   assert.deepEqual(outcomes, [false, true]);
+});
+
+test('nftPorts() matches every packet without ports, else the protocol and its destination ports', () => {
+  const ports = [[22, 22] as const, [8000, 8080] as const];
+  assert.deepEqual(nftPorts({ ports: [], protocols: [] }), []);
+  assert.deepEqual(nftPorts({ ports: [], protocols: ['udp'] }), ['meta l4proto udp']);
+  assert.deepEqual(nftPorts({ ports, protocols: ['tcp'] }), ['tcp dport { 22, 8000-8080 }']);
+  assert.deepEqual(nftPorts({ ports, protocols: ['tcp', 'udp'] }), [
+    'meta l4proto { tcp, udp }',
+    'th dport { 22, 8000-8080 }',
+  ]);
+});
+
+test('xtRules() writes one rule per protocol and per 15 ports, a range counting as two', () => {
+  const target = 'DROP';
+  const set = ['-m', 'set', '--match-set', 'bans', 'src', '-j', 'DROP'];
+  assert.deepEqual(xtRules({ ports: [], protocols: [], target }, 'bans'), [set]);
+  const many = Array.from({ length: 14 }, (_, i) => [100 + i, 100 + i] as const);
+  const rules = xtRules(
+    { ports: [...many, [2000, 2010]], protocols: ['tcp', 'udp'], target },
+    'bans',
+  );
+  const first = many.map(([p]) => p).join(',');
+  assert.deepEqual(rules, [
+    ['-p', 'tcp', '-m', 'multiport', '--dports', first, ...set],
+    ['-p', 'tcp', '-m', 'multiport', '--dports', '2000:2010', ...set],
+    ['-p', 'udp', '-m', 'multiport', '--dports', first, ...set],
+    ['-p', 'udp', '-m', 'multiport', '--dports', '2000:2010', ...set],
+  ]);
 });

@@ -2,13 +2,20 @@
 // the firewall rules that make those sets drop traffic. Receives add/delete requests from
 // actions; sends them to the kernel in batches, one `nft -f -` or `ipset restore` process
 // per batch rather than one process per ban (the commands are in firewall.ts). Creates the
-// sets at start-up, makes them follow a reloaded configuration, removes them at shutdown.
-// Nothing reaches a script that is not a canonical address or network, or a name of the
-// closed grammar of kernel-names.ts, whatever its caller checked.
+// sets at start-up (empty: a restart applies again the bans still in effect), makes them
+// follow a reloaded configuration, removes them at shutdown. Nothing reaches a script that
+// is not a canonical address or network, or a name or number of the closed grammar of
+// kernel-names.ts, whatever its caller checked.
 
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
-import { chainError, setNameError, targetError } from '../concepts/kernel-names.js';
+import {
+  chainError,
+  portRangeError,
+  protocolError,
+  setNameError,
+  targetError,
+} from '../concepts/kernel-names.js';
 import { canonicalIp, cidrError, familyOf, type IpFamily, maskIp } from '../lib/ip.js';
 import { log, quote } from '../lib/log.js';
 import {
@@ -44,7 +51,8 @@ export function setSpecs(config: Config): SetSpec[] {
         if (a.type !== 'nftables' && a.type !== 'ipset') continue;
         const key = `${a.type}:${a.set}`;
         const families = [...new Set([...(specs.get(key)?.families ?? []), ...a.families])].sort();
-        specs.set(key, { type: a.type, set: a.set, families, chains: a.chains, target: a.target });
+        const { type, set, chains, target, ports, protocols } = a;
+        specs.set(key, { type, set, families, chains, target, ports, protocols });
       }
     }
   }
@@ -77,7 +85,9 @@ export class KernelSets {
       const why =
         setNameError(spec.set) ??
         spec.chains.map((chain) => chainError(spec.type, chain)).find((e) => e !== undefined) ??
-        targetError(spec.type, spec.target);
+        targetError(spec.type, spec.target) ??
+        spec.ports.map(portRangeError).find((e) => e !== undefined) ??
+        spec.protocols.map(protocolError).find((e) => e !== undefined);
       if (why !== undefined) return `cannot create the ${spec.type} set ${quote(spec.set)}: ${why}`;
     }
     return undefined;
@@ -94,7 +104,7 @@ export class KernelSets {
     const nft = this.#specs.filter((s) => s.type === 'nftables');
     if (nft.length > 0) await run(['nft', '-f', '-'], nftRuleset(nft), 'create the nftables sets');
     for (const spec of this.#specs.filter((s) => s.type === 'ipset')) {
-      for (const family of spec.families) await createIpset(spec, family);
+      for (const family of spec.families) await createIpset(spec, family, { empty: true });
     }
   }
 

@@ -44,7 +44,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await notifier?.close();
     return 1;
   }
-  const store = openStore(loaded.config.stateDirectory);
+  const store = openStore(loaded.config.stateDirectory, loaded.config.history > 0);
   if (store === undefined) {
     await socket.close();
     await notifier?.close();
@@ -56,11 +56,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
 const STARTING: Response = { v: 1, ok: false, error: 'the daemon is starting: try again' };
 
-function openStore(stateDirectory: string): Store | undefined {
+function openStore(stateDirectory: string, history: boolean): Store | undefined {
   const directory = resolve(stateDirectory);
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    return Store.open(directory);
+    return Store.open(directory, { history });
   } catch (error) {
     const message =
       error instanceof StateError

@@ -1,8 +1,11 @@
-// A trigger as the scheduler keeps it while any of its actions is pending or running, and the
-// index of those with pending actions by match (for duplicates, `show` and `flush`). Owns
-// that index; receives the triggers the scheduler links and unlinks; sends them back by
-// match, and their pending actions in the trigger's order.
+// A trigger as the scheduler keeps it while any of its actions is pending or running, or
+// while it holds a ban with no end; the index of those with pending actions, or with such a
+// ban, by match (for duplicates, `show`, `flush` and `unban`); which triggers hold a ban with
+// no end, and the actions that lift it. Owns those indexes; receives the triggers the
+// scheduler links and unlinks; sends them back by match, and their pending actions in the
+// trigger's order.
 
+import type { Action, SetAction } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
 import { keyOf } from './filter.js';
 
@@ -12,6 +15,8 @@ export interface Live {
   filter: Filter;
   values: readonly string[];
   readonly time: number;
+  /** The log lines that counted toward it, oldest first. */
+  readonly lines: readonly string[];
   /** Due time of each of the filter's actions (same index) still pending; NaN otherwise. */
   readonly due: number[];
   pendingCount: number;
@@ -24,26 +29,62 @@ export interface Live {
    * filter; over once forgotten.
    */
   phase: 'storing' | 'stored' | 'refused' | 'over';
+  /** A ban with no end (see bansForGood), in effect until a flush or an unban lifts it. */
+  held: boolean;
+  /** Its pending actions were run early by a flush: how the history tells its end. */
+  flushed: boolean;
 }
 
 export function newLive(
-  id: number,
-  filter: Filter,
-  values: readonly string[],
-  time: number,
+  t: {
+    readonly id: number;
+    readonly filter: Filter;
+    readonly values: readonly string[];
+    readonly time: number;
+    readonly lines: readonly string[];
+  },
   phase: Live['phase'],
 ): Live {
   return {
-    id,
-    filter,
-    values,
-    time,
-    due: filter.actions.map(() => Number.NaN),
+    ...t,
+    due: t.filter.actions.map(() => Number.NaN),
     pendingCount: 0,
     steps: 0,
     queuedAt: Number.NaN,
     phase,
+    held: false,
+    flushed: false,
   };
+}
+
+/** An action that puts the address of a match in a kernel set: a ban riposte can undo. */
+function isSetAdd(action: Action): action is Action & SetAction {
+  return (action.type === 'nftables' || action.type === 'ipset') && action.add;
+}
+
+/**
+ * Whether a trigger whose match runs these actions is a ban with no end: none of them is
+ * delayed (no unban to wait for), and one adds the address to a kernel set, which riposte
+ * knows how to undo and applies again when a restart made the set anew. A trigger of only
+ * other immediate actions (commands, which may be notifications riposte cannot undo) is over
+ * once they have run.
+ */
+export function bansForGood(actions: readonly Action[]): boolean {
+  return actions.every((a) => !a.delayed) && actions.some((a) => isSetAdd(a) && !a.oneshot);
+}
+
+const lifts = new WeakMap<Action, Action>();
+
+/** The actions that lift a ban with no end: each kernel-set addition, as a deletion. */
+export function liftsOf(actions: readonly Action[]): Action[] {
+  return actions.filter(isSetAdd).map((add) => {
+    let lift = lifts.get(add);
+    if (lift === undefined) {
+      lift = Object.freeze({ ...add, add: false });
+      lifts.set(add, lift);
+    }
+    return lift;
+  });
 }
 
 /** A trigger's pending actions by name, with their due times (for show and flush). */
@@ -75,11 +116,11 @@ export function earliest(live: Live): number {
   return next;
 }
 
-/** The triggers with pending actions, by filter and match: one, or several under `rerun`. */
+/** Triggers by filter and match: one, or several under `rerun`. */
 export class ByMatch {
   readonly #byFilter = new Map<Filter, Map<string, Live | Live[]>>();
 
-  /** The newest trigger with pending actions of a match. */
+  /** The newest trigger of a match. */
   latest(filter: Filter, values: readonly string[]): Live | undefined {
     const entry = this.#byFilter.get(filter)?.get(keyOf(values));
     return Array.isArray(entry) ? entry[entry.length - 1] : entry;

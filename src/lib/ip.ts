@@ -63,6 +63,35 @@ export function maskIp(canonical: string, prefix: number): string {
   return `${formatIpv6(masked)}/${prefix}`;
 }
 
+/** An address or a network, canonical: its first address, family and prefix length. */
+export interface Network {
+  readonly address: string;
+  readonly family: IpFamily;
+  readonly prefix: number;
+}
+
+/**
+ * An address (`192.0.2.7`, prefix 32 or 128) or a network (`192.0.2.0/24`) written by anyone,
+ * canonical; undefined when it is neither. A network keeps the family it is written in.
+ */
+export function networkOf(text: string): Network | undefined {
+  if (cidrError(text) !== undefined) return undefined;
+  const [written = '', bits] = text.split('/');
+  const address = canonicalIp(written)!;
+  const family = familyOf(address);
+  if (bits !== undefined && familyOf(written) !== family) return undefined;
+  const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
+  const first = maskIp(address, prefix);
+  return { address: first.slice(0, first.indexOf('/')), family, prefix };
+}
+
+/** Whether two networks share an address: one holds the other. */
+export function overlaps(a: Network, b: Network): boolean {
+  if (a.family !== b.family) return false;
+  const prefix = Math.min(a.prefix, b.prefix);
+  return maskIp(a.address, prefix) === maskIp(b.address, prefix);
+}
+
 /** Parses `1.2.3.4` or `10.0.0.0/8` (any address family) for membership checks. */
 export function blockListOf(cidrs: readonly string[]): BlockList {
   const list = new BlockList();

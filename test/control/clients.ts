@@ -75,39 +75,48 @@ export const LINES = [
   'login eve from 192.0.2.4',
 ];
 
+/** When the two triggers of LINES fired (`triggered`), as `show` prints it. */
+export interface Fired {
+  readonly failed: string;
+  readonly login: string;
+}
+
 /**
- * What `show -f json` prints after LINES, given the due times of the two pending actions:
- * counted matches first, then those with only pending actions; "user=… ip=…" for login.
+ * What `show -f json` prints after LINES, given the due times of the two pending actions and
+ * when their triggers fired: counted matches first, then those with triggers in effect;
+ * "user=… ip=…" for login.
  */
-export function expected(unban: string, warn: string) {
+export function expected(unban: string, warn: string, fired: Fired) {
   return {
     s: {
       failed: {
         '192.0.2.2': { matches: 1 },
-        '192.0.2.1': { actions: { unban: [unban] } },
+        '192.0.2.1': { triggered: [fired.failed], actions: { unban: [unban] } },
       },
       login: {
         'user=bob ip=192.0.2.3': { matches: 1 },
-        'user=eve ip=192.0.2.4': { actions: { warn: [warn] } },
+        'user=eve ip=192.0.2.4': { triggered: [fired.login], actions: { warn: [warn] } },
       },
     },
   };
 }
 
 /** The same in YAML, as `show` prints it by default. */
-export function expectedYaml(unban: string, warn: string): string {
+export function expectedYaml(unban: string, warn: string, fired: Fired): string {
   return [
     's:',
     '  failed:',
     '    192.0.2.2:',
     '      matches: 1',
     '    192.0.2.1:',
+    `      triggered: [ ${fired.failed} ]`,
     '      actions:',
     `        unban: [ ${unban} ]`,
     '  login:',
     '    user=bob ip=192.0.2.3:',
     '      matches: 1',
     '    user=eve ip=192.0.2.4:',
+    `      triggered: [ ${fired.login} ]`,
     '      actions:',
     `        warn: [ ${warn} ]`,
     '',
@@ -133,6 +142,13 @@ export async function populate(sb: Sandbox, fifo: Fifo, daemon: Daemon) {
   const printed = JSON.parse(r.stdout);
   const unban: string = printed.s.failed['192.0.2.1'].actions.unban[0];
   const warn: string = printed.s.login['user=eve ip=192.0.2.4'].actions.warn[0];
+  const fired: Fired = {
+    failed: printed.s.failed['192.0.2.1'].triggered[0],
+    login: printed.s.login['user=eve ip=192.0.2.4'].triggered[0],
+  };
+  // Each fired an hour before its action is due (`after: 1h`).
+  assert.equal(Date.parse(fired.failed), Date.parse(unban) - 3_600_000);
+  assert.equal(Date.parse(fired.login), Date.parse(warn) - 3_600_000);
   for (const time of [unban, warn]) {
     assert.match(time, ISO_LOCAL);
     // Due an hour after the trigger, which happened between `before` and `after`.
@@ -140,7 +156,7 @@ export async function populate(sb: Sandbox, fifo: Fifo, daemon: Daemon) {
     assert.ok(due >= before + 3_600_000 && due <= after + 3_600_000, time);
     assert.equal(offsetOf(time), new Date(due).getTimezoneOffset());
   }
-  return { unban, warn };
+  return { unban, warn, fired };
 }
 
 /** The offset written in an ISO 8601 time, as getTimezoneOffset() counts it. */

@@ -10,12 +10,14 @@ import { config, expected, expectedYaml, populate, running } from './clients.js'
 
 test('flush NAME=REGEX runs the pending actions of one match now, and a restart keeps it flushed', async (t) => {
   const { sb, fifo, daemon } = await running(t);
-  const { unban, warn } = await populate(sb, fifo, daemon);
+  const { unban, warn, fired } = await populate(sb, fifo, daemon);
   const flushed = await sb.cli('flush', '-f', 'json', 'ip=192\\.0\\.2\\.1');
-  const one = { s: { failed: { '192.0.2.1': { actions: { unban: [unban] } } } } };
+  const one = {
+    s: { failed: { '192.0.2.1': { triggered: [fired.failed], actions: { unban: [unban] } } } },
+  };
   assert.deepEqual(flushed, { code: 0, stdout: `${JSON.stringify(one, null, 2)}\n`, stderr: '' });
   await daemon.waitFile('actions.log', (lines) => lines.includes('unban 192.0.2.1'));
-  const rest = expected(unban, warn);
+  const rest = expected(unban, warn, fired);
   delete (rest.s.failed as Record<string, unknown>)['192.0.2.1'];
   assert.deepEqual(await sb.show(), await sb.show());
   assert.deepEqual(JSON.parse((await sb.cli('show', '-f', 'json')).stdout), rest);
@@ -51,10 +53,10 @@ test('flush forgets the counts of the selected matches: counting starts again fr
 
 test('flush with no selector flushes everything after printing it; show and a restart stay empty', async (t) => {
   const { sb, fifo, daemon } = await running(t);
-  const { unban, warn } = await populate(sb, fifo, daemon);
+  const { unban, warn, fired } = await populate(sb, fifo, daemon);
   assert.deepEqual(await sb.cli('flush'), {
     code: 0,
-    stdout: expectedYaml(unban, warn),
+    stdout: expectedYaml(unban, warn, fired),
     stderr: '',
   });
   await daemon.waitFile(

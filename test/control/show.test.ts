@@ -15,23 +15,23 @@ test('show prints {} in YAML and in JSON when nothing is counted or pending', as
 
 test('show prints counts and pending actions as stream → filter → match, in JSON and YAML', async (t) => {
   const { sb, fifo, daemon } = await running(t);
-  const { unban, warn } = await populate(sb, fifo, daemon);
+  const { unban, warn, fired } = await populate(sb, fifo, daemon);
   const json = await sb.cli('show', '-f', 'json');
   assert.deepEqual(json, {
     code: 0,
-    stdout: `${JSON.stringify(expected(unban, warn), null, 2)}\n`,
+    stdout: `${JSON.stringify(expected(unban, warn, fired), null, 2)}\n`,
     stderr: '',
   });
   const yaml = await sb.cli('show');
-  assert.deepEqual(yaml, { code: 0, stdout: expectedYaml(unban, warn), stderr: '' });
+  assert.deepEqual(yaml, { code: 0, stdout: expectedYaml(unban, warn, fired), stderr: '' });
   // The ban ran when the filter triggered; nothing else ran.
   assert.deepEqual(sb.lines('actions.log'), ['ban 192.0.2.1', 'marker 1']);
 });
 
 test('show -l STREAM[.FILTER] and NAME=REGEX keep the selected filters and matches', async (t) => {
   const { sb, fifo, daemon } = await running(t);
-  const { unban, warn } = await populate(sb, fifo, daemon);
-  const all = expected(unban, warn);
+  const { unban, warn, fired } = await populate(sb, fifo, daemon);
+  const all = expected(unban, warn, fired);
   const cases: [args: string[], want: unknown][] = [
     [['-l', 's'], all],
     [['-l', 's.login'], { s: { login: all.s.login } }],
@@ -225,9 +225,15 @@ test('the YAML of show reads back as the same data as its JSON, whatever the val
   assert.deepEqual(Object.keys(times), ['ban', 'unban']);
   assert.equal(times.ban.length, 3);
   assert.deepEqual([...times.ban].sort(), times.ban);
+  // One time each trigger in effect fired, an hour before its `ban` is due.
+  const fired: string[] = JSON.parse(rerun.stdout).s.one.true.triggered;
+  assert.deepEqual(
+    fired.map((time) => Date.parse(time) + 3_600_000),
+    times.ban.map((time: string) => Date.parse(time)),
+  );
   assert.equal(
     rerun.stdout,
-    `${JSON.stringify({ s: { one: { true: { actions: times } } } }, null, 2)}\n`,
+    `${JSON.stringify({ s: { one: { true: { triggered: fired, actions: times } } } }, null, 2)}\n`,
   );
   const rerunYaml = await sb.cli('show', 'word=true');
   assert.equal(
@@ -236,6 +242,8 @@ test('the YAML of show reads back as the same data as its JSON, whatever the val
       's:',
       '  one:',
       '    "true":',
+      '      triggered:',
+      ...fired.map((time) => `        - ${time}`),
       '      actions:',
       '        ban:',
       ...times.ban.map((time: string) => `          - ${time}`),

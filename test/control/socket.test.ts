@@ -51,9 +51,11 @@ test('garbage on the socket gets an error reply, and the daemon goes on answerin
     ['no version', '{"type":"show"}\n', 'end', refusal(unsupported('none'))],
     [
       'an unknown type',
-      '{"v":1,"type":"ban"}\n',
+      '{"v":1,"type":"banish"}\n',
       'end',
-      refusal('unknown request type "ban": expected show, flush, trigger, status or reload'),
+      refusal(
+        'unknown request type "banish": expected show, flush, trigger, status, reload, ban, unban or why',
+      ),
     ],
     [
       'a field of the wrong type',

@@ -171,9 +171,11 @@ export class ReplayRuntime {
   }
 
   #trigger(filter: Filter, values: readonly string[], now: number): void {
-    const duplicates = this.#state.hasPending(filter, values) ? filter.duplicates : undefined;
+    const earlier = this.#state.hasPending(filter, values);
+    // A ban with no end in effect drops the trigger, whatever the rule says of pending actions.
+    const outcome = this.#scheduler.trigger(filter, values, now);
+    const duplicates = outcome === 'held' ? 'ignore' : earlier ? filter.duplicates : undefined;
     this.fired.push({ filter, time: now, values, duplicates });
-    this.#scheduler.trigger(filter, values, now);
   }
 
   /** A virtual action's line, delivered to its stream's filters once the current one is done. */
@@ -192,10 +194,10 @@ export class ReplayRuntime {
 /**
  * The in-memory state, watched for the matches that have a trigger with actions pending.
  * Since a replay's actions end as soon as they start, a trigger is kept exactly as long as
- * it has pending actions.
+ * it has pending actions, or holds a ban with no end.
  */
 class PendingWatch implements StateWrites {
-  readonly #memory = new MemoryState();
+  readonly #memory = new MemoryState({ history: false });
   /** Trigger id → the counts of its filter, and its match key. */
   readonly #triggers = new Map<
     number,
@@ -229,6 +231,9 @@ class PendingWatch implements StateWrites {
   setDue(trigger: number, action: string, due: number): void {
     this.#memory.setDue(trigger, action, due);
   }
+
+  /** A replay keeps no history: nothing reads it. */
+  pruneHistory(): void {}
 
   setDone(trigger: number, action: string): void {
     this.#memory.setDone(trigger, action);

@@ -42,7 +42,7 @@ test('a position moved is written with the counts its lines made, even by a comm
   const [a, b] = [temp(t), temp(t)];
   const store = Store.open(a);
   t.after(() => store.close());
-  const times = new Map([['192.0.2.1', [1000]]]);
+  const times = new Map([['192.0.2.1', { times: [1000], lines: [''] }]]);
   store.countsOf('peers', 'banned', (key) => times.get(key)).changed('192.0.2.1', ['192.0.2.1']);
   store.cluster.setPosition({ incarnation: 'i', seq: 7 });
   store.cluster.setPeer('web9', { epoch: 'e', seq: 3, gaps: [2] });
@@ -63,7 +63,7 @@ test('a commit that skips counts leaves them for later when no position moved', 
   const [a, b] = [temp(t), temp(t)];
   const store = Store.open(a);
   t.after(() => store.close());
-  const times = new Map([['192.0.2.1', [1000]]]);
+  const times = new Map([['192.0.2.1', { times: [1000], lines: [''] }]]);
   store.countsOf('s', 'f', (key) => times.get(key)).changed('192.0.2.1', ['192.0.2.1']);
   store.cluster.addOutbox({ seq: 1, time: 5, line: 'x' }, { epoch: 'e', sent: 1 });
   store.commit(false);

@@ -1,7 +1,8 @@
-// What the persistent state holds, and the interface through which its owners write it:
-// the scheduler (triggers and their actions), the filters (counts), the control answers
-// (waiting for durability). Owns no state; the Store implements `StateWrites`, and anything
-// that runs the daemon's logic without a file (an offline replay) can too.
+// What the persistent state holds (triggers with their actions and lines, counts, the history
+// of triggers that ended), the interface through which its owners write it — the scheduler,
+// the filters, the control answers (waiting for durability) — and the one the control
+// answers read it back through. Owns no state; the Store implements both, and anything that
+// runs the daemon's logic without a file (an offline replay) can too.
 
 export interface StoredAction {
   readonly name: string;
@@ -16,6 +17,26 @@ export interface StoredTrigger {
   readonly values: readonly string[];
   readonly time: number;
   readonly actions: readonly StoredAction[];
+  /** The log lines that counted toward it, oldest first (none for `ban` and `trigger`). */
+  readonly lines: readonly string[];
+}
+
+/** How a trigger ended: its last action ran at its time, run early by a flush, or another took its place. */
+export type EndHow = 'done' | 'flushed' | 'replaced';
+
+export interface Ended {
+  readonly time: number;
+  readonly how: EndHow;
+}
+
+/** A trigger that ended, as the history keeps it. */
+export interface PastTrigger {
+  readonly stream: string;
+  readonly filter: string;
+  readonly values: readonly string[];
+  readonly time: number;
+  readonly ended: Ended;
+  readonly lines: readonly string[];
 }
 
 export interface StoredFilter {
@@ -28,10 +49,18 @@ export interface StoredCount {
   readonly filter: string;
   readonly values: readonly string[];
   readonly times: readonly number[];
+  /** The line of each time ("" when it came without one). */
+  readonly lines: readonly string[];
 }
 
-/** Where a filter reads the current times of one of its matches (none: the match is forgotten). */
-export type TimesOf = (key: string) => readonly number[] | undefined;
+/** The recent matches of one match: their times, oldest first, and the line of each. */
+export interface Recent {
+  readonly times: readonly number[];
+  readonly lines: readonly string[];
+}
+
+/** Where a filter reads the recent matches of one of its matches (none: the match is forgotten). */
+export type TimesOf = (key: string) => Recent | undefined;
 
 /**
  * A filter's counts as the state sees them: the filter says which match changed, and the
@@ -51,7 +80,10 @@ export interface StateWrites {
   setDue(trigger: number, action: string, due: number): void;
   /** An action that ended; a crash before this is durable makes it run again at restart. */
   setDone(trigger: number, action: string): void;
-  forgetTrigger(trigger: number): void;
+  /** Removes a trigger; with `ended`, it goes to the history (a trigger refused goes nowhere). */
+  forgetTrigger(trigger: number, ended?: Ended): void;
+  /** Drops the history of triggers that ended before `oldest`, and the oldest beyond `most`. */
+  pruneHistory(oldest: number, most: number): void;
   /** Where a filter records the changes of its counts; `key` is unique to a match in the filter. */
   countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts;
   /**
@@ -59,4 +91,13 @@ export interface StateWrites {
    * commit failed (false: logged, and the writes are kept to retry).
    */
   afterCommit(callback: (durable: boolean) => void, options?: { counts?: boolean }): void;
+}
+
+/** What the control answers read back: committed rows, so they read after a commit. */
+export interface StateReads {
+  /** The triggers that ended at `since` or later and that `select` keeps, oldest first. */
+  history(
+    since: number,
+    select: (stream: string, filter: string, values: readonly string[]) => boolean,
+  ): PastTrigger[];
 }

@@ -1,13 +1,14 @@
-// Reading the state back at start-up: every row of `riposte.db` turned into records, each
-// column checked, since the file may have been damaged or edited. Receives a Db; sends the
-// stored triggers and counts, or an Error naming the column and what it held.
+// Reading the state back: every row of `riposte.db` turned into records, each column
+// checked, since the file may have been damaged or edited. Receives a Db; sends the stored
+// triggers and counts at start-up, and the history the control answers ask for, or an
+// Error naming the column and what it held.
 
-import type { StoredAction, StoredCount, StoredTrigger } from './records.js';
+import type { EndHow, PastTrigger, StoredAction, StoredCount, StoredTrigger } from './records.js';
 import type { Db } from './sqlite.js';
 
 export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCount[] } {
   const rows = db
-    .prepare('SELECT id, stream, filter, match, time, actions FROM triggers ORDER BY id')
+    .prepare('SELECT id, stream, filter, match, time, actions, lines FROM triggers ORDER BY id')
     .all() as {
     id: number;
     stream: string;
@@ -15,6 +16,7 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
     match: string;
     time: number;
     actions: string;
+    lines: string;
   }[];
   const triggers = rows.map((r) => ({
     id: r.id,
@@ -23,21 +25,62 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
     values: parseList(r.match, 'triggers.match') as string[],
     time: r.time,
     actions: parseActions(r.actions),
+    lines: parseLines(r.lines, 'triggers.lines'),
   }));
   const counts = (
-    db.prepare('SELECT stream, filter, match, times FROM counts').all() as {
+    db.prepare('SELECT stream, filter, match, times, lines FROM counts').all() as {
       stream: string;
       filter: string;
       match: string;
       times: string;
+      lines: string;
     }[]
   ).map((r) => ({
     stream: r.stream,
     filter: r.filter,
     values: parseList(r.match, 'counts.match') as string[],
     times: parseList(r.times, 'counts.times') as number[],
+    lines: parseLines(r.lines, 'counts.lines'),
   }));
   return { triggers, counts };
+}
+
+const HOWS: readonly string[] = ['done', 'flushed', 'replaced'] satisfies EndHow[];
+
+/** The history from `since` on, oldest end first, for the filters `select` keeps. */
+export function readHistory(
+  db: Db,
+  since: number,
+  select: (stream: string, filter: string, values: readonly string[]) => boolean,
+): PastTrigger[] {
+  const rows = db
+    .prepare(
+      'SELECT stream, filter, match, time, ended, how, lines FROM history WHERE ended >= ? ORDER BY ended, id',
+    )
+    .all(since) as {
+    stream: string;
+    filter: string;
+    match: string;
+    time: number;
+    ended: number;
+    how: string;
+    lines: string;
+  }[];
+  const past: PastTrigger[] = [];
+  for (const r of rows) {
+    const values = parseList(r.match, 'history.match') as string[];
+    if (!select(r.stream, r.filter, values)) continue;
+    if (!HOWS.includes(r.how)) throw new Error(`history.how holds ${JSON.stringify(r.how)}`);
+    past.push({
+      stream: r.stream,
+      filter: r.filter,
+      values,
+      time: r.time,
+      ended: { time: r.ended, how: r.how as EndHow },
+      lines: parseLines(r.lines, 'history.lines'),
+    });
+  }
+  return past;
 }
 
 /** The column of a trigger's actions: name → [due, done (0 or 1)]. */
@@ -63,6 +106,14 @@ function parseActions(text: string): StoredAction[] {
     due: (v as number[])[0]!,
     done: (v as number[])[1] === 1,
   }));
+}
+
+/** A list of lines: only strings, shown to the admin as they are. */
+function parseLines(text: string, column: string): string[] {
+  const list = parseList(text, column);
+  if (!list.every((l) => typeof l === 'string'))
+    throw new Error(`${column} holds ${JSON.stringify(text)}, not a list of lines`);
+  return list as string[];
 }
 
 /** A JSON list stored in a column; anything else means the file was damaged or edited. */

@@ -29,6 +29,16 @@ export type Migration = (db: Db) => void;
 export const MIGRATIONS: readonly Migration[] = [
   // 1 → 2: ban sharing's outbox, position and per-peer marks (state/cluster.ts).
   (db) => db.exec(CLUSTER_TABLES),
+  // 2 → 3: the log lines that counted toward a trigger or a count (a JSON list each), and
+  // the history of the triggers that ended, for `riposte why`.
+  (db) =>
+    db.exec(`
+      ALTER TABLE triggers ADD COLUMN lines TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE counts ADD COLUMN lines TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY, stream TEXT NOT NULL, filter TEXT NOT NULL, match TEXT NOT NULL,
+        time INTEGER NOT NULL, ended INTEGER NOT NULL, how TEXT NOT NULL, lines TEXT NOT NULL);
+    `),
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 

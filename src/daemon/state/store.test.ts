@@ -44,6 +44,7 @@ function made(): string {
     values: ['192.0.2.1'],
     time: 1000,
     actions: [{ name: 'unban', due: 2000, done: false }],
+    lines: [],
   });
   store.close();
   return join(dir, STATE_FILE);
@@ -114,6 +115,7 @@ describe('Store.open()', () => {
         values: ['192.0.2.1'],
         time: 1000,
         actions: [],
+        lines: [],
       });
       store.commit();
       const path = join(dir, STATE_FILE);

@@ -1,9 +1,10 @@
 // The persistent state, in one SQLite file (`riposte.db`): owns the database and decides
 // when queued writes are committed — at the end of the event-loop turn when someone waits
 // for them (a new trigger's actions, a client's answer), else within a second (counts,
-// actions done, moved due times). Receives the StateWrites of the scheduler, the filters
-// and the control answers; tells the waiting callers once their writes are durable, or that
-// they could not be made so. On a full file system it spends its reserve to go on.
+// actions done, moved due times, the history). Receives the StateWrites of the scheduler,
+// the filters and the control answers; tells the waiting callers once their writes are
+// durable, or that they could not be made so; answers the reads of the control answers
+// (the history). On a full file system it spends its reserve to go on.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,10 @@ import {
   removeLeftovers,
 } from './file.js';
 import type {
+  Ended,
   FilterCounts,
+  PastTrigger,
+  StateReads,
   StateWrites,
   StoredCount,
   StoredFilter,
@@ -35,7 +39,7 @@ import type {
   TimesOf,
 } from './records.js';
 import { Reserve } from './reserve.js';
-import { readRows } from './rows.js';
+import { readHistory, readRows } from './rows.js';
 import { createSchema, openSchema } from './schema.js';
 import { type Db, isFullError, openDatabase, openError } from './sqlite.js';
 import { applyBatch, PendingWrites, writeStatements } from './writes.js';
@@ -46,7 +50,7 @@ const GROUP_DELAY = 5;
 /** Longest a write nobody waits for stays in memory. */
 const LAZY_DELAY = 1000;
 
-export class Store implements StateWrites {
+export class Store implements StateWrites, StateReads {
   readonly path: string;
   readonly #db: Db;
   readonly #pending = new PendingWrites({
@@ -65,12 +69,15 @@ export class Store implements StateWrites {
   #lastCommit = 0;
   #failing = false;
   readonly #reserve: Reserve;
+  /** Whether triggers that ended go to the history (a `history` window of 0 keeps none). */
+  readonly #keepHistory: boolean;
 
-  private constructor(path: string, db: Db, reserve: Reserve) {
+  private constructor(path: string, db: Db, reserve: Reserve, keepHistory: boolean) {
     this.path = path;
     this.#db = db;
     this.#statements = writeStatements(db);
     this.#reserve = reserve;
+    this.#keepHistory = keepHistory;
     this.#clusterStatements = clusterStatements(db);
   }
 
@@ -79,7 +86,7 @@ export class Store implements StateWrites {
    * truncated files. Writes nothing to a file of the current schema: a full disk does not
    * stop a restart, it is reported.
    */
-  static open(directory: string, options: { reserve?: number } = {}): Store {
+  static open(directory: string, options: { reserve?: number; history?: boolean } = {}): Store {
     const path = join(directory, STATE_FILE);
     checkWritable(directory, path);
     checkDirectory(directory);
@@ -93,7 +100,8 @@ export class Store implements StateWrites {
       db.close();
       throw openError(path, error);
     }
-    return new Store(path, db, new Reserve(directory, options.reserve));
+    const reserve = new Reserve(directory, options.reserve);
+    return new Store(path, db, reserve, options.history !== false);
   }
 
   /** Everything stored, for the restart of §2.5; a row that cannot be read is a StateError. */
@@ -105,6 +113,17 @@ export class Store implements StateWrites {
         `cannot read state file ${this.path}: ${(error as Error).message}; riposte will not overwrite it: move it away`,
         { cause: error },
       );
+    }
+  }
+
+  /** A read for a control answer; a row that cannot be read is a StateError naming the file. */
+  #read<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw new StateError(`cannot read state file ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -156,8 +175,19 @@ export class Store implements StateWrites {
     this.#pending.update(trigger, action, undefined, true);
   }
 
-  forgetTrigger(trigger: number): void {
-    this.#pending.forget(trigger);
+  forgetTrigger(trigger: number, ended?: Ended): void {
+    this.#pending.forget(trigger, this.#keepHistory ? ended : undefined);
+  }
+
+  pruneHistory(oldest: number, most: number): void {
+    this.#pending.prune(oldest, most);
+  }
+
+  history(
+    since: number,
+    select: (stream: string, filter: string, values: readonly string[]) => boolean,
+  ): PastTrigger[] {
+    return this.#read(() => readHistory(this.#db, since, select));
   }
 
   countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts {

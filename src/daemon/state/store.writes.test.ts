@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { StateError } from '../../lib/errors.js';
 import { configureLog } from '../../lib/log.js';
-import type { StoredTrigger } from './records.js';
+import type { Recent, StoredTrigger } from './records.js';
 import { openDatabase } from './sqlite.js';
 import { STATE_FILE, Store } from './store.js';
 
@@ -23,8 +23,14 @@ function directory(t: TestContext): string {
   return dir;
 }
 
+/** Recent matches at these times, each without a line. */
+function recent(times: number[]): Recent {
+  return { times, lines: times.map(() => '') };
+}
+
 function trigger(id: number, values: string[] = [`192.0.2.${id}`]): StoredTrigger {
   return {
+    lines: [],
     id,
     stream: 's',
     filter: 'f',
@@ -141,21 +147,24 @@ test('Store writes the counts of a filter with their times at the commit, and re
     ['1.2.3.4', [1, 2]],
     ['5.6.7.8', [3]],
   ]);
-  const counts = store.countsOf('s', 'f', (key) => times.get(key));
+  const counts = store.countsOf('s', 'f', (key) => {
+    const t = times.get(key);
+    return t === undefined ? undefined : recent(t);
+  });
   counts.changed('1.2.3.4', ['1.2.3.4']);
   counts.changed('5.6.7.8', ['5.6.7.8']);
   times.get('1.2.3.4')!.push(4);
   store.commit();
   times.delete('5.6.7.8');
   counts.changed('5.6.7.8', ['5.6.7.8']);
-  const other = store.countsOf('s', 'g', () => [9]);
+  const other = store.countsOf('s', 'g', () => recent([9]));
   other.changed('x', ['a', 'b']);
   const loaded = reopened(t, dir, store);
   assert.deepEqual(
     loaded.counts.sort((a, b) => a.filter.localeCompare(b.filter)),
     [
-      { stream: 's', filter: 'f', values: ['1.2.3.4'], times: [1, 2, 4] },
-      { stream: 's', filter: 'g', values: ['a', 'b'], times: [9] },
+      { stream: 's', filter: 'f', values: ['1.2.3.4'], times: [1, 2, 4], lines: ['', '', ''] },
+      { stream: 's', filter: 'g', values: ['a', 'b'], times: [9], lines: [''] },
     ],
   );
 });
@@ -175,7 +184,7 @@ test('Store.afterCommit() calls back once the writes queued before it are in the
 test('Store.afterCommit() writes the counts too when asked, and a trigger commit leaves them for later', async (t) => {
   const store = Store.open(directory(t));
   t.after(() => store.close());
-  const counts = store.countsOf('s', 'f', () => [1]);
+  const counts = store.countsOf('s', 'f', () => recent([1]));
   counts.changed('k', ['k']);
   store.addTrigger(trigger(1));
   let committed = false;
@@ -192,7 +201,9 @@ test('Store.afterCommit() writes the counts too when asked, and a trigger commit
     { counts: true },
   );
   await until('the commit with counts', () => withCounts);
-  assert.deepEqual(store.load().counts, [{ stream: 's', filter: 'f', values: ['k'], times: [1] }]);
+  assert.deepEqual(store.load().counts, [
+    { stream: 's', filter: 'f', values: ['k'], times: [1], lines: [''] },
+  ]);
 });
 
 test('Store commits within a second what nobody waits for: actions done, due times, counts', async (t) => {
@@ -201,7 +212,7 @@ test('Store commits within a second what nobody waits for: actions done, due tim
   store.addTrigger(trigger(1));
   store.commit();
   store.setDone(1, 'ban');
-  store.countsOf('s', 'f', () => [5]).changed('k', ['k']);
+  store.countsOf('s', 'f', () => recent([5])).changed('k', ['k']);
   assert.equal(store.load().triggers[0]?.actions[0]?.done, false);
   await until('the lazy commit', () => store.load().counts.length === 1);
   assert.equal(store.load().triggers[0]?.actions[0]?.done, true);
@@ -212,8 +223,8 @@ test('Store.dropFilters() removes the triggers and counts of the filters no long
   const store = Store.open(dir);
   store.addTrigger(trigger(1));
   store.addTrigger({ ...trigger(2), stream: 'old' });
-  store.countsOf('s', 'gone', () => [1]).changed('k', ['k']);
-  store.countsOf('s', 'f', () => [2]).changed('k', ['k']);
+  store.countsOf('s', 'gone', () => recent([1])).changed('k', ['k']);
+  store.countsOf('s', 'f', () => recent([2])).changed('k', ['k']);
   store.commit();
   const gone = store.dropFilters((stream, filter) => stream === 's' && filter === 'f');
   assert.deepEqual(gone.map((g) => `${g.stream}.${g.filter}`).sort(), ['old.f', 's.gone']);
@@ -334,7 +345,7 @@ test('Store.load() refuses a row that was damaged or edited, naming the column',
     const path = join(dir, STATE_FILE);
     const store = Store.open(dir);
     store.addTrigger(trigger(1));
-    store.countsOf('s', 'f', () => [1]).changed('k', ['k']);
+    store.countsOf('s', 'f', () => recent([1])).changed('k', ['k']);
     store.close();
     const db = openDatabase(path);
     db.exec(`UPDATE ${table} SET ${set}`);

@@ -1,9 +1,10 @@
 // The writes not yet committed, merged as they arrive: a trigger forgotten before its row was
-// written never reaches the file, updates to one row go in one statement each, and a match's
-// counts are written once per commit with its times as they are then. Receives the writes
-// of the StateWrites interface; sends batches, applied in one transaction by `apply`.
+// written never reaches the triggers table (only the history, if it ended), updates to one
+// row go in one statement each, and a match's counts are written once per commit with its
+// times and lines as they are then. Receives the writes of the StateWrites interface; sends
+// batches, applied in one transaction by `apply`.
 
-import type { FilterCounts, StoredTrigger, TimesOf } from './records.js';
+import type { Ended, FilterCounts, Recent, StoredTrigger, TimesOf } from './records.js';
 import { actionsJson } from './rows.js';
 import type { Db, Statement } from './sqlite.js';
 
@@ -14,21 +15,30 @@ interface TriggerWrite {
   /** Action name → [due, done], for a row already written. */
   readonly updates: Map<string, [number | undefined, boolean]>;
   forget: boolean;
+  /** With `forget`: the row goes to the history, with how it ended. */
+  ended: Ended | undefined;
+  /** A trigger that ended before its row was written: its history row, written alone. */
+  past: { readonly trigger: StoredTrigger; readonly ended: Ended } | undefined;
 }
 
-type CountRows = [FilterCounts, [string, readonly string[], readonly number[]][]][];
+type CountRows = [FilterCounts, [string, readonly string[], Recent][]][];
 
 /** Taken out of the queue for one transaction; put back whole if it fails. */
 export interface Batch {
   readonly triggers: readonly [number, TriggerWrite][];
   readonly counts: CountRows;
+  /** The history before this time goes, and what is beyond this many entries. */
+  readonly prune: { readonly oldest: number; readonly most: number } | undefined;
 }
+
+const NO_RECENT: Recent = { times: [], lines: [] };
 
 export class PendingWrites {
   readonly #triggers = new Map<number, TriggerWrite>();
   /** The matches whose counts changed, per filter: key → values; times are read at commit. */
   readonly #counts = new Map<FilterCounts, Map<string, readonly string[]>>();
   #countsQueued = 0;
+  #prune: Batch['prune'];
   /** Called when a write arrives that someone will wait for, or that may wait a while. */
   readonly #soon: () => void;
   readonly #lazily: () => void;
@@ -39,18 +49,21 @@ export class PendingWrites {
   }
 
   get hasTriggers(): boolean {
-    return this.#triggers.size > 0;
+    return this.#triggers.size > 0 || this.#prune !== undefined;
   }
 
   get hasCounts(): boolean {
     return this.#countsQueued > 0;
   }
 
+  /** A new row, or a whole row again: it replaces what was queued for it, an end included. */
   addTrigger(trigger: StoredTrigger): void {
-    this.#entry(trigger.id).insert = {
-      ...trigger,
-      actions: trigger.actions.map((a) => ({ ...a })),
-    };
+    const entry = this.#entry(trigger.id);
+    entry.insert = { ...trigger, actions: trigger.actions.map((a) => ({ ...a })) };
+    entry.updates.clear();
+    entry.forget = false;
+    entry.ended = undefined;
+    entry.past = undefined;
     this.#soon();
   }
 
@@ -69,13 +82,23 @@ export class PendingWrites {
     this.#lazily();
   }
 
-  forget(trigger: number): void {
+  forget(trigger: number, ended?: Ended): void {
     const entry = this.#entry(trigger);
-    if (entry.insert !== undefined) this.#triggers.delete(trigger);
-    else {
+    const insert = entry.insert;
+    if (insert !== undefined) {
+      entry.insert = undefined;
+      entry.past = ended === undefined ? undefined : { trigger: insert, ended };
+      if (entry.past === undefined) this.#triggers.delete(trigger);
+    } else {
       entry.forget = true;
+      entry.ended = ended;
       entry.updates.clear();
     }
+    this.#lazily();
+  }
+
+  prune(oldest: number, most: number): void {
+    this.#prune = { oldest, most };
     this.#lazily();
   }
 
@@ -98,7 +121,9 @@ export class PendingWrites {
   take(counts: boolean): Batch {
     const triggers = [...this.#triggers.entries()];
     this.#triggers.clear();
-    return { triggers, counts: counts ? this.#takeCounts() : [] };
+    const prune = this.#prune;
+    this.#prune = undefined;
+    return { triggers, counts: counts ? this.#takeCounts() : [], prune };
   }
 
   /** Puts back what a failed transaction held, with what arrived since applied on top. */
@@ -107,18 +132,29 @@ export class PendingWrites {
     this.#triggers.clear();
     for (const [id, entry] of batch.triggers) this.#triggers.set(id, entry);
     for (const [id, entry] of later) {
+      if (entry.past !== undefined) {
+        this.addTrigger(entry.past.trigger);
+        this.forget(id, entry.past.ended);
+      }
       if (entry.insert !== undefined) this.addTrigger(entry.insert);
       for (const [name, [due, done]] of entry.updates) this.update(id, name, due, done);
-      if (entry.forget) this.forget(id);
+      if (entry.forget) this.forget(id, entry.ended);
     }
     for (const [filter, earlier] of batch.counts)
       for (const [key, values] of earlier) filter.changed(key, values);
+    this.#prune ??= batch.prune;
   }
 
   #entry(trigger: number): TriggerWrite {
     let entry = this.#triggers.get(trigger);
     if (entry === undefined) {
-      entry = { insert: undefined, updates: new Map(), forget: false };
+      entry = {
+        insert: undefined,
+        updates: new Map(),
+        forget: false,
+        ended: undefined,
+        past: undefined,
+      };
       this.#triggers.set(trigger, entry);
     }
     return entry;
@@ -130,7 +166,7 @@ export class PendingWrites {
     for (const [filter, queued] of this.#counts) {
       taken.push([
         filter,
-        [...queued].map(([key, values]) => [key, values, filter.timesOf(key) ?? []]),
+        [...queued].map(([key, values]) => [key, values, filter.timesOf(key) ?? NO_RECENT]),
       ]);
       queued.clear();
     }
@@ -144,7 +180,19 @@ export class PendingWrites {
 export function writeStatements(db: Db) {
   return {
     trigger: db.prepare(
-      'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time, actions) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time, actions, lines) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    /** A trigger row moved to the history, as it is forgotten. */
+    toHistory: db.prepare(
+      'INSERT INTO history (stream, filter, match, time, ended, how, lines) SELECT stream, filter, match, time, ?, ?, lines FROM triggers WHERE id = ?',
+    ),
+    past: db.prepare(
+      'INSERT INTO history (stream, filter, match, time, ended, how, lines) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    pruneOld: db.prepare('DELETE FROM history WHERE ended < ?'),
+    // History ids grow with each row: the oldest entries are those of the lowest ids.
+    pruneMost: db.prepare(
+      'DELETE FROM history WHERE id <= (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?)',
     ),
     due: db.prepare(
       "UPDATE triggers SET actions = json_set(actions, '$.' || json_quote(?) || '[0]', ?) WHERE id = ?",
@@ -154,7 +202,7 @@ export function writeStatements(db: Db) {
     ),
     forget: db.prepare('DELETE FROM triggers WHERE id = ?'),
     putCount: db.prepare(
-      'INSERT OR REPLACE INTO counts (stream, filter, match, times) VALUES (?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO counts (stream, filter, match, times, lines) VALUES (?, ?, ?, ?, ?)',
     ),
     deleteCount: db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ? AND match = ?'),
   } satisfies Record<string, Statement>;
@@ -163,7 +211,21 @@ export function writeStatements(db: Db) {
 /** Writes a batch; the caller runs it inside one transaction. */
 export function applyBatch(s: ReturnType<typeof writeStatements>, batch: Batch): void {
   for (const [id, w] of batch.triggers) {
+    if (w.past !== undefined) {
+      const { trigger: t, ended } = w.past;
+      const lines = JSON.stringify(t.lines);
+      s.past.run(
+        t.stream,
+        t.filter,
+        JSON.stringify(t.values),
+        t.time,
+        ended.time,
+        ended.how,
+        lines,
+      );
+    }
     if (w.forget) {
+      if (w.ended !== undefined) s.toHistory.run(w.ended.time, w.ended.how, id);
       s.forget.run(id);
       continue;
     }
@@ -176,6 +238,7 @@ export function applyBatch(s: ReturnType<typeof writeStatements>, batch: Batch):
         JSON.stringify(t.values),
         t.time,
         actionsJson(t.actions),
+        JSON.stringify(t.lines),
       );
     }
     for (const [name, [due, done]] of w.updates) {
@@ -184,10 +247,14 @@ export function applyBatch(s: ReturnType<typeof writeStatements>, batch: Batch):
     }
   }
   for (const [{ stream, filter }, queued] of batch.counts) {
-    for (const [, values, times] of queued) {
+    for (const [, values, { times, lines }] of queued) {
       const match = JSON.stringify(values);
       if (times.length === 0) s.deleteCount.run(stream, filter, match);
-      else s.putCount.run(stream, filter, match, JSON.stringify(times));
+      else s.putCount.run(stream, filter, match, JSON.stringify(times), JSON.stringify(lines));
     }
+  }
+  if (batch.prune !== undefined) {
+    s.pruneOld.run(batch.prune.oldest);
+    s.pruneMost.run(batch.prune.most);
   }
 }
