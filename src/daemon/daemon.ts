@@ -94,7 +94,7 @@ export class Daemon {
       store,
       scheduler: this.#scheduler,
       onTrigger: (filter, values, now, lines) =>
-        this.#scheduler.trigger(filter, values, now, lines),
+        this.#scheduler.trigger(filter, values, now, lines, this.#carries(filter.stream)),
       onFinished: () => this.#streamFinished(),
     });
     this.#sends = new VirtualSends(this.#pipeline.virtual);
@@ -250,6 +250,11 @@ export class Daemon {
       version: this.#options.version,
       cluster: () => this.#cluster?.status,
     });
+  }
+
+  /** Whether the lines of `stream` carry their own time (other hosts' lines, through NATS). */
+  #carries(stream: string): boolean {
+    return this.#config.streams.some((s) => s.name === stream && s.type === 'cluster');
   }
 
   #parts(): Parts {

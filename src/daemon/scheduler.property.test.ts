@@ -220,7 +220,7 @@ class Case {
     const delayed = filter.actions.filter((a) => a.delayed && familyAllows(a, values));
     if (delayed.length > 0 && delayed.every((a) => time + a.after < this.#clock.now()))
       this.#over.add(`${name} ${values[0]} ${time}`);
-    this.#scheduler.trigger(filter, values, time);
+    this.#scheduler.trigger(filter, values, time, [], ago !== 0);
   }
 
   /** A reload: pending triggers go on under the filters' next load, with the same values. */

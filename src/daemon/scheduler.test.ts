@@ -516,12 +516,24 @@ describe('Scheduler, triggers from the past (lines of other hosts, at their own 
   test('trigger() whose delayed actions are all overdue runs nothing and stores nothing', async () => {
     const filter = await filterOf(BAN_UNBAN);
     const h = harness();
-    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_001);
-    h.scheduler.trigger(filter, ['5.6.7.8'], h.clock.now() - 60_000);
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_001, [], true);
+    h.scheduler.trigger(filter, ['5.6.7.8'], h.clock.now() - 60_000, [], true);
     h.clock.advance(h.start + 60_000);
     assert.deepEqual(h.ran, []);
     assert.equal(h.scheduler.size, 0);
     assert.deepEqual(h.state.load().triggers, []);
+  });
+
+  test("trigger() of this host's line whose unban is overdue (counting lagged) runs the ban, then the unban", async () => {
+    const filter = await filterOf(BAN_UNBAN);
+    const h = harness();
+    h.scheduler.trigger(filter, ['1.2.3.4'], h.clock.now() - 10_001);
+    h.clock.advance(h.start);
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4']);
+    h.end();
+    assert.deepEqual(h.ran, ['0 ban 1.2.3.4', '0 unban 1.2.3.4']);
+    h.end();
+    assert.equal(h.scheduler.size, 0);
   });
 
   test('trigger() of a filter without delayed actions runs them whatever its time', async () => {

@@ -34,7 +34,9 @@
 // - a trigger dated in the past (another host's line, counted at its own time) whose delayed
 //   actions are all overdue is over before it began here: nothing of it runs (an unban of a
 //   ban never applied could undo another filter's ban of the same address); otherwise its
-//   overdue actions run at once, in their order, after its immediate ones.
+//   overdue actions run at once, in their order, after its immediate ones. A trigger of this
+//   host's lines is never over: when counting lags behind a short `after`, its ban runs,
+//   then its unban.
 
 import type { Action } from '../concepts/action.js';
 import type { Filter } from '../concepts/filter.js';
@@ -113,16 +115,19 @@ export class Scheduler {
   /**
    * A trigger of `filter` for `values` at `now`, with the lines that counted toward it and the
    * `duplicates` rule of §2.4. A ban with no end in effect for the match stays as it is, or,
-   * under `rerun`, is replaced by the new trigger. `now` may be in the past (a line of another
-   * host, counted at its own time): a trigger whose delayed actions are all overdue already
-   * is over before it began here, and runs nothing — an unban of a ban never applied could
-   * undo another filter's ban of the same address.
+   * under `rerun`, is replaced by the new trigger. With `carried`, `now` is a time the line
+   * brought with it (a line of another host, counted at its own time): such a trigger whose
+   * delayed actions are all overdue already is over before it began here, and runs nothing —
+   * an unban of a ban never applied could undo another filter's ban of the same address. A
+   * line of this host is never over: when counting lags behind a short `after`, its ban runs,
+   * then its unban.
    */
   trigger(
     filter: Filter,
     values: readonly string[],
     now: number,
     lines: readonly string[] = [],
+    carried = false,
   ): Outcome {
     const latest = this.#byMatch.latest(filter, values);
     if (latest !== undefined && filter.duplicates !== 'rerun') {
@@ -146,7 +151,7 @@ export class Scheduler {
     }
     const actions = filter.actions.filter((a) => familyAllows(a, values));
     if (actions.length === 0) return 'none';
-    if (isOver(actions, now, this.#clock.now())) {
+    if (carried && isOver(actions, now, this.#clock.now())) {
       log(
         'INFO',
         `${idOf(filter)}: trigger ${show(values)} at ${new Date(now).toISOString()} is over already: nothing to run`,
