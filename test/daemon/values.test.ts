@@ -36,8 +36,8 @@ test('stored values that are not values of their pattern are dropped at restart,
   const file = sb.path('state', 'riposte.db');
   sqlite(file, [
     `UPDATE triggers SET match = '["192.0.2.1; nft flush ruleset"]'`,
-    `INSERT INTO triggers SELECT id + 100, stream, filter, '["192.0.2.3", "x"]', time, actions FROM triggers`,
-    `INSERT INTO triggers SELECT id + 200, stream, filter, '[7]', time, actions FROM triggers WHERE id < 100`,
+    `INSERT INTO triggers (id, stream, filter, match, time, actions) SELECT id + 100, stream, filter, '["192.0.2.3", "x"]', time, actions FROM triggers`,
+    `INSERT INTO triggers (id, stream, filter, match, time, actions) SELECT id + 200, stream, filter, '[7]', time, actions FROM triggers WHERE id < 100`,
     `UPDATE counts SET match = '["$(id)"]' WHERE filter = 'f'`,
   ]);
   const again = await sb.started(banConfig(sb));
