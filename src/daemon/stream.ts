@@ -202,7 +202,12 @@ export class StreamRuntime {
         this.#exit(code, signal, Date.now() - startedAt, failure);
         resolve();
       };
-      child.once('close', (code, signal) => end(code, signal));
+      // Under the guard, after what the guard said of its exec has been heard: a command that
+      // ran and ended at once is a stream that ended, not one that could not start.
+      child.once('close', (code, signal) => {
+        if (report === undefined) end(code, signal);
+        else void report.then(() => end(code, signal));
+      });
       child.once('error', (error) => {
         if (child.pid === undefined) end(null, null, spawnReason(error));
       });

@@ -135,6 +135,38 @@ test('a stream that exits 0 is not started again; when every stream has ended th
   assert.deepEqual(sb.lines('actions.log'), ['ban 192.0.2.1', 'marker 1', 'stop0']);
 });
 
+test('commands that end as soon as they start are each seen to end, and those that fail are started again', async (t) => {
+  const sb = sandbox(t);
+  sb.fifo();
+  // Each stream is one try of the race between the command's end and what the stream guard
+  // says of its exec: an end taken for "could not start" left the stream stopped, silently.
+  const streams: Record<string, object> = {
+    s: { cmd: ['cat', sb.path('in.fifo')], filters: filters(sb) },
+  };
+  for (let i = 0; i < 12; i++) {
+    streams[`ends${i}`] = { cmd: ['true'], filters: filters(sb) };
+    streams[`dies${i}`] = { cmd: ['sh', '-c', 'exit 3'], filters: filters(sb) };
+  }
+  const daemon = await sb.started({ patterns: PATTERNS, streams });
+  for (let i = 0; i < 12; i++) {
+    await daemon.waitLog(
+      `stream ends${i}: ["true"] ended (exit status 0); it is not started again`,
+    );
+    await daemon.waitLog(
+      `stream dies${i}: ["sh","-c","exit 3"] died (exit status 3); starting it again in 1s`,
+    );
+  }
+  const status = JSON.parse((await sb.cli('status', '-f', 'json')).stdout) as {
+    streams: Record<string, { state: string }>;
+  };
+  const states = new Set(
+    Object.entries(status.streams)
+      .filter(([n]) => n !== 's')
+      .map(([, s]) => s.state),
+  );
+  assert.ok(!states.has('stopped'), JSON.stringify(status.streams));
+});
+
 test('a 100 MB line is cut at 64 KiB, the rest dropped and counted, and memory stays bounded', async (t) => {
   const sb = sandbox(t);
   const input = sb.fifo();
