@@ -153,7 +153,20 @@ export interface Status {
   readonly version: string;
   readonly streams: Record<
     string,
-    { state: string; restarts: number; bytes: number; dropped: number; lastExit?: string }
+    {
+      state: string;
+      restarts: number;
+      bytes: number;
+      dropped: number;
+      /** Lines read, when they are counted (file and journal streams, or with `metrics`). */
+      lines?: number;
+      /** When the last line was read, ISO 8601. */
+      lastLine?: string;
+      lastStderr?: string;
+      /** Lines written while riposte was not reading, read at start (file and journal streams). */
+      caughtUp?: number;
+      lastExit?: string;
+    }
   >;
   readonly matches: number;
   readonly pending: number;

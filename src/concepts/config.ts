@@ -8,6 +8,7 @@ import { buildCluster, type Cluster } from './cluster.js';
 import { keyPath } from './document.js';
 import { expandLibrary } from './library.js';
 import { lintConfig } from './lint.js';
+import { lintSources } from './lint-sources.js';
 import { loadDocuments } from './load.js';
 import { mergeDocuments } from './merge.js';
 import { type MetricsConfig, readMetrics } from './metrics.js';
@@ -79,6 +80,7 @@ export async function loadConfig(path: string): Promise<Loaded> {
   if (config === undefined || c.errors.length > 0)
     return { ok: false, errors: c.errors, warnings: c.warnings };
   lintConfig(c, config);
+  lintSources(c, config);
   // The lint refuses what would let a log line run code.
   if (c.errors.length > 0) return { ok: false, errors: c.errors, warnings: c.warnings };
   return { ok: true, config, warnings: c.warnings };

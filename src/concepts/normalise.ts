@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Filter } from './filter.js';
 import type { Pattern } from './pattern.js';
 import type { Stream } from './stream.js';
+import type { ReadSource } from './stream-source.js';
 
 /** The configuration as riposte understood it, every default written: itself a valid config. */
 export function normalised(config: Config): Record<string, unknown> {
@@ -38,7 +39,22 @@ export function normalStream(s: Stream): Record<string, unknown> {
   return {
     type: s.type,
     ...(s.type === 'cmd' ? { cmd: s.cmd } : {}),
+    ...(s.source === undefined ? {} : { options: normalSource(s.source, s.catchUp) }),
     filters: Object.fromEntries(s.filters.map((f) => [f.name, normalFilter(f)])),
+  };
+}
+
+function normalSource(source: ReadSource, catchUp: number): Record<string, unknown> {
+  const bound = { catch_up: formatDuration(catchUp) };
+  if (source.type === 'file') return { paths: source.paths, ...bound };
+  return {
+    units: source.units,
+    identifiers: source.identifiers,
+    matches: source.matches,
+    ...(source.directory === undefined ? {} : { directory: source.directory }),
+    files: source.files,
+    with_identifier: source.withIdentifier,
+    ...bound,
   };
 }
 

@@ -1,12 +1,14 @@
-// The stream concept: a long-running command whose output lines go to its filters, a
-// virtual stream fed by actions, or a cluster stream fed by the other hosts' cluster actions.
+// The stream concept: a long-running command whose output lines go to its filters, files
+// or the systemd journal read by riposte itself (resumed where it stopped), a virtual
+// stream fed by actions, or a cluster stream fed by the other hosts' cluster actions.
 // Receives a raw stream map; sends a frozen Stream.
 
 import type { Checker, Path } from './check.js';
 import { buildFilter, type Filter } from './filter.js';
 import type { Scope } from './scope.js';
+import { buildSource, defaultCatchUp, type ReadSource } from './stream-source.js';
 
-export const STREAM_TYPES = ['cmd', 'virtual', 'cluster'] as const;
+export const STREAM_TYPES = ['cmd', 'file', 'journal', 'virtual', 'cluster'] as const;
 const KEYS = ['cmd', 'type', 'options', 'filters'];
 
 export interface Stream {
@@ -14,6 +16,10 @@ export interface Stream {
   readonly type: (typeof STREAM_TYPES)[number];
   /** The command's argv; empty for a virtual or cluster stream. */
   readonly cmd: readonly string[];
+  /** What a file or journal stream reads; undefined for the other types. */
+  readonly source: ReadSource | undefined;
+  /** How far back (ms) a file or journal stream reads on resume; 0 for the other types. */
+  readonly catchUp: number;
   readonly filters: readonly Filter[];
 }
 
@@ -29,22 +35,29 @@ export function buildStream(
   const errors = c.errors.length;
   const type =
     map['type'] === undefined ? 'cmd' : c.oneOf(map['type'], [...path, 'type'], STREAM_TYPES);
-  if (map['options'] !== undefined) c.map(map['options'], [...path, 'options'], []);
+  const read =
+    type === 'file' || type === 'journal' ? buildSource(c, path, type, map['options']) : null;
+  if (read === null && map['options'] !== undefined)
+    c.map(map['options'], [...path, 'options'], []);
   const cmd = type === undefined ? undefined : readCmd(c, path, type, map['cmd']);
   const filters = buildFilters(c, [...path, 'filters'], name, map['filters'], scope);
-  if (type === undefined || cmd === undefined || filters === undefined || c.errors.length > errors)
+  if (
+    type === undefined ||
+    cmd === undefined ||
+    read === undefined ||
+    filters === undefined ||
+    c.errors.length > errors
+  )
     return undefined;
-  return Object.freeze({ name, type, cmd, filters });
+  const source = read?.source;
+  const catchUp = read === null ? 0 : (read.catchUp ?? defaultCatchUp(filters));
+  return Object.freeze({ name, type, cmd, source, catchUp, filters });
 }
 
 function readCmd(c: Checker, path: Path, type: Stream['type'], raw: unknown): string[] | undefined {
   if (type !== 'cmd') {
     if (raw !== undefined)
-      return c.fail(
-        [...path, 'cmd'],
-        `a ${type} stream has no command: ${FED_BY[type]} feed it`,
-        'key',
-      );
+      return c.fail([...path, 'cmd'], `a ${type} stream has no command: ${FED_BY[type]}`, 'key');
     return [];
   }
   if (raw === undefined) return c.fail(path, 'missing key "cmd"');
@@ -52,8 +65,10 @@ function readCmd(c: Checker, path: Path, type: Stream['type'], raw: unknown): st
 }
 
 const FED_BY = {
-  virtual: 'actions of type "virtual"',
-  cluster: 'the actions of type "cluster" of the other hosts',
+  file: 'it reads the files its options name',
+  journal: 'it reads the systemd journal',
+  virtual: 'actions of type "virtual" feed it',
+  cluster: 'the actions of type "cluster" of the other hosts feed it',
 };
 
 function buildFilters(

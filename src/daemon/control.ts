@@ -184,6 +184,10 @@ export class Control {
         restarts: st.restarts,
         bytes: st.bytes,
         dropped: st.dropped,
+        ...(s.countLines ? { lines: st.lines } : {}),
+        ...(st.lastLine === undefined ? {} : { lastLine: new Date(st.lastLine).toISOString() }),
+        ...(st.lastStderr === undefined ? {} : { lastStderr: st.lastStderr }),
+        ...(s.stream.source === undefined ? {} : { caughtUp: st.caughtUp }),
         ...(st.lastExit === undefined ? {} : { lastExit: st.lastExit }),
       };
     }

@@ -252,9 +252,14 @@ export class Daemon {
     });
   }
 
-  /** Whether the lines of `stream` carry their own time (other hosts' lines, through NATS). */
+  /**
+   * Whether the lines of `stream` carry their own time, which may be past: other hosts'
+   * lines through NATS, and the lines a file or journal stream reads on resume.
+   */
   #carries(stream: string): boolean {
-    return this.#config.streams.some((s) => s.name === stream && s.type === 'cluster');
+    return this.#config.streams.some(
+      (s) => s.name === stream && (s.type === 'cluster' || s.source !== undefined),
+    );
   }
 
   #parts(): Parts {

@@ -7,6 +7,7 @@
 
 import type { Filter } from '../concepts/filter.js';
 import { log, quote } from '../lib/log.js';
+import { lineTime, type TimeFormat } from '../lib/timestamp.js';
 import type { FilterCounts, Recent, StateWrites } from './state/records.js';
 
 /** Longest part of a line kept with a count or a trigger: enough for any log message. */
@@ -40,7 +41,8 @@ export class FilterRuntime {
   readonly #counts = new Map<string, Entry>();
   readonly #stored: FilterCounts;
   readonly #onTrigger: OnTrigger;
-  readonly stats = { matches: 0, triggers: 0 };
+  /** `late`: matches of lines read on resume that were too old to count (see blockAt). */
+  readonly stats = { matches: 0, triggers: 0, late: 0 };
 
   constructor(filter: Filter, deps: { store: StateWrites; onTrigger: OnTrigger }) {
     this.#filter = filter;
@@ -90,6 +92,24 @@ export class FilterRuntime {
   /** The hot path: a block of lines read at `now` (see LineSplitter). */
   block(text: string, now: number): void {
     this.#filter.scan(text, (values, line) => this.count(values, now, line));
+  }
+
+  /**
+   * A block of lines that carry their own time (a file's, the journal's), read at `o.now`:
+   * each match counted at `o.time`, or at the time its line holds in the filter's format
+   * (the time it is read when it holds none, and never later). A match older than
+   * `o.oldest` (the stream's catch-up bound) or than `retryperiod` before now is not
+   * counted: it could not have triggered had riposte been reading then.
+   */
+  blockAt(text: string, o: { time: number | undefined; now: number; oldest: number }): void {
+    const period = this.#filter.retryperiod;
+    const floor = period > 0 ? Math.max(o.oldest, o.now - period) : o.oldest;
+    const format = this.#filter.time ?? 'auto';
+    this.#filter.scan(text, (values, line) => {
+      const time = o.time ?? ownTime(line, format, o.now);
+      if (time < floor) this.stats.late++;
+      else this.count(values, time, line);
+    });
   }
 
   /**
@@ -183,6 +203,15 @@ export class FilterRuntime {
     this.stats.triggers++;
     this.#onTrigger(this.#filter, values, now, lines);
   }
+}
+
+/** Earlier than this, a time read from a line is taken for a misreading. */
+const EARLIEST = Date.UTC(1990, 0, 1);
+
+/** The time `line` holds in `format`, if plausible and not after `now`; else `now`. */
+function ownTime(line: string, format: TimeFormat, now: number): number {
+  const time = lineTime(line, format, now);
+  return time === undefined || time < EARLIEST || time > now ? now : time;
 }
 
 /** The values of a match key (see keyOf). */

@@ -26,6 +26,9 @@ function status(over: Partial<StreamStatus> = {}): StreamStatus {
     lines: 42,
     cut: 1,
     dropped: 17,
+    lastLine: undefined,
+    lastStderr: undefined,
+    caughtUp: 0,
     ...over,
   };
 }

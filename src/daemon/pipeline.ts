@@ -12,7 +12,7 @@ import { FilterRuntime, type OnTrigger } from './filter.js';
 import { type ReloadPlan, samePatterns } from './reload.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './state/store.js';
-import { StreamRuntime } from './stream.js';
+import { type Positions, StreamRuntime } from './stream.js';
 
 export interface PipelineDeps {
   readonly store: Store;
@@ -28,9 +28,11 @@ export class Pipeline {
   /** Virtual streams by name, for the virtual actions; the same map across reloads. */
   readonly virtual = new Map<string, StreamRuntime>();
   readonly #deps: PipelineDeps;
+  readonly #positions: Positions;
 
   constructor(config: Config, deps: PipelineDeps) {
     this.#deps = deps;
+    this.#positions = positionsOf(deps.store);
     this.#build(config, new Map(), new Map());
   }
 
@@ -81,6 +83,10 @@ export class Pipeline {
     const streams = new Map(this.#streams.map((s) => [s.stream.name, s]));
     const keptStreams = new Map(plan.keptStreams.map(({ to }) => [to.name, streams.get(to.name)!]));
     const stop = plan.stopStreams.map((s) => streams.get(s.name)!);
+    // A stream that is gone forgets where it was (one changed resumes there).
+    for (const s of plan.stopStreams)
+      if (s.source !== undefined && !next.streams.some((n) => n.name === s.name))
+        this.#positions.set(s.name, undefined);
     const before = new Set(this.#streams);
     this.#build(next, kept, keptStreams);
     return { stop, start: this.#streams.filter((s) => !before.has(s)) };
@@ -105,15 +111,38 @@ export class Pipeline {
       );
       filters.push(...own);
       let runtime = keptStreams.get(stream.name);
-      if (runtime === undefined) runtime = new StreamRuntime(stream, { filters: own, onFinished });
+      if (runtime === undefined)
+        runtime = new StreamRuntime(stream, {
+          filters: own,
+          onFinished,
+          positions: this.#positions,
+        });
       else runtime.reconfigure(stream, own);
-      runtime.countLines = config.metrics !== null;
+      runtime.countLines ||= config.metrics !== null;
       runtimes.push(runtime);
       if (stream.type === 'virtual') this.virtual.set(stream.name, runtime);
     }
     this.#filters = filters;
     this.#streams = runtimes;
   }
+}
+
+/**
+ * Where the file and journal streams resume: the state's positions, read once, under the
+ * last each stream reported (committed or not), so that a stream started again by a reload
+ * resumes where the one it replaces stopped.
+ */
+function positionsOf(store: Store): Positions {
+  let known: Map<string, unknown> | undefined;
+  const all = () => (known ??= store.loadPositions());
+  return {
+    get: (stream) => all().get(stream),
+    set: (stream, position) => {
+      if (position === undefined) all().delete(stream);
+      else all().set(stream, position);
+      store.positions.set(stream, position);
+    },
+  };
 }
 
 /**

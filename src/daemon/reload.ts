@@ -87,7 +87,9 @@ function planStreams(
     } else {
       stopStreams.push(from);
       startStreams.push(to);
-      changes.push(`stream ${to.name} changed: its command is started again`);
+      changes.push(
+        `stream ${to.name} changed: ${to.source === undefined ? 'its command is started again' : 'it is read again from where it was'}`,
+      );
     }
   }
   const names = new Set(next.map((s) => s.name));

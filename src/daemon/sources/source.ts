@@ -20,8 +20,11 @@ export interface SourceSink {
   lines(block: string, o: { time: number | undefined; caughtUp: boolean }): void;
   /** Where to resume once the lines handed over so far are counted; `undefined` forgets it. */
   position(position: Position): void;
-  /** A line the source's program wrote on stderr (a command's, journalctl's). */
-  stderr(line: string): void;
+  /**
+   * Lines the source's program wrote on stderr (a command's, journalctl's), joined by "\n":
+   * the filters read them too, at the time they are read; those no filter matches are logged.
+   */
+  stderr(block: string): void;
   /** Something the admin must know (a missing file, a vanished cursor, a rotation), logged by the stream. */
   notice(level: 'INFO' | 'WARN' | 'ERROR', message: string): void;
   /** Lines cut at the length limit: `dropped` characters thrown away after the cut. */

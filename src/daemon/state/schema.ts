@@ -5,6 +5,7 @@
 
 import { StateError } from '../../lib/errors.js';
 import { CLUSTER_TABLES } from './cluster.js';
+import { POSITION_TABLE } from './positions.js';
 import { corruptError, type Db } from './sqlite.js';
 
 /** "RPST": tells a riposte state file from any other SQLite file. */
@@ -39,6 +40,8 @@ export const MIGRATIONS: readonly Migration[] = [
         id INTEGER PRIMARY KEY, stream TEXT NOT NULL, filter TEXT NOT NULL, match TEXT NOT NULL,
         time INTEGER NOT NULL, ended INTEGER NOT NULL, how TEXT NOT NULL, lines TEXT NOT NULL);
     `),
+  // 3 → 4: where the file and journal streams resume (state/positions.ts).
+  (db) => db.exec(POSITION_TABLE),
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 

@@ -20,6 +20,12 @@ import {
   readClusterRows,
 } from './cluster.js';
 import {
+  applyPositions,
+  PositionsPending,
+  positionStatements,
+  readPositions,
+} from './positions.js';
+import {
   checkDirectory,
   checkStateFile,
   checkWritable,
@@ -50,6 +56,8 @@ const GROUP_DELAY = 5;
 /** Longest a write nobody waits for stays in memory. */
 const LAZY_DELAY = 1000;
 
+const NO_POSITIONS: ReadonlyMap<string, string | null> = new Map();
+
 export class Store implements StateWrites, StateReads {
   readonly path: string;
   readonly #db: Db;
@@ -60,6 +68,8 @@ export class Store implements StateWrites, StateReads {
   readonly #statements;
   readonly #cluster = new ClusterPending();
   readonly #clusterStatements;
+  readonly #positions = new PositionsPending();
+  readonly #positionStatements;
   /** A waiting caller reports counts: the next commit writes them too. */
   #countsWanted = false;
   #waiting: ((durable: boolean) => void)[] = [];
@@ -79,6 +89,7 @@ export class Store implements StateWrites, StateReads {
     this.#reserve = reserve;
     this.#keepHistory = keepHistory;
     this.#clusterStatements = clusterStatements(db);
+    this.#positionStatements = positionStatements(db);
   }
 
   /**
@@ -137,6 +148,24 @@ export class Store implements StateWrites, StateReads {
         { cause: error },
       );
     }
+  }
+
+  /** Where each file and journal stream resumes, by stream name (see state/positions.ts). */
+  loadPositions(): Map<string, unknown> {
+    return this.#read(() => readPositions(this.#db, this.path));
+  }
+
+  /**
+   * Where the file and journal streams report their positions: committed with the counts
+   * (within a second), never on their own, so that no line is counted twice or never.
+   */
+  get positions(): { set(stream: string, position: unknown): void } {
+    return {
+      set: (stream, position) => {
+        this.#positions.set(stream, position);
+        this.#lazily();
+      },
+    };
   }
 
   /** Where the cluster runtime writes: its outbox soon, its positions with the counts. */
@@ -221,7 +250,7 @@ export class Store implements StateWrites, StateReads {
     const writes =
       this.#pending.hasTriggers ||
       cluster.urgent ||
-      (all && (this.#pending.hasCounts || cluster.lazy));
+      (all && (this.#pending.hasCounts || cluster.lazy || this.#positions.size > 0));
     // A position written without the counts its lines made would lose them at a crash.
     const durable = writes ? this.#write(all || cluster.withCounts) : true;
     const waiting = this.#waiting;
@@ -314,14 +343,17 @@ export class Store implements StateWrites, StateReads {
   #write(all: boolean): boolean {
     const batch = this.#pending.take(all);
     const cluster = this.#cluster.take();
+    // A position goes with the counts of the lines before it: only in a commit of every count.
+    const positions = all ? this.#positions.take() : NO_POSITIONS;
     try {
-      this.#apply(batch, cluster);
+      this.#apply(batch, cluster, positions);
     } catch (error) {
-      if (!isFullError(error) || !this.#makeRoom()) return this.#failed(batch, cluster, error);
+      if (!isFullError(error) || !this.#makeRoom())
+        return this.#failed({ batch, cluster, positions }, error);
       try {
-        this.#apply(batch, cluster);
+        this.#apply(batch, cluster, positions);
       } catch (again) {
-        return this.#failed(batch, cluster, again);
+        return this.#failed({ batch, cluster, positions }, again);
       }
     }
     if (this.#failing) log('INFO', `state: writing to ${this.path} works again`);
@@ -330,10 +362,15 @@ export class Store implements StateWrites, StateReads {
     return true;
   }
 
-  #apply(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch): void {
+  #apply(
+    batch: ReturnType<PendingWrites['take']>,
+    cluster: ClusterBatch,
+    positions: ReadonlyMap<string, string | null>,
+  ): void {
     this.#db.transaction(() => {
       applyBatch(this.#statements, batch);
       applyClusterBatch(this.#clusterStatements, cluster);
+      applyPositions(this.#positionStatements, positions);
     });
   }
 
@@ -362,9 +399,17 @@ export class Store implements StateWrites, StateReads {
     }
   }
 
-  #failed(batch: ReturnType<PendingWrites['take']>, cluster: ClusterBatch, error: unknown): false {
-    this.#pending.requeue(batch);
-    this.#cluster.requeue(cluster);
+  #failed(
+    taken: {
+      batch: ReturnType<PendingWrites['take']>;
+      cluster: ClusterBatch;
+      positions: ReadonlyMap<string, string | null>;
+    },
+    error: unknown,
+  ): false {
+    this.#pending.requeue(taken.batch);
+    this.#cluster.requeue(taken.cluster);
+    this.#positions.requeue(taken.positions);
     if (!this.#failing) {
       log(
         'ERROR',

@@ -1,0 +1,170 @@
+// Black-box tests of `type: file` streams (issue: nothing lost while riposte is down): the
+// real daemon follows a log file of its sandbox; it is killed with SIGKILL or stopped, lines
+// are written (and the file rotated) while it is down, and once started again it counts
+// them, each once, at their own time, and bans as it would have had it been running.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import {
+  type Config,
+  type Daemon,
+  MAIN,
+  PATTERNS,
+  type Sandbox,
+  sandbox,
+} from '../daemon/harness.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A syslog line as sshd writes it through rsyslog, at `time` (local time). */
+function syslog(time: number, text: string): string {
+  const d = new Date(time);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, ' ');
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${MONTHS[d.getMonth()]} ${day} ${clock} host sshd[42]: ${text}`;
+}
+
+function config(sb: Sandbox, extra: Config = {}): Config {
+  return {
+    concurrency: 1,
+    patterns: PATTERNS,
+    streams: {
+      auth: {
+        type: 'file',
+        options: { path: sb.path('auth.log'), ...extra },
+        filters: {
+          fail: {
+            regex: ['fail from <ip>'],
+            retry: 3,
+            retryperiod: '1h',
+            actions: {
+              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '2h' },
+            },
+          },
+          marker: sb.markerFilter(),
+        },
+      },
+    },
+  };
+}
+
+class Log {
+  readonly #path: string;
+  #markers = 0;
+  constructor(path: string) {
+    this.#path = path;
+    writeFileSync(path, '');
+  }
+  write(...lines: string[]): void {
+    appendFileSync(this.#path, lines.map((l) => `${l}\n`).join(''));
+  }
+  fail(ip: string, time = Date.now()): void {
+    this.write(syslog(time, `fail from ${ip}`));
+  }
+  /** Writes a marker and waits until its action recorded it: every line before is counted. */
+  async mark(daemon: Daemon): Promise<void> {
+    const n = ++this.#markers;
+    this.write(`marker ${n}`);
+    await daemon.waitFile('actions.log', (lines) => lines.includes(`marker ${n}`));
+  }
+}
+
+async function status(sb: Sandbox): Promise<Record<string, Record<string, unknown>>> {
+  const r = await sb.cli('status', '-f', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { streams: Record<string, Record<string, unknown>> }).streams;
+}
+
+for (const down of ['crash', 'stop'] as const) {
+  test(`file stream: failures written while riposte is down (${down}) are counted once at restart, and ban`, async (t) => {
+    const sb = sandbox(t);
+    const log = new Log(sb.path('auth.log'));
+    const cfg = config(sb);
+    const first = await sb.started(cfg);
+    log.fail('192.0.2.1');
+    log.fail('192.0.2.1');
+    await log.mark(first);
+    await sb.settle(first);
+    if (down === 'crash') await first.crash();
+    else await first.stop();
+    // Read again, these two would ban with one more: they must not be.
+    const second = await sb.started(cfg);
+    await log.mark(second);
+    assert.deepEqual(sb.lines('actions.log'), ['marker 1', 'marker 2']);
+    await sb.settle(second);
+    if (down === 'crash') await second.crash();
+    else await second.stop();
+    log.fail('192.0.2.1');
+    const third = await sb.started(cfg);
+    await third.waitFile('actions.log', (lines) => lines.includes('ban 192.0.2.1'));
+    await log.mark(third);
+    assert.deepEqual(sb.lines('actions.log'), [
+      'marker 1',
+      'marker 2',
+      'ban 192.0.2.1',
+      'marker 3',
+    ]);
+    const auth = (await status(sb))['auth']!;
+    assert.equal(auth['caughtUp'], 1);
+    assert.equal(auth['state'], 'running');
+  });
+}
+
+test('file stream: a rotation while riposte is down loses nothing (the end of auth.log.1, then the new file)', async (t) => {
+  const sb = sandbox(t);
+  const log = new Log(sb.path('auth.log'));
+  const cfg = config(sb);
+  const first = await sb.started(cfg);
+  log.fail('192.0.2.7');
+  await log.mark(first);
+  await sb.settle(first);
+  await first.crash();
+  log.fail('192.0.2.7');
+  renameSync(sb.path('auth.log'), sb.path('auth.log.1'));
+  const fresh = new Log(sb.path('auth.log'));
+  fresh.fail('192.0.2.7');
+  const second = await sb.started(cfg);
+  await second.waitFile('actions.log', (lines) => lines.includes('ban 192.0.2.7'));
+  assert.match(second.log, /rotated/);
+});
+
+test('file stream: failures older than retryperiod, read on resume, do not count', async (t) => {
+  const sb = sandbox(t);
+  const log = new Log(sb.path('auth.log'));
+  const cfg = config(sb);
+  const first = await sb.started(cfg);
+  await log.mark(first);
+  await sb.settle(first);
+  await first.crash();
+  const old = Date.now() - 2 * 3_600_000;
+  for (let i = 0; i < 5; i++) log.fail('192.0.2.9', old + i * 1000);
+  const second = await sb.started(cfg);
+  await log.mark(second);
+  assert.deepEqual(sb.lines('actions.log'), ['marker 1', 'marker 2']);
+  const auth = (await status(sb))['auth']!;
+  assert.equal(auth['caughtUp'], 5);
+  // Recent ones still count: three within the hour ban.
+  for (let i = 0; i < 3; i++) log.fail('192.0.2.9');
+  await second.waitFile('actions.log', (lines) => lines.includes('ban 192.0.2.9'));
+});
+
+test('file stream: a missing file is reported at start, and read from its start once it appears', async (t) => {
+  const sb = sandbox(t);
+  const cfg = config(sb);
+  const r = spawnSync(process.execPath, [MAIN, 'test-config', '-c', sb.writeConfig(cfg)], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /auth\.log" does not exist/);
+  const daemon = await sb.started(cfg);
+  assert.match(daemon.log, /auth\.log" does not exist/);
+  const log = new Log(sb.path('auth.log'));
+  log.fail('192.0.2.3');
+  log.fail('192.0.2.3');
+  log.fail('192.0.2.3');
+  await daemon.waitFile('actions.log', (lines) => lines.includes('ban 192.0.2.3'));
+});
