@@ -75,7 +75,8 @@ function file(c: Checker, path: Path, map: Record<string, unknown>): FileSource 
       : c.stringList(map['paths'], [...path, 'paths'], { nonEmpty: true });
   if (paths === undefined) return undefined;
   const key = map['path'] !== undefined ? 'path' : 'paths';
-  paths.forEach((p, i) => checkFilePath(c, key === 'path' ? [...path, key] : [...path, key, i], p));
+  for (const [i, p] of paths.entries())
+    checkFilePath(c, key === 'path' ? [...path, key] : [...path, key, i], p);
   return Object.freeze({ type: 'file', paths: Object.freeze([...paths]) });
 }
 
