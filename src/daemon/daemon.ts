@@ -5,6 +5,7 @@
 // signals and requests; sends the exit status, and its life to systemd.
 
 import type { Config } from '../concepts/config.js';
+import { journalWarnings } from '../concepts/lint-sources.js';
 import { ConfigError, StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
@@ -144,6 +145,9 @@ export class Daemon {
       `riposte ${this.#options.version} started: ${this.#pipeline.streams.length} stream(s), ${this.#pipeline.filters.length} filter(s); control socket ${this.#socket.path}; state ${this.#store.path}${this.#reloader.metrics === undefined ? '' : `; metrics ${this.#reloader.metrics}`}`,
     );
     void this.#notifier?.ready(statusLine(this.#parts()));
+    void journalWarnings(this.#config).then((warnings) => {
+      for (const w of warnings) log('WARN', `config: ${w}`);
+    });
     return finished;
   }
 
