@@ -32,7 +32,7 @@ export function journalHas(
         const said = stderr.trim().split('\n').at(-1) ?? '';
         if (error !== null && (error as NodeJS.ErrnoException).code === 'ENOENT')
           return done({ kind: 'unknown', reason: 'journalctl is not installed' });
-        if (error !== null && error.killed)
+        if (error?.killed)
           return done({
             kind: 'unknown',
             reason: `journalctl did not answer within ${LIMIT / 1000} s`,
