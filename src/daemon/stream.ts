@@ -5,6 +5,7 @@
 // A stream is never silent: its exits are logged, and its stderr lines no filter matches.
 
 import type { Stream } from '../concepts/stream.js';
+import { formatDuration } from '../lib/duration.js';
 import { countLines, linesOf, stripCr } from '../lib/lines.js';
 import { debugEnabled, log } from '../lib/log.js';
 import { LogLimiter } from '../lib/rate-limit.js';
@@ -15,6 +16,9 @@ import { JournalSource } from './sources/journal.js';
 import type { Source, SourceSink, SourceStatus } from './sources/source.js';
 
 export type StreamState = SourceStatus['state'];
+
+/** A catch-up is reported once no line of it came for this long. */
+const CAUGHT_UP_QUIET = 1000;
 
 export interface StreamStatus extends SourceStatus {
   /** Characters read (lines and their newlines). */
@@ -60,6 +64,9 @@ export class StreamRuntime implements SourceSink {
   #lastLine: number | undefined;
   #lastStderr: string | undefined;
   #caughtUp = 0;
+  /** Lines caught up since the last report of them, and the timer that reports them. */
+  #unreported = 0;
+  #report: NodeJS.Timeout | undefined;
   /** What a stream writes, an attacker may write: one warning per line would be theirs to repeat. */
   readonly #cutLog: LogLimiter;
   readonly #stderrLog: LogLimiter;
@@ -146,7 +153,7 @@ export class StreamRuntime implements SourceSink {
 
   lines(block: string, o: { time: number | undefined; caughtUp: boolean }): void {
     const lines = this.#count(block);
-    if (o.caughtUp) this.#caughtUp += lines > 0 ? lines : countLines(block);
+    if (o.caughtUp) this.#caughtUpLines(lines > 0 ? lines : countLines(block));
     if (this.#stream.source === undefined) {
       for (const filter of this.#filters) filter.block(block, o.time!);
       return;
@@ -187,6 +194,22 @@ export class StreamRuntime implements SourceSink {
 
   read(bytes: number): void {
     this.#bytesRead += bytes;
+  }
+
+  /** Lines read on resume: said in one log line once they stop coming for a second. */
+  #caughtUpLines(lines: number): void {
+    this.#caughtUp += lines;
+    this.#unreported += lines;
+    clearTimeout(this.#report);
+    this.#report = setTimeout(() => {
+      const late = this.#filters.reduce((n, f) => n + f.stats.late, 0);
+      log(
+        'INFO',
+        `stream ${this.#stream.name}: caught up ${this.#unreported} line(s) written while riposte was not reading (at most ${formatDuration(this.#stream.catchUp)} back); ${late} match(es) too old to count so far`,
+      );
+      this.#unreported = 0;
+    }, CAUGHT_UP_QUIET);
+    this.#report.unref();
   }
 
   /** The figures of a block; its number of lines when they are counted, else 0. */
