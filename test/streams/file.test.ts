@@ -168,3 +168,33 @@ test('file stream: a missing file is reported at start, and read from its start 
   log.fail('192.0.2.3');
   await daemon.waitFile('actions.log', (lines) => lines.includes('ban 192.0.2.3'));
 });
+
+test('file stream: a trigger caught up whose unban is already past applies no ban', async (t) => {
+  const sb = sandbox(t);
+  const log = new Log(sb.path('auth.log'));
+  const cfg = config(sb);
+  const streams = cfg['streams'] as Record<string, { filters: Record<string, unknown> }>;
+  streams['auth']!.filters['short'] = {
+    regex: ['short from <ip>'],
+    retry: 1,
+    actions: {
+      ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
+      unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '5s' },
+    },
+  };
+  const first = await sb.started(cfg);
+  await log.mark(first);
+  await sb.settle(first);
+  await first.crash();
+  log.write(syslog(Date.now() - 60_000, 'short from 192.0.2.5'));
+  log.write(syslog(Date.now() - 2000, 'short from 192.0.2.6'));
+  const second = await sb.started(cfg);
+  await log.mark(second);
+  await second.waitLog(/auth\.short: trigger 192\.0\.2\.5 at \S+ is over already: nothing to run/);
+  // The recent one is not over: banned now, unbanned on time.
+  await second.waitFile('actions.log', (lines) => lines.includes('unban 192.0.2.6'));
+  assert.deepEqual(
+    sb.lines('actions.log').filter((l) => !l.startsWith('marker')),
+    ['ban 192.0.2.6', 'unban 192.0.2.6'],
+  );
+});
