@@ -369,6 +369,23 @@ test(
 );
 
 test(
+  'FileSource does not read again a file renamed by a rotation into a name its glob matches',
+  inDir('glob-rotation', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, '');
+    const { source, rec } = await follow([join(dir, 'x.log*')]);
+    appendFileSync(log, 'a\n');
+    await lines(rec, ['a']);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, 'b\n');
+    await lines(rec, ['a', 'b']);
+    appendFileSync(`${log}.1`, 'c\n');
+    await lines(rec, ['a', 'b', 'c']);
+    await source.stop();
+  }),
+);
+
+test(
   'FileSource warns of a missing path and reads the file from its start when it appears',
   inDir('missing', async (dir) => {
     const log = join(dir, 'x.log');

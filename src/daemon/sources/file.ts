@@ -2,6 +2,7 @@
 // the poll timer and the read buffer. Receives the paths and where it stood last time;
 // sends the files' complete lines in blocks, each followed by where to resume after it.
 
+import { type BigIntStats, statSync } from 'node:fs';
 import type { Position, Source, SourceSink, SourceStatus } from './source.js';
 import { FileFollower, type FollowContext } from './file-follow.js';
 import { expandGlob, isGlob } from './file-glob.js';
@@ -143,12 +144,29 @@ export class FileSource implements Source {
         matched.add(match);
         if (this.#followers.has(match)) continue;
         const follower = new FileFollower(match, this.#context);
+        if (this.#isRead(match)) follower.startAtEnd();
+        else follower.startAtBeginning(false);
         this.#followers.set(match, follower);
-        follower.startAtBeginning(false);
         this.#sink.position(this.#position());
       }
     }
     return matched;
+  }
+
+  /**
+   * Whether the file at `path` is one already read under another name: a file renamed by a
+   * rotation into a name the glob also matches (`*.log*`) goes on from where it is, not again.
+   */
+  #isRead(path: string): boolean {
+    let stats: BigIntStats;
+    try {
+      stats = statSync(path, { bigint: true });
+    } catch {
+      return false;
+    }
+    for (const follower of this.#followers.values())
+      if (follower.holds(stats.dev.toString(), stats.ino.toString())) return true;
+    return false;
   }
 
   /** A glob's file that went away and was read to its end is no longer followed. */
