@@ -228,6 +228,7 @@ export class FileFollower {
         this.#c.moved();
       }
       const bytes = reader.read(this.#c.buffer, left);
+      if (reader.closed) return 0;
       left -= bytes;
       if (left === 0) return 0;
       // At its end: what is written from now on is read live.

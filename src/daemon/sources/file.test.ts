@@ -441,6 +441,32 @@ test(
 );
 
 test(
+  'FileSource stopped by its sink amid a large read hands nothing more, and its position resumes at the next line',
+  inDir('stop-midway', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, '');
+    const text: string[] = [];
+    for (let i = 0; i < 300_000; i++) text.push(`line ${i}`);
+    const first = await follow([log]);
+    const record = first.rec.lines.bind(first.rec);
+    first.rec.lines = (block, o) => {
+      record(block, o);
+      void first.source.stop();
+    };
+    appendFileSync(log, `${text.join('\n')}\n`);
+    await waitFor('a first block', () => first.rec.blocks.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(first.rec.blocks.length, 1, 'nothing after stop');
+    const before = first.rec.all();
+    assert.ok(before.length < text.length, 'stopped before the end');
+    const second = await follow([log], first.rec.last);
+    await waitFor('the rest', () => before.length + second.rec.all().length >= text.length);
+    const rest = second.rec.all().map((line) => line.slice(1));
+    assert.deepEqual([...before, ...rest], text);
+  }),
+);
+
+test(
   'FileSource hands 1,000,000 lines appended at once over exactly once, in order',
   inDir('million', async (dir) => {
     const log = join(dir, 'x.log');

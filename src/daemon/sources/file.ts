@@ -126,8 +126,9 @@ export class FileSource implements Source {
     let left = TURN_BUDGET;
     for (const follower of this.#followers.values()) {
       left = follower.tick(left);
-      if (left === 0) break;
+      if (left === 0 || this.#state !== 'running') break;
     }
+    if (this.#state !== 'running') return;
     if (this.#moved) {
       this.#moved = false;
       this.#sink.position(this.#position());
@@ -191,8 +192,10 @@ export class FileSource implements Source {
     return {
       lines: (block, caughtUp) => {
         if (this.#state !== 'running') return;
+        // Taken first: the sink may stop the source, and this block's position is still owed.
+        const position = this.#position();
         sink.lines(block, { time: undefined, caughtUp });
-        sink.position(this.#position());
+        sink.position(position);
         this.#moved = false;
       },
       cut: (dropped) => sink.cut(dropped),
