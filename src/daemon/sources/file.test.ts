@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  chmodSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
@@ -416,6 +417,20 @@ test(
     appendFileSync(log, 'a\n');
     await lines(rec, ['a']);
     assert.equal(rec.notices.length, 2, 'each refusal is said once');
+    await source.stop();
+  }),
+);
+
+test(
+  'FileSource says a file it may not read cannot be read, and reads it once allowed',
+  { skip: process.getuid?.() === 0 ? 'root may read any file' : false },
+  inDir('eacces', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, 'a\n', { mode: 0o000 });
+    const { source, rec } = await follow([log]);
+    assert.deepEqual(rec.notices, [`ERROR file ${log}: cannot read: permission denied`]);
+    chmodSync(log, 0o600);
+    await lines(rec, ['a']);
     await source.stop();
   }),
 );
