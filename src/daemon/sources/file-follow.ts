@@ -163,7 +163,13 @@ export class FileFollower {
 
   #nameOf(reader: FileReader): string {
     const dir = dirname(this.path);
-    for (const name of readdirSync(dir)) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return 'the old file';
+    }
+    for (const name of names) {
       const found = statOf(join(dir, name));
       if (
         'stats' in found &&
@@ -222,6 +228,7 @@ export class FileFollower {
         this.#c.moved();
       }
       const bytes = reader.read(this.#c.buffer, left);
+      if (reader.closed) return 0;
       left -= bytes;
       if (left === 0) return 0;
       // At its end: what is written from now on is read live.
@@ -269,6 +276,11 @@ export class FileFollower {
   entry(): PathEntry {
     const first = this.#readers[0];
     return first === undefined ? { path: this.path, missing: true } : first.entry(this.path);
+  }
+
+  /** Whether the file of this device and inode is open here. */
+  holds(dev: string, ino: string): boolean {
+    return this.#readers.some((reader) => reader.dev === dev && reader.ino === ino);
   }
 
   /** Whether nothing is open for the path (a glob's file that went away may be forgotten). */

@@ -80,6 +80,8 @@ export class FileReader implements LineSink {
   #size: number;
   #head: Buffer;
   #fingerprint: Fingerprint | undefined;
+  /** A sink may stop the source while a block is handed over: the reads end there. */
+  #closed = false;
 
   constructor(
     opened: { fd: number; stats: BigIntStats },
@@ -155,7 +157,7 @@ export class FileReader implements LineSink {
       total += n;
       this.#sink.read(n);
       this.#splitter.push(chunk);
-      if (n < want) break;
+      if (n < want || this.#closed) break;
     }
     this.#size = Math.max(this.#size, this.#next);
     return total;
@@ -166,10 +168,16 @@ export class FileReader implements LineSink {
     this.#lineEnd = this.#next;
     this.#splitter.end();
     this.#offset = this.#next;
-    closeSync(this.fd);
+    this.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     closeSync(this.fd);
   }
 

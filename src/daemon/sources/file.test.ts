@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  chmodSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
@@ -369,6 +370,23 @@ test(
 );
 
 test(
+  'FileSource does not read again a file renamed by a rotation into a name its glob matches',
+  inDir('glob-rotation', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, '');
+    const { source, rec } = await follow([join(dir, 'x.log*')]);
+    appendFileSync(log, 'a\n');
+    await lines(rec, ['a']);
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, 'b\n');
+    await lines(rec, ['a', 'b']);
+    appendFileSync(`${log}.1`, 'c\n');
+    await lines(rec, ['a', 'b', 'c']);
+    await source.stop();
+  }),
+);
+
+test(
   'FileSource warns of a missing path and reads the file from its start when it appears',
   inDir('missing', async (dir) => {
     const log = join(dir, 'x.log');
@@ -404,6 +422,20 @@ test(
 );
 
 test(
+  'FileSource says a file it may not read cannot be read, and reads it once allowed',
+  { skip: process.getuid?.() === 0 ? 'root may read any file' : false },
+  inDir('eacces', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, 'a\n', { mode: 0o000 });
+    const { source, rec } = await follow([log]);
+    assert.deepEqual(rec.notices, [`ERROR file ${log}: cannot read: permission denied`]);
+    chmodSync(log, 0o600);
+    await lines(rec, ['a']);
+    await source.stop();
+  }),
+);
+
+test(
   'FileSource ignores a malformed position with a notice and reads as if there were none',
   inDir('malformed', async (dir) => {
     const log = join(dir, 'x.log');
@@ -420,6 +452,32 @@ test(
     appendFileSync(log, 'new\n');
     await lines(rec, ['new']);
     await source.stop();
+  }),
+);
+
+test(
+  'FileSource stopped by its sink amid a large read hands nothing more, and its position resumes at the next line',
+  inDir('stop-midway', async (dir) => {
+    const log = join(dir, 'x.log');
+    writeFileSync(log, '');
+    const text: string[] = [];
+    for (let i = 0; i < 300_000; i++) text.push(`line ${i}`);
+    const first = await follow([log]);
+    const record = first.rec.lines.bind(first.rec);
+    first.rec.lines = (block, o) => {
+      record(block, o);
+      void first.source.stop();
+    };
+    appendFileSync(log, `${text.join('\n')}\n`);
+    await waitFor('a first block', () => first.rec.blocks.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(first.rec.blocks.length, 1, 'nothing after stop');
+    const before = first.rec.all();
+    assert.ok(before.length < text.length, 'stopped before the end');
+    const second = await follow([log], first.rec.last);
+    await waitFor('the rest', () => before.length + second.rec.all().length >= text.length);
+    const rest = second.rec.all().map((line) => line.slice(1));
+    assert.deepEqual([...before, ...rest], text);
   }),
 );
 

@@ -2,6 +2,7 @@
 // the poll timer and the read buffer. Receives the paths and where it stood last time;
 // sends the files' complete lines in blocks, each followed by where to resume after it.
 
+import { type BigIntStats, statSync } from 'node:fs';
 import type { Position, Source, SourceSink, SourceStatus } from './source.js';
 import { FileFollower, type FollowContext } from './file-follow.js';
 import { expandGlob, isGlob } from './file-glob.js';
@@ -125,8 +126,9 @@ export class FileSource implements Source {
     let left = TURN_BUDGET;
     for (const follower of this.#followers.values()) {
       left = follower.tick(left);
-      if (left === 0) break;
+      if (left === 0 || this.#state !== 'running') break;
     }
+    if (this.#state !== 'running') return;
     if (this.#moved) {
       this.#moved = false;
       this.#sink.position(this.#position());
@@ -143,12 +145,29 @@ export class FileSource implements Source {
         matched.add(match);
         if (this.#followers.has(match)) continue;
         const follower = new FileFollower(match, this.#context);
+        if (this.#isRead(match)) follower.startAtEnd();
+        else follower.startAtBeginning(false);
         this.#followers.set(match, follower);
-        follower.startAtBeginning(false);
         this.#sink.position(this.#position());
       }
     }
     return matched;
+  }
+
+  /**
+   * Whether the file at `path` is one already read under another name: a file renamed by a
+   * rotation into a name the glob also matches (`*.log*`) goes on from where it is, not again.
+   */
+  #isRead(path: string): boolean {
+    let stats: BigIntStats;
+    try {
+      stats = statSync(path, { bigint: true });
+    } catch {
+      return false;
+    }
+    for (const follower of this.#followers.values())
+      if (follower.holds(stats.dev.toString(), stats.ino.toString())) return true;
+    return false;
   }
 
   /** A glob's file that went away and was read to its end is no longer followed. */
@@ -173,8 +192,10 @@ export class FileSource implements Source {
     return {
       lines: (block, caughtUp) => {
         if (this.#state !== 'running') return;
+        // Taken first: the sink may stop the source, and this block's position is still owed.
+        const position = this.#position();
         sink.lines(block, { time: undefined, caughtUp });
-        sink.position(this.#position());
+        sink.position(position);
         this.#moved = false;
       },
       cut: (dropped) => sink.cut(dropped),
