@@ -4,8 +4,9 @@
 // reads nothing is never taken for a healthy one. Receives a built Config; records warnings
 // on the Checker, or returns those the journal's answers give.
 
-import { readdirSync, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { expandGlob, isGlob } from '../lib/glob.js';
 import { type JournalAnswer, journalHas } from '../lib/journal-check.js';
 import type { Checker, Path } from './check.js';
 import { keyPath } from './document.js';
@@ -27,8 +28,8 @@ export function lintSources(c: Checker, config: Config): void {
 }
 
 function lintFile(c: Checker, path: Path, file: string): void {
-  if (/[*?[]/.test(basename(file))) {
-    if (globMatches(file)) return;
+  if (isGlob(file)) {
+    if (expandGlob(file).length > 0) return;
     c.warn(
       path,
       `no file matches "${file}" yet: the stream reads each from its start once it appears`,
@@ -53,38 +54,6 @@ function lintFile(c: Checker, path: Path, file: string): void {
     return;
   }
   c.warn(path, `"${file}" is ${kind}: the stream reads regular files only`);
-}
-
-function globMatches(file: string): boolean {
-  const pattern = globRegExp(basename(file));
-  try {
-    return readdirSync(dirname(file)).some((name) => pattern.test(name));
-  } catch {
-    return false;
-  }
-}
-
-/** A file-name glob (`*`, `?`, `[…]`) as a regex over whole names. */
-export function globRegExp(glob: string): RegExp {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') source += '[^/]*';
-    else if (ch === '?') source += '[^/]';
-    else if (ch === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) source += '\\[';
-      else {
-        const body = glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        source += `[${body}]`;
-        i = end;
-      }
-    } else source += ch.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }
 
 /** The files a `tail -f`/`-F` command follows, with their index in argv. */

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadConfig } from './config.js';
-import { globRegExp } from './lint-sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rss-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,20 +125,6 @@ describe('file streams', () => {
         `streams.s.cmd[2]: file "${missing}" does not exist: the stream reads it from its start once it appears`,
       ],
     );
-  });
-
-  test('globRegExp() reads *, ? and classes, and nothing else as special', () => {
-    const rows: [string, string, boolean][] = [
-      ['*.log', 'auth.log', true],
-      ['*.log', 'auth.log.1', false],
-      ['auth.log.?', 'auth.log.1', true],
-      ['auth.log.[0-9]', 'auth.log.7', true],
-      ['auth.log.[!0-9]', 'auth.log.7', false],
-      ['a+b(c).log', 'a+b(c).log', true],
-      ['a.log', 'aXlog', false],
-    ];
-    for (const [glob, name, expected] of rows)
-      assert.equal(globRegExp(glob).test(name), expected, `${glob} ${name}`);
   });
 });
 

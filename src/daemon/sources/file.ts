@@ -5,7 +5,7 @@
 import { type BigIntStats, statSync } from 'node:fs';
 import type { Position, Source, SourceSink, SourceStatus } from './source.js';
 import { FileFollower, type FollowContext } from './file-follow.js';
-import { expandGlob, isGlob } from './file-glob.js';
+import { expandGlob, isGlob } from '../../lib/glob.js';
 import { type FilePosition, type PathEntry, parsePosition } from './file-position.js';
 import type { ReaderSink } from './file-reader.js';
 

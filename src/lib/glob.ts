@@ -1,6 +1,6 @@
-// The paths a file stream names: plain paths, or a last component with `*`, `?` and `[...]`
-// as the shell reads them. Receives a path; sends the paths of the directory's entries it
-// matches now (none when the directory is missing), sorted.
+// Paths whose last component holds `*`, `?` and `[...]` as the shell reads them (a file
+// stream's paths, and what test-config checks of them). Receives a path; sends the paths of
+// the directory's entries it matches now (none when the directory is missing), sorted.
 
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

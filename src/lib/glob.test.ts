@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { expandGlob, globRegExp, isGlob } from './file-glob.js';
+import { expandGlob, globRegExp, isGlob } from './glob.js';
 
 test('globRegExp() reads *, ? and [...] as the shell does', () => {
   const rows: [string, string, boolean][] = [
