@@ -5,14 +5,11 @@
 // built, so that it dies with riposte.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../../lib/duration.js';
 import { LineSplitter, stripCr } from '../../lib/lines.js';
 import { log } from '../../lib/log.js';
-import { which } from '../../lib/which.js';
 import { spawnReason } from '../executor.js';
+import { guarded, guardReport, signalGroup } from './guard.js';
 import type { Source, SourceSink, SourceStatus } from './source.js';
 
 const FIRST_BACKOFF = 1000;
@@ -20,8 +17,6 @@ const MAX_BACKOFF = 300_000;
 /** A command that ran this long before dying starts again after the first backoff. */
 const HEALTHY_RUN = 60_000;
 const STOP_GRACE = 5000;
-/** native/stream-guard.c: kills the command's process group when riposte dies, even by SIGKILL. */
-const GUARD = fileURLToPath(new URL('../../../../build/riposte-stream-guard', import.meta.url));
 
 export interface CommandOptions {
   /** The stream's name, for messages. */
@@ -206,52 +201,5 @@ export class CommandSource implements Source {
       this.#lastStderr = '';
       this.#spawn();
     }, delay);
-  }
-}
-
-let guard: boolean | undefined;
-
-/**
- * The argv to spawn: the command under the guard when the guard exists and the program is
- * found (a program that is not is spawned as it is, for Node to say why it cannot start).
- */
-export function guarded(cmd: readonly string[]): readonly string[] {
-  guard ??= hasGuard();
-  return guard && which(cmd[0]!) !== undefined ? [GUARD, ...cmd] : cmd;
-}
-
-/** fd 3 of the guard: closed once the command runs, after a line saying why it cannot. */
-export function guardReport(child: ChildProcess): Promise<string> {
-  const pipe = child.stdio[3] as Readable | null | undefined;
-  if (pipe === null || pipe === undefined) return Promise.resolve('');
-  return new Promise((resolve) => {
-    let said = '';
-    pipe.setEncoding('utf8');
-    pipe.on('data', (text: string) => {
-      said += text;
-    });
-    pipe.once('close', () => resolve(said.trim()));
-  });
-}
-
-function hasGuard(): boolean {
-  try {
-    accessSync(GUARD, constants.X_OK);
-    return true;
-  } catch {
-    log(
-      'WARN',
-      'streams: build/riposte-stream-guard is missing (no C compiler at install?): a stream command outlives a riposte that is killed',
-    );
-    return false;
-  }
-}
-
-export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
   }
 }
