@@ -120,7 +120,7 @@ describe('FilterRuntime.count()', () => {
     assert.deepEqual(triggers, ['1.2.3.4@2']);
     assert.deepEqual(counts(rt), { '5.6.7.8': [1], '1.2.3.4': [3] });
     assert.equal(rt.size, 2);
-    assert.deepEqual(rt.stats, { matches: 4, triggers: 1 });
+    assert.deepEqual(rt.stats, { matches: 4, triggers: 1, late: 0 });
   });
 
   test('count() with retry 1 triggers at every match and keeps no count', async () => {
@@ -131,7 +131,7 @@ describe('FilterRuntime.count()', () => {
     assert.deepEqual(triggers, ['1.2.3.4@0', '1.2.3.4@1']);
     assert.equal(rt.size, 0);
     assert.deepEqual(stored(state), {});
-    assert.deepEqual(rt.stats, { matches: 2, triggers: 2 });
+    assert.deepEqual(rt.stats, { matches: 2, triggers: 2, late: 0 });
   });
 
   test('count() keeps the state as the counts are: written at each match, removed at the trigger', async () => {
