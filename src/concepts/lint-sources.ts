@@ -111,6 +111,13 @@ export function journalMatches(config: Config): JournalMatch[] {
           match: ['-t', id],
           where,
         });
+      for (const [i, m] of source.matches.entries())
+        found.push({
+          path: [...base, 'options', 'matches', i],
+          what: `match ${m}`,
+          match: [m],
+          where,
+        });
     }
     if (stream.type === 'cmd' && basename(stream.cmd[0] ?? '') === 'journalctl')
       for (const [i, arg] of stream.cmd.entries()) {

@@ -4,6 +4,7 @@
 // down, and once started again it counts them, each once, at their own time, and bans.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import {
@@ -11,7 +12,14 @@ import {
   type TestEntry,
   writeJournal,
 } from '../../src/daemon/sources/journal-files.js';
-import { type Config, type Daemon, PATTERNS, type Sandbox, sandbox } from '../daemon/harness.js';
+import {
+  type Config,
+  type Daemon,
+  MAIN,
+  PATTERNS,
+  type Sandbox,
+  sandbox,
+} from '../daemon/harness.js';
 
 const absent = journalToolsMissing();
 // .ci/run installs them: under CI=true their absence fails rather than skip unseen.
@@ -168,4 +176,28 @@ test("journal stream: a unit with no entry is warned about; journalctl's stderr 
   await quiet.waitLog(
     /ERROR +stream ssh: .*died \(exit status 1\); last stderr line: Failed to open/,
   );
+});
+
+test('test-config asks the journal about each unit, identifier and match of a journal stream', {
+  skip,
+}, async (t) => {
+  const sb = sandbox(t);
+  const journal = new Journal(sb.path('journal'));
+  await journal.fail('192.0.2.1');
+  await journal.write({ message: 'oops', time: Date.now(), fields: { _TRANSPORT: 'kernel' } });
+  const cfg = config(sb, {
+    units: ['ssh.service', 'ssh.servic'],
+    identifiers: ['sshd', 'nginx'],
+    matches: ['_TRANSPORT=kernel', '_TRANSPORT=audit'],
+  });
+  const r = spawnSync(process.execPath, [MAIN, 'test-config', '-c', sb.writeConfig(cfg)], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const where = `-D ${sb.path('journal')}`;
+  assert.deepEqual(r.stderr.split('\n').filter(Boolean), [
+    `warning: streams.ssh.options.units[1]: unit ssh.servic has no entry in the journal: is its name right? (journalctl ${where} -u ssh.servic -n 1 finds none)`,
+    `warning: streams.ssh.options.identifiers[1]: identifier nginx has no entry in the journal: is its name right? (journalctl ${where} -t nginx -n 1 finds none)`,
+    `warning: streams.ssh.options.matches[1]: match _TRANSPORT=audit has no entry in the journal: is its name right? (journalctl ${where} _TRANSPORT=audit -n 1 finds none)`,
+  ]);
 });
