@@ -7,14 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  type Config,
-  type Daemon,
-  MAIN,
-  PATTERNS,
-  type Sandbox,
-  sandbox,
-} from '../daemon/harness.js';
+import { type Config, type Daemon, MAIN, type Sandbox, sandbox } from '../daemon/harness.js';
+import { banConfig, streamStatus } from './config.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -28,28 +22,7 @@ function syslog(time: number, text: string): string {
 }
 
 function config(sb: Sandbox, extra: Config = {}): Config {
-  return {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      auth: {
-        type: 'file',
-        options: { path: sb.path('auth.log'), ...extra },
-        filters: {
-          fail: {
-            regex: ['fail from <ip>'],
-            retry: 3,
-            retryperiod: '1h',
-            actions: {
-              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
-              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '2h' },
-            },
-          },
-          marker: sb.markerFilter(),
-        },
-      },
-    },
-  };
+  return banConfig(sb, 'auth', { type: 'file', options: { path: sb.path('auth.log'), ...extra } });
 }
 
 class Log {
@@ -71,12 +44,6 @@ class Log {
     this.write(`marker ${n}`);
     await daemon.waitFile('actions.log', (lines) => lines.includes(`marker ${n}`));
   }
-}
-
-async function status(sb: Sandbox): Promise<Record<string, Record<string, unknown>>> {
-  const r = await sb.cli('status', '-f', 'json');
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { streams: Record<string, Record<string, unknown>> }).streams;
 }
 
 for (const down of ['crash', 'stop'] as const) {
@@ -108,7 +75,7 @@ for (const down of ['crash', 'stop'] as const) {
       'ban 192.0.2.1',
       'marker 3',
     ]);
-    const auth = (await status(sb))['auth']!;
+    const auth = (await streamStatus(sb))['auth']!;
     assert.equal(auth['caughtUp'], 1);
     assert.equal(auth['state'], 'running');
   });
@@ -145,7 +112,7 @@ test('file stream: failures older than retryperiod, read on resume, do not count
   const second = await sb.started(cfg);
   await log.mark(second);
   assert.deepEqual(sb.lines('actions.log'), ['marker 1', 'marker 2']);
-  const auth = (await status(sb))['auth']!;
+  const auth = (await streamStatus(sb))['auth']!;
   assert.equal(auth['caughtUp'], 5);
   // Recent ones still count: three within the hour ban.
   for (let i = 0; i < 3; i++) log.fail('192.0.2.9');

@@ -12,14 +12,8 @@ import {
   type TestEntry,
   writeJournal,
 } from '../../src/daemon/sources/journal-files.js';
-import {
-  type Config,
-  type Daemon,
-  MAIN,
-  PATTERNS,
-  type Sandbox,
-  sandbox,
-} from '../daemon/harness.js';
+import { type Config, type Daemon, MAIN, type Sandbox, sandbox } from '../daemon/harness.js';
+import { banConfig, streamStatus } from './config.js';
 
 const absent = journalToolsMissing();
 // .ci/run installs them: under CI=true their absence fails rather than skip unseen.
@@ -27,28 +21,10 @@ if (absent !== undefined && process.env['CI'] === 'true') throw new Error(absent
 const skip = absent ?? false;
 
 function config(sb: Sandbox, extra: Config = {}): Config {
-  return {
-    concurrency: 1,
-    patterns: PATTERNS,
-    streams: {
-      ssh: {
-        type: 'journal',
-        options: { directory: sb.path('journal'), units: ['ssh.service'], ...extra },
-        filters: {
-          fail: {
-            regex: ['^fail from <ip>$'],
-            retry: 3,
-            retryperiod: '1h',
-            actions: {
-              ban: { cmd: sb.cmd('record', 'actions.log', 'ban', '<ip>') },
-              unban: { cmd: sb.cmd('record', 'actions.log', 'unban', '<ip>'), after: '2h' },
-            },
-          },
-          marker: sb.markerFilter(),
-        },
-      },
-    },
-  };
+  return banConfig(sb, 'ssh', {
+    type: 'journal',
+    options: { directory: sb.path('journal'), units: ['ssh.service'], ...extra },
+  });
 }
 
 class Journal {
@@ -76,12 +52,6 @@ class Journal {
     });
     await daemon.waitFile('actions.log', (lines) => lines.includes(`marker ${n}`));
   }
-}
-
-async function status(sb: Sandbox): Promise<Record<string, Record<string, unknown>>> {
-  const r = await sb.cli('status', '-f', 'json');
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { streams: Record<string, Record<string, unknown>> }).streams;
 }
 
 for (const down of ['crash', 'stop'] as const) {
@@ -117,7 +87,7 @@ for (const down of ['crash', 'stop'] as const) {
       'ban 192.0.2.1',
       'marker 3',
     ]);
-    const ssh = (await status(sb))['ssh']!;
+    const ssh = (await streamStatus(sb))['ssh']!;
     assert.equal(ssh['caughtUp'], 1);
   });
 }
