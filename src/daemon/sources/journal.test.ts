@@ -274,23 +274,37 @@ test('JournalSource resumes after a stop: entries written meanwhile read once, c
   const first = await startAfterBase(dir);
   await until('a2', () => first.rec.texts.includes('a2'));
   await first.source.stop();
-  await writeJournal(dir, entries(['b1', 'b2', 'b3'], Date.now() - 100));
+  // More than 10: journalctl --follow shows only the last 10 unless told otherwise.
+  const meanwhile = Array.from({ length: 25 }, (_, i) => `b${i}`);
+  await writeJournal(dir, entries(meanwhile, Date.now() - 100));
   const rec = new Recorder();
   const source = new JournalSource(options(dir, { position: first.rec.last }), rec);
   await source.start();
-  await until('b3', () => rec.texts.includes('b3'));
+  await until('b24', () => rec.texts.includes('b24'));
   await writeJournal(dir, entries(['c1'], Date.now() + 1000));
   await until('c1', () => rec.texts.includes('c1'));
   await source.stop();
   assert.deepEqual(
     rec.lineList.map((l) => [l.text, l.caughtUp]),
-    [
-      ['b1', true],
-      ['b2', true],
-      ['b3', true],
-      ['c1', false],
-    ],
+    [...meanwhile.map((b) => [b, true]), ['c1', false]],
   );
+});
+
+test('JournalSource resumes across a reboot: the entries of the boot before are read too', {
+  skip,
+}, async () => {
+  const dir = tempDir();
+  const t = Date.now() - 60_000;
+  const before = 'b'.repeat(32);
+  await writeJournal(dir, [
+    { message: 'base', time: t - 1000, boot: before },
+    ...entries(['old boot'], t, { boot: before }),
+  ]);
+  await writeJournal(dir, entries(['new boot'], t + 1000, { boot: 'c'.repeat(32) }));
+  const { rec, source } = await startAfterBase(dir);
+  await until('new boot', () => rec.texts.includes('new boot'));
+  await source.stop();
+  assert.deepEqual(rec.texts, ['old boot', 'new boot']);
 });
 
 test('JournalSource resumes after a SIGKILL of the reading process, and its journalctl dies with it', {
