@@ -61,19 +61,6 @@ export function cursorArgs(selection: JournalSelection, cursor: string): string[
   ];
 }
 
-/** The last entry of one unit, identifier or match (selection holds only that one). */
-export function lastEntryArgs(selection: JournalSelection): string[] {
-  return [
-    ...COMMON,
-    '--output-fields=MESSAGE',
-    '-n',
-    '1',
-    '-q',
-    ...whereArgs(selection),
-    ...filterArgs(selection),
-  ];
-}
-
 /** `--all`: without it, journalctl writes any field past 4 KiB as null. */
 const COMMON = ['--no-pager', '-o', 'json', '--all', '--merge'];
 

@@ -1,16 +1,11 @@
 // The journalctl processes of a journal stream: the long one that follows the journal, run under
-// build/riposte-stream-guard (as daemon/stream.ts runs a command) so that it dies with riposte,
-// and short queries run to their end. Receives argv; sends a child process, or a query's output.
+// the stream guard (guard.ts, as a command stream's) so that it dies with riposte, and short
+// queries run to their end. Receives argv; sends a child process, or a query's output.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { which } from '../../lib/which.js';
 import { spawnReason } from '../executor.js';
+import { guarded, guardReport } from './guard.js';
 
-/** native/stream-guard.c: kills the process group of its command when riposte dies, even by SIGKILL. */
-const GUARD = fileURLToPath(new URL('../../../../build/riposte-stream-guard', import.meta.url));
 const QUERY_TIMEOUT = 30_000;
 const QUERY_OUTPUT = 4 * 1024 * 1024;
 
@@ -22,8 +17,9 @@ export interface Started {
 
 /** Spawns `program args` in its own process group, under the guard when there is one. */
 export function spawnGuarded(program: string, args: readonly string[]): Started {
-  const under = hasGuard() && which(program) !== undefined;
-  const argv = under ? [GUARD, program, ...args] : [program, ...args];
+  const cmd = [program, ...args];
+  const argv = guarded(cmd);
+  const under = argv !== cmd;
   const stdio = under ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: stdio as ['ignore', 'pipe', 'pipe'],
@@ -39,43 +35,6 @@ export function spawnGuarded(program: string, args: readonly string[]): Started 
         failed,
       ]);
   return { child, ran };
-}
-
-/** fd 3 of the guard: closed once the command runs, after a line saying why it cannot. */
-function guardReport(child: ChildProcess): Promise<string> {
-  const pipe = child.stdio[3] as Readable | null | undefined;
-  if (pipe === null || pipe === undefined) return Promise.resolve('');
-  return new Promise((resolve) => {
-    let said = '';
-    pipe.setEncoding('utf8');
-    pipe.on('data', (text: string) => {
-      said += text;
-    });
-    pipe.once('close', () => resolve(said.trim()));
-  });
-}
-
-let guard: boolean | undefined;
-
-function hasGuard(): boolean {
-  if (guard !== undefined) return guard;
-  try {
-    accessSync(GUARD, constants.X_OK);
-    guard = true;
-  } catch {
-    guard = false;
-  }
-  return guard;
-}
-
-/** Signals the process group (the guard and journalctl), or the child alone if that fails. */
-export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
 }
 
 export interface QueryResult {

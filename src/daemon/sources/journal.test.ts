@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { JournalSource, type JournalSourceOptions, journalHasEntries } from './journal.js';
+import { JournalSource, type JournalSourceOptions } from './journal.js';
 import { journalToolsMissing, type TestEntry, writeJournal } from './journal-files.js';
 import type { Position, SourceSink } from './source.js';
 
@@ -261,7 +261,7 @@ test('JournalSource with no position reads only entries written after it started
   assert.deepEqual(rec.texts, ['new one', 'new two']);
   assert.ok(rec.lineList.every((l) => !l.caughtUp));
   assert.ok(
-    rec.notices.includes('INFO journal stream test: no saved cursor: reading new entries only'),
+    rec.notices.includes('INFO no saved cursor: reading new entries only'),
   );
 });
 
@@ -405,7 +405,7 @@ test('JournalSource whose cursor the journal no longer holds says so and reads f
   assert.deepEqual(rec.texts, ['within one', 'within two']);
   assert.ok(
     rec.notices.includes(
-      'WARN journal stream test: the journal no longer holds the entry of the saved cursor (vacuumed?): reading from the oldest entry within 1h',
+      'WARN the journal no longer holds the entry of the saved cursor (vacuumed?): reading from the oldest entry within 1h',
     ),
     rec.notices.join('\n'),
   );
@@ -442,7 +442,7 @@ test('JournalSource with a malformed saved cursor warns and reads new entries on
   assert.deepEqual(rec.texts, ['new']);
   assert.equal(
     rec.notices[0],
-    'WARN journal stream test: the saved position {"cursor":"s=1;i=2;rm -rf /"} is not a journal cursor: it is ignored',
+    'WARN the saved position {"cursor":"s=1;i=2;rm -rf /"} is not a journal cursor: it is ignored',
   );
 });
 
@@ -459,7 +459,7 @@ test("JournalSource surfaces journalctl's stderr and its exit (a directory that 
   assert.deepEqual(rec.stderrs, [`Failed to open ${dir}: No such file or directory`]);
   assert.equal(
     rec.notices.find((n) => n.startsWith('ERROR')),
-    `ERROR journal stream test: "journalctl" died (exit status 1); last stderr line: Failed to open ${dir}: No such file or directory; starting it again in 1s`,
+    `ERROR "journalctl" died (exit status 1); last stderr line: Failed to open ${dir}: No such file or directory; starting it again in 1s`,
   );
   assert.equal(source.status.lastExit, 'exit status 1');
 });
@@ -508,7 +508,7 @@ test('JournalSource whose journalctl is killed starts it again after the last cu
   assert.deepEqual(rec.texts, ['one', 'two', 'three', 'four', 'five']);
   assert.match(
     rec.notices.join('\n'),
-    /ERROR journal stream test: "journalctl" died \(.*SIGKILL.*|exit status .*\)/,
+    /ERROR "journalctl" died \(.*SIGKILL.*|exit status .*\)/,
   );
 });
 
@@ -523,32 +523,4 @@ test('JournalSource.start() rejects when journalctl cannot be run', { skip }, as
     /^Error: journal stream test: cannot start ".*no-journalctl": /,
   );
   assert.equal(source.status.state, 'stopped');
-});
-
-test('journalHasEntries() says which units, identifiers and matches have an entry', {
-  skip,
-}, async () => {
-  const dir = tempDir();
-  await writeJournal(dir, [
-    { message: 'ssh', time: Date.now(), unit: 'ssh.service', identifier: 'sshd' },
-    { message: 'kernel', time: Date.now(), fields: { _TRANSPORT: 'kernel' } },
-  ]);
-  const found = await journalHasEntries({
-    units: ['ssh.service', 'ssh.servic'],
-    identifiers: ['sshd', 'nginx'],
-    matches: ['_TRANSPORT=kernel', '_TRANSPORT=audit'],
-    directory: dir,
-    files: [],
-  });
-  assert.deepEqual(
-    found.map((f) => [f.kind, f.name, f.entries]),
-    [
-      ['unit', 'ssh.service', true],
-      ['unit', 'ssh.servic', false],
-      ['identifier', 'sshd', true],
-      ['identifier', 'nginx', false],
-      ['match', '_TRANSPORT=kernel', true],
-      ['match', '_TRANSPORT=audit', false],
-    ],
-  );
 });

@@ -11,10 +11,10 @@ import {
   followArgs,
   type JournalSelection,
   type JournalStart,
-  lastEntryArgs,
 } from './journal-args.js';
 import { type Cursor, JsonLines, parseCursor, parseEntry, sameEntry } from './journal-entry.js';
-import { query, signalGroup, spawnGuarded } from './journal-process.js';
+import { signalGroup } from './guard.js';
+import { query, spawnGuarded } from './journal-process.js';
 import type { Position, Source, SourceSink, SourceStatus } from './source.js';
 
 export interface JournalSourceOptions extends JournalSelection {
@@ -117,10 +117,7 @@ export class JournalSource implements Source {
     const cursor = (position as { cursor?: unknown } | null)?.cursor;
     if (typeof position === 'object' && parseCursor(cursor) !== undefined) return cursor as string;
     const shown = JSON.stringify(position)?.slice(0, 200) ?? String(position);
-    this.#sink.notice(
-      'WARN',
-      `${this.#where}: the saved position ${shown} is not a journal cursor: it is ignored`,
-    );
+    this.#sink.notice('WARN', `the saved position ${shown} is not a journal cursor: it is ignored`);
     return undefined;
   }
 
@@ -133,7 +130,7 @@ export class JournalSource implements Source {
     if (cursor.realtime / 1000 < bound) {
       this.#sink.notice(
         'INFO',
-        `${this.#where}: the saved cursor is older than ${formatDuration(this.#o.catchUp)}: reading from the oldest entry within it`,
+        `the saved cursor is older than ${formatDuration(this.#o.catchUp)}: reading from the oldest entry within it`,
       );
       return since(bound);
     }
@@ -146,7 +143,7 @@ export class JournalSource implements Source {
       };
     this.#sink.notice(
       'WARN',
-      `${this.#where}: the journal no longer holds the entry of the saved cursor (vacuumed?): reading from the oldest entry within ${formatDuration(this.#o.catchUp)}`,
+      `the journal no longer holds the entry of the saved cursor (vacuumed?): reading from the oldest entry within ${formatDuration(this.#o.catchUp)}`,
     );
     this.#cursor = undefined;
     this.#resumeFrom = bound;
@@ -155,7 +152,7 @@ export class JournalSource implements Source {
 
   #planWithoutCursor(now: number, bound: number): Run {
     if (this.#resumeFrom !== undefined) return since(Math.max(this.#resumeFrom, bound));
-    this.#sink.notice('INFO', `${this.#where}: no saved cursor: reading new entries only`);
+    this.#sink.notice('INFO', `no saved cursor: reading new entries only`);
     this.#resumeFrom = now;
     return { start: { kind: 'live' }, skip: undefined, floor: now, resumes: false };
   }
@@ -213,7 +210,7 @@ export class JournalSource implements Source {
       withIdentifier: this.#o.withIdentifier,
       lines: (block, time, caughtUp) => this.#sink.lines(block, { time, caughtUp }),
       handed: (cursor, bytes) => this.#handed(cursor, bytes),
-      warn: (message) => this.#sink.notice('WARN', `${this.#where}: ${message}`),
+      warn: (message) => this.#sink.notice('WARN', message),
     });
   }
 
@@ -259,7 +256,7 @@ export class JournalSource implements Source {
     this.#state = 'restarting';
     this.#sink.notice(
       'ERROR',
-      `${this.#where}: ${JSON.stringify(this.#program)} died (${status})${said}; starting it again in ${formatDuration(delay)}`,
+      `${JSON.stringify(this.#program)} died (${status})${said}; starting it again in ${formatDuration(delay)}`,
     );
     this.#timer = setTimeout(() => void this.#restart(), delay);
   }
@@ -361,51 +358,4 @@ class EntryReader {
 function isEntry(text: string, cursor: Cursor): boolean {
   const parsed = parseCursor(text);
   return parsed !== undefined && sameEntry(parsed, cursor);
-}
-
-export interface JournalPresence {
-  readonly kind: 'unit' | 'identifier' | 'match';
-  readonly name: string;
-  /** Whether the journal holds at least one entry of it. */
-  readonly entries: boolean;
-  /** What journalctl said when it failed (no journal at all, say). */
-  readonly failure: string | undefined;
-}
-
-/**
- * Whether each unit, identifier and match of a stream has any entry in the journal: a typo
- * (`ssh.servic`) reads nothing, silently, for ever. Rejects when journalctl cannot be run.
- */
-export async function journalHasEntries(
-  options: JournalSelection & { readonly program?: string },
-): Promise<JournalPresence[]> {
-  const program = options.program ?? 'journalctl';
-  const one = { ...options, units: [], identifiers: [], matches: [] };
-  const asked: [JournalPresence['kind'], string, JournalSelection][] = [
-    ...options.units.map((u): [JournalPresence['kind'], string, JournalSelection] => [
-      'unit',
-      u,
-      { ...one, units: [u] },
-    ]),
-    ...options.identifiers.map((i): [JournalPresence['kind'], string, JournalSelection] => [
-      'identifier',
-      i,
-      { ...one, identifiers: [i] },
-    ]),
-    ...options.matches.map((m): [JournalPresence['kind'], string, JournalSelection] => [
-      'match',
-      m,
-      { ...one, matches: [m] },
-    ]),
-  ];
-  return Promise.all(
-    asked.map(async ([kind, name, selection]) => {
-      const result = await query(program, lastEntryArgs(selection));
-      if (result.failure !== undefined && !result.failure.startsWith('exit'))
-        throw new Error(`cannot run ${JSON.stringify(program)}: ${result.failure}`);
-      const said = result.stderr === '' ? '' : `: ${result.stderr.split('\n').at(-1)}`;
-      const failure = result.failure === undefined ? undefined : `${result.failure}${said}`;
-      return { kind, name, entries: result.stdout.trim() !== '', failure };
-    }),
-  );
 }
