@@ -9,7 +9,7 @@ import { formatDuration } from '../../lib/duration.js';
 import { LineSplitter, stripCr } from '../../lib/lines.js';
 import { log } from '../../lib/log.js';
 import { spawnReason } from '../executor.js';
-import { guarded, guardReport, signalGroup } from './guard.js';
+import { guarded, guardReport, signalGroup, stopGroup } from './guard.js';
 import type { Source, SourceSink, SourceStatus } from './source.js';
 
 const FIRST_BACKOFF = 1000;
@@ -75,20 +75,13 @@ export class CommandSource implements Source {
     this.#state = 'stopped';
     clearTimeout(this.#restartTimer);
     // The child may be a restart spawned a moment ago, not yet reported as running.
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    signalGroup(child, 'SIGTERM');
-    const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE);
-    await this.#exited;
-    clearTimeout(kill);
+    await stopGroup(this.#child, this.#exited, STOP_GRACE);
   }
 
   kill(): void {
     this.#state = 'stopped';
     clearTimeout(this.#restartTimer);
-    const child = this.#child;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null)
-      signalGroup(child, 'SIGKILL');
+    if (this.#child !== undefined) signalGroup(this.#child, 'SIGKILL');
   }
 
   /** The command's process, and, under the guard, what the guard says of its exec. */

@@ -58,3 +58,17 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     child.kill(signal);
   }
 }
+
+/** SIGTERM to the child's process group, SIGKILL after `grace` ms; resolves once `exited` does. */
+export async function stopGroup(
+  child: ChildProcess | undefined,
+  exited: Promise<void>,
+  grace: number,
+): Promise<void> {
+  if (child === undefined) return;
+  const running = child.exitCode === null && child.signalCode === null;
+  if (running) signalGroup(child, 'SIGTERM');
+  const kill = running ? setTimeout(() => signalGroup(child, 'SIGKILL'), grace) : undefined;
+  await exited;
+  clearTimeout(kill);
+}

@@ -260,9 +260,7 @@ test('JournalSource with no position reads only entries written after it started
   await source.stop();
   assert.deepEqual(rec.texts, ['new one', 'new two']);
   assert.ok(rec.lineList.every((l) => !l.caughtUp));
-  assert.ok(
-    rec.notices.includes('INFO no saved cursor: reading new entries only'),
-  );
+  assert.ok(rec.notices.includes('INFO no saved cursor: reading new entries only'));
 });
 
 test('JournalSource resumes after a stop: entries written meanwhile read once, caught up, then live ones', {
@@ -506,10 +504,7 @@ test('JournalSource whose journalctl is killed starts it again after the last cu
   await until('five', () => rec.texts.includes('five'));
   await source.stop();
   assert.deepEqual(rec.texts, ['one', 'two', 'three', 'four', 'five']);
-  assert.match(
-    rec.notices.join('\n'),
-    /ERROR "journalctl" died \(.*SIGKILL.*|exit status .*\)/,
-  );
+  assert.match(rec.notices.join('\n'), /ERROR "journalctl" died \(.*SIGKILL.*|exit status .*\)/);
 });
 
 test('JournalSource.start() rejects when journalctl cannot be run', { skip }, async () => {

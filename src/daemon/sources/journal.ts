@@ -13,7 +13,7 @@ import {
   type JournalStart,
 } from './journal-args.js';
 import { type Cursor, JsonLines, parseCursor, parseEntry, sameEntry } from './journal-entry.js';
-import { signalGroup } from './guard.js';
+import { signalGroup, stopGroup } from './guard.js';
 import { query, spawnGuarded } from './journal-process.js';
 import type { Position, Source, SourceSink, SourceStatus } from './source.js';
 
@@ -98,12 +98,7 @@ export class JournalSource implements Source {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     clearTimeout(this.#timer);
-    const child = this.#child;
-    if (child === undefined) return;
-    signalGroup(child, 'SIGTERM');
-    const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE);
-    await this.#exited;
-    clearTimeout(kill);
+    await stopGroup(this.#child, this.#exited, STOP_GRACE);
   }
 
   kill(): void {
