@@ -21,6 +21,7 @@ const STORE = [
   'src/daemon/state/store.test.ts',
   'src/daemon/state/store.writes.test.ts',
   'src/daemon/state/schema.test.ts',
+  'src/daemon/state/positions.test.ts',
 ];
 
 export const TARGETS = {
