@@ -284,3 +284,55 @@ describe('keyOf()', () => {
     assert.equal(keyOf(['a', 'b']), '["a","b"]');
   });
 });
+
+describe('the lines a trigger carries', () => {
+  /** A runtime whose triggers are recorded with their lines. */
+  function withLines(filter: Filter) {
+    const lines: (readonly string[])[] = [];
+    const rt = new FilterRuntime(filter, {
+      store: new MemoryState(),
+      onTrigger: (_f, _values, _now, kept) => lines.push(kept),
+    });
+    return { rt, lines };
+  }
+
+  test('count() with retry 1 gives its trigger the line, or none for a match without one', async () => {
+    const { rt, lines } = withLines(await filterOf({ retry: 1 }));
+    rt.count(['192.0.2.1'], T0, 'fail 192.0.2.1');
+    rt.count(['192.0.2.1'], T0 + 1);
+    assert.deepEqual(lines, [['fail 192.0.2.1'], []]);
+  });
+
+  test('count() gives a trigger the lines that counted, without the empty ones of matches from elsewhere', async () => {
+    const { rt, lines } = withLines(await filterOf(RETRY_3));
+    rt.count(['192.0.2.1'], T0, 'one');
+    rt.count(['192.0.2.1'], T0 + 1);
+    rt.count(['192.0.2.1'], T0 + 2, 'three');
+    assert.deepEqual(lines, [['one', 'three']]);
+  });
+
+  test('restore() keeps the stored lines, which a trigger then carries', async () => {
+    const { rt, lines } = withLines(await filterOf(RETRY_3));
+    rt.restore(['192.0.2.1'], { times: [T0, T0 + 1], lines: ['one', 'two'] }, T0 + 2);
+    assert.deepEqual([...rt.counts()][0]?.lines, ['one', 'two']);
+    rt.count(['192.0.2.1'], T0 + 2, 'three');
+    assert.deepEqual(lines, [['one', 'two', 'three']]);
+  });
+
+  test('count() of two matches at the same time keeps their lines in the order they came', async () => {
+    const { rt, lines } = withLines(await filterOf(RETRY_3));
+    rt.count(['192.0.2.1'], T0 + 5, 'first');
+    rt.count(['192.0.2.1'], T0 + 5, 'second');
+    rt.count(['192.0.2.1'], T0 + 5, 'third');
+    assert.deepEqual(lines, [['first', 'second', 'third']]);
+  });
+});
+
+test('keepLine() cuts after any character that is not a high surrogate, and before one of any value', () => {
+  const before = 'x'.repeat(LINE_KEPT - 1);
+  for (const ch of ['\uE000', '\uDC00', 'é'])
+    assert.equal(keepLine(`${before}${ch}tail`), `${before}${ch}`);
+  for (const high of ['\uD800', '\uDBFF'])
+    assert.equal(keepLine(`${before}${high}\uDC00tail`), before);
+  assert.equal(keepLine('x'.repeat(LINE_KEPT)), 'x'.repeat(LINE_KEPT));
+});

@@ -104,3 +104,9 @@ test("blockAt() reads the time in the filter's format", async () => {
   f.blockAt(iso(NOW - 5000, 'fail 192.0.2.1'), at);
   assert.deepEqual(triggers, [NOW - 60_000, NOW]);
 });
+
+test('blockAt() counts a line whose time is before 1990 at now: a misreading, not a log time', async () => {
+  const { f, triggers } = runtime(await filterOf({ retry: 1, time: 'epoch' }));
+  f.blockAt('100 fail 192.0.2.1', { time: undefined, now: NOW, oldest: 0 });
+  assert.deepEqual(triggers, [NOW]);
+});
