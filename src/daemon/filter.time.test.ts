@@ -106,7 +106,7 @@ test("blockAt() reads the time in the filter's format", async () => {
 });
 
 test('blockAt() counts a line whose time is before 1990 at now: a misreading, not a log time', async () => {
-  const { f, triggers } = runtime(await filterOf({ retry: 1, time: 'epoch' }));
-  f.blockAt('100 fail 192.0.2.1', { time: undefined, now: NOW, oldest: 0 });
+  const { f, triggers } = runtime(await filterOf({ retry: 1, time: 'iso8601' }));
+  f.blockAt('1989-12-31T23:59:59Z fail 192.0.2.1', { time: undefined, now: NOW, oldest: 0 });
   assert.deepEqual(triggers, [NOW]);
 });
