@@ -80,8 +80,10 @@ export default tests === undefined
       testRunner: 'tap',
       tap: {
         testFiles: tests.map(compiled),
-        // The TAP reporter whatever stdout is; a failing file stops at its first failure.
-        nodeArgs: ['--test-reporter=tap'],
+        // Stryker's hook, then scripts/mutation-cwd.cjs (back to the starting directory before
+        // the hook writes its results); the TAP reporter whatever stdout is; a failing file
+        // stops at its first failure.
+        nodeArgs: ['-r', '{{hookFile}}', '-r', './scripts/mutation-cwd.cjs', '--test-reporter=tap'],
         forceBail: true,
       },
       buildCommand: 'npm run build',
