@@ -22,6 +22,7 @@ const STORE = [
   'src/daemon/state/store.writes.test.ts',
   'src/daemon/state/schema.test.ts',
   'src/daemon/state/positions.test.ts',
+  'src/daemon/state/cluster.test.ts',
 ];
 
 export const TARGETS = {
