@@ -11,6 +11,8 @@ const SCHEDULER = [
   'src/daemon/scheduler.detail.test.ts',
   'src/daemon/scheduler-reload.test.ts',
   'src/daemon/revive.test.ts',
+  'src/daemon/lanes.test.ts',
+  'src/daemon/triggers.test.ts',
 ];
 const FILTER = [
   'src/daemon/filter.test.ts',
