@@ -28,7 +28,7 @@ import { seedRegexes, writeConfig } from './seed.js';
 const NAME = 'daemon';
 const SOCKET = 'riposte.sock';
 
-interface Variant {
+export interface Variant {
   readonly label: string;
   readonly actions: Readonly<Record<string, unknown>>;
   readonly streams?: Readonly<Record<string, unknown>>;
@@ -36,7 +36,7 @@ interface Variant {
   readonly ran: RegExp;
 }
 
-const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = [
   {
     label: 'riposte, action spawns true',
     actions: { ban: { cmd: ['true', '<ip>'] } },

@@ -15,7 +15,7 @@ import { number, type Row, times } from './report.js';
 const NAME = 'matching';
 const IP_ERE = '(([0-9]{1,3}\\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7})';
 /** The seed's regexes with <ip> as an IPv4|IPv6 ERE. */
-const GREP_REGEXES = [
+export const GREP_REGEXES = [
   `authentication failure;.*rhost=${IP_ERE}`,
   `Failed password for .* from ${IP_ERE}`,
   `Invalid user .* from ${IP_ERE}`,

@@ -57,6 +57,23 @@ export function table(rows: readonly Row[]): string {
   return out.join('\n');
 }
 
+/** A Markdown table cell: pipes escaped, on one line. */
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+/** The table in Markdown, each row's note in its last column, for docs/benchmarks.md. */
+export function markdown(rows: readonly Row[]): string {
+  const head = [...HEADERS, 'checks, and the profile of a target not met'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const row of rows) {
+    const c = cells(row);
+    c[6] = c[6] === 'NOT MET' ? '**not met**' : c[6]!;
+    out.push(`| ${[...c, row.note ?? ''].map(cell).join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
 /** A ratio with the division it is: "riposte ÷ grep = 0.52×"; arranged so that > 1 favours riposte. */
 export function times(ratio: number, division: string): string {
   if (!Number.isFinite(ratio)) return '';

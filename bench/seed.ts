@@ -20,6 +20,14 @@ export async function seedRegexes(): Promise<string[]> {
   return filter.regexes.map((r) => r.source);
 }
 
+/** The literal texts the seed's ssh regexes require, which riposte searches blocks for. */
+export async function seedLiterals(): Promise<string[]> {
+  const loaded = await loadConfig(SEED);
+  if (!loaded.ok) throw new Error(`cannot load ${SEED}: ${loaded.errors[0]?.message}`);
+  const regexes = loaded.config.streams[0]?.filters[0]?.regexes ?? [];
+  return regexes.flatMap((r) => (r.engine.literal === null ? [] : [r.engine.literal]));
+}
+
 export interface DaemonConfig {
   readonly dir: string;
   readonly cmd: readonly string[];
