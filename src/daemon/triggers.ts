@@ -45,8 +45,13 @@ export function newLive(
   },
   phase: Live['phase'],
 ): Live {
+  // Every field named: a literal of one shape, where a spread of `t` copied whatever it held.
   return {
-    ...t,
+    id: t.id,
+    filter: t.filter,
+    values: t.values,
+    time: t.time,
+    lines: t.lines,
     due: t.filter.actions.map(() => Number.NaN),
     pendingCount: 0,
     steps: 0,
