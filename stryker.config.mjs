@@ -35,6 +35,7 @@ export const TARGETS = {
   ],
   'src/concepts/filter.ts': ['src/concepts/filter.test.ts', 'src/concepts/config.test.ts'],
   'src/concepts/action.ts': [
+    'src/concepts/action.test.ts',
     'src/concepts/config.test.ts',
     'src/concepts/cluster.test.ts',
     'src/daemon/sets.test.ts',

@@ -1,0 +1,376 @@
+// The action concept as a table: an action as written, in a filter whose regex captures the
+// patterns given, and every field of the Action built from it, or the errors it gets. The
+// built-in set types' fields (families, hooks, target, ports, protocols) go into firewall
+// scripts: each is checked here, not only that the configuration loads.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Action } from './action.js';
+import { loadConfig } from './config.js';
+
+let dir = '';
+let files = 0;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'riposte-action-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const IP = { ip: { type: 'ip' } };
+
+interface Written {
+  readonly action: unknown;
+  /** The patterns declared; the regex captures each of them. */
+  readonly patterns?: Readonly<Record<string, unknown>>;
+  /** More streams beside the filter's own (a virtual target). */
+  readonly streams?: Readonly<Record<string, unknown>>;
+  readonly top?: Readonly<Record<string, unknown>>;
+}
+
+/** The action `a` of filter s.f built from `w`, or the messages of the errors. */
+async function build(w: Written): Promise<Action | string[]> {
+  const patterns = w.patterns ?? IP;
+  const regex = Object.keys(patterns)
+    .map((name) => `<${name}>`)
+    .join(' then ');
+  const config = {
+    patterns,
+    streams: {
+      s: { cmd: ['true'], filters: { f: { regex: [`from ${regex}`], actions: { a: w.action } } } },
+      ...w.streams,
+    },
+    ...w.top,
+  };
+  const file = join(dir, `c${files++}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const loaded = await loadConfig(file);
+  if (!loaded.ok) return loaded.errors.map((e) => e.message.replace(/^[^ ]+: /, ''));
+  return loaded.config.streams[0]!.filters[0]!.actions[0]!;
+}
+
+async function built(w: Written): Promise<Action> {
+  const a = await build(w);
+  assert.ok(!Array.isArray(a), `errors: ${JSON.stringify(a)}`);
+  return a;
+}
+
+async function refused(w: Written): Promise<string[]> {
+  const a = await build(w);
+  assert.ok(Array.isArray(a), 'the configuration loaded');
+  return a;
+}
+
+/** The fields of a set action, as the firewall reads them. */
+function setFields(a: Action) {
+  assert.ok(a.type === 'nftables' || a.type === 'ipset', a.type);
+  const { type, set, add, pattern, families, chains, target, ports, protocols, options } = a;
+  return {
+    type,
+    set,
+    add,
+    pattern,
+    families,
+    chains,
+    target,
+    ports,
+    protocols,
+    options: { ...options },
+  };
+}
+
+describe('buildAction(): the fields every action has', () => {
+  test('an immediate command: no delay, not delayed, any family, read from the ip pattern', async () => {
+    const a = await built({ action: { cmd: ['ban', '<ip>'] } });
+    assert.deepEqual(
+      {
+        name: a.name,
+        type: a.type,
+        after: a.after,
+        delayed: a.delayed,
+        onexit: a.onexit,
+        oneshot: a.oneshot,
+        family: a.family,
+        familyPattern: a.familyPattern,
+      },
+      {
+        name: 'a',
+        type: 'cmd',
+        after: 0,
+        delayed: false,
+        onexit: false,
+        oneshot: false,
+        family: 'any',
+        familyPattern: 0,
+      },
+    );
+    assert.ok(a.type === 'cmd' && a.cmd.join(' ') === 'ban <ip>');
+  });
+
+  test('"after: 0s" is still a delayed action; onexit is kept', async () => {
+    const a = await built({ action: { cmd: ['x'], after: '0s', onexit: true } });
+    assert.deepEqual([a.after, a.delayed, a.onexit], [0, true, true]);
+    const b = await built({ action: { cmd: ['x'], after: '2m' } });
+    assert.deepEqual([b.after, b.delayed, b.onexit], [120_000, true, false]);
+  });
+
+  test('oneshot on an immediate action; the family from ipv4only and ipv6only', async () => {
+    const a = await built({ action: { cmd: ['x'], oneshot: true, ipv4only: true } });
+    assert.deepEqual([a.oneshot, a.family], [true, 'ipv4']);
+    const b = await built({ action: { cmd: ['x'], ipv6only: true, ipv4only: false } });
+    assert.deepEqual([b.oneshot, b.family], [false, 'ipv6']);
+  });
+
+  test('the family is read from the first pattern of an address type, wherever it is', async () => {
+    const patterns = { user: { regex: '\\w+' }, src: { type: 'ipv4' } };
+    const a = await built({ action: { cmd: ['x', '<src>'], ipv4only: true }, patterns });
+    assert.equal(a.familyPattern, 1);
+  });
+
+  const errors: readonly [string, Written, string[]][] = [
+    [
+      'onexit without after',
+      { action: { cmd: ['x'], onexit: true } },
+      ['streams.s.filters.f.actions.a.onexit: onexit applies to a delayed action: add "after"'],
+    ],
+    [
+      'oneshot with after',
+      { action: { cmd: ['x'], oneshot: true, after: '1m' } },
+      [
+        'streams.s.filters.f.actions.a.oneshot: oneshot applies to an immediate action: it cannot be combined with "after"',
+      ],
+    ],
+    [
+      'both families',
+      { action: { cmd: ['x'], ipv4only: true, ipv6only: true } },
+      ['streams.s.filters.f.actions.a.ipv6only: ipv4only and ipv6only cannot both be true'],
+    ],
+    [
+      'ipv6only without an address pattern',
+      { action: { cmd: ['x'], ipv6only: true }, patterns: { user: { regex: '\\w+' } } },
+      [
+        'streams.s.filters.f.actions.a.ipv6only: the filter has no pattern of type ip, ipv4 or ipv6 to tell the address family',
+      ],
+    ],
+    [
+      'ipv4only without an address pattern',
+      { action: { cmd: ['x'], ipv4only: true }, patterns: { user: { regex: '\\w+' } } },
+      [
+        'streams.s.filters.f.actions.a.ipv4only: the filter has no pattern of type ip, ipv4 or ipv6 to tell the address family',
+      ],
+    ],
+    [
+      'a command with options',
+      { action: { cmd: ['x'], options: {} } },
+      ['streams.s.filters.f.actions.a.options: an action of type "cmd" has no options'],
+    ],
+    [
+      'a set type with a command',
+      { action: { type: 'nftables', cmd: ['x'], options: { set: 'b' } } },
+      [
+        'streams.s.filters.f.actions.a.cmd: an action of type "nftables" takes "options", not "cmd"',
+      ],
+    ],
+    [
+      'a command type without its command',
+      { action: { after: '1m' } },
+      ['streams.s.filters.f.actions.a: missing key "cmd"'],
+    ],
+  ];
+  for (const [name, w, expected] of errors) {
+    test(`refuses ${name}`, async () => {
+      assert.deepEqual(await refused(w), expected);
+    });
+  }
+});
+
+describe('buildAction(): the built-in set types', () => {
+  test('nftables with only a set: both families, the input and forward hooks, drop', async () => {
+    const a = await built({ action: { type: 'nftables', options: { set: 'bans' } } });
+    assert.deepEqual(setFields(a), {
+      type: 'nftables',
+      set: 'bans',
+      add: true,
+      pattern: 0,
+      families: ['ipv4', 'ipv6'],
+      chains: ['input', 'forward'],
+      target: 'drop',
+      ports: [],
+      protocols: [],
+      options: { set: 'bans' },
+    });
+  });
+
+  test('ipset with only a set: the INPUT and FORWARD chains, DROP', async () => {
+    const a = await built({ action: { type: 'ipset', options: { set: 'bans' } } });
+    const f = setFields(a);
+    assert.deepEqual(
+      [f.chains, f.target, f.families],
+      [['INPUT', 'FORWARD'], 'DROP', ['ipv4', 'ipv6']],
+    );
+  });
+
+  test('"action" add, del and delete; the pattern named, at its index', async () => {
+    const patterns = { user: { regex: '\\w+' }, src: { type: 'ip' } };
+    const outcomes: [unknown, boolean][] = [];
+    for (const action of ['add', 'del', 'delete']) {
+      const options = { set: 'b', action, pattern: 'src' };
+      const f = setFields(await built({ action: { type: 'nftables', options }, patterns }));
+      outcomes.push([f.pattern, f.add]);
+    }
+    assert.deepEqual(outcomes, [
+      [1, true],
+      [1, false],
+      [1, false],
+    ]);
+  });
+
+  test('"version" keeps one family; a pattern of one family keeps its own', async () => {
+    const of = async (options: object, patterns: Record<string, unknown> = IP) =>
+      setFields(
+        await built({ action: { type: 'ipset', options: { set: 'b', ...options } }, patterns }),
+      ).families;
+    assert.deepEqual(await of({ version: 'ipv4' }), ['ipv4']);
+    assert.deepEqual(await of({ version: 'ipv6' }), ['ipv6']);
+    assert.deepEqual(await of({ version: 'ip' }), ['ipv4', 'ipv6']);
+    assert.deepEqual(await of({}, { ip: { type: 'ipv6' } }), ['ipv6']);
+    assert.deepEqual(await of({ version: 'ip' }, { ip: { type: 'ipv4' } }), ['ipv4']);
+  });
+
+  test('ports and protocols: tcp by default with ports, udp or both when written', async () => {
+    const of = async (options: object) => {
+      const f = setFields(
+        await built({ action: { type: 'nftables', options: { set: 'b', ...options } } }),
+      );
+      return [f.ports, f.protocols];
+    };
+    assert.deepEqual(await of({ ports: [22, '8000-8080'] }), [
+      [
+        [22, 22],
+        [8000, 8080],
+      ],
+      ['tcp'],
+    ]);
+    assert.deepEqual(await of({ ports: [53], protocol: 'udp' }), [[[53, 53]], ['udp']]);
+    assert.deepEqual(await of({ ports: [53], protocol: 'both' }), [[[53, 53]], ['tcp', 'udp']]);
+    assert.deepEqual(await of({ protocol: 'udp' }), [[], ['udp']]);
+  });
+
+  test('hooks, or chains in their place, and a target', async () => {
+    const of = async (options: object) => {
+      const f = setFields(
+        await built({ action: { type: 'nftables', options: { set: 'b', ...options } } }),
+      );
+      return [f.chains, f.target];
+    };
+    assert.deepEqual(await of({ hooks: ['input'], target: 'reject' }), [['input'], 'reject']);
+    assert.deepEqual(await of({ chains: ['forward'] }), [['forward'], 'drop']);
+  });
+
+  const errors: readonly [string, object, Record<string, unknown> | undefined, string[]][] = [
+    ['no set', {}, undefined, ['streams.s.filters.f.actions.a.options: missing key "set"']],
+    [
+      'a pattern that is not an address',
+      { set: 'b', pattern: 'user' },
+      { ip: { type: 'ip' }, user: { regex: '\\w+' } },
+      [
+        'streams.s.filters.f.actions.a.options.pattern: the filter has no pattern "user" of type ip, ipv4 or ipv6 (a nftables set holds addresses)',
+      ],
+    ],
+    [
+      'a version the pattern contradicts',
+      { set: 'b', version: 'ipv4' },
+      { ip: { type: 'ipv6' } },
+      ['streams.s.filters.f.actions.a.options.version: contradicts the pattern "ip" of type ipv6'],
+    ],
+    [
+      'hooks and chains both',
+      { set: 'b', hooks: ['input'], chains: ['input'] },
+      undefined,
+      ['streams.s.filters.f.actions.a.options.chains: write either "hooks" or "chains", not both'],
+    ],
+    [
+      'ports that are not a list',
+      { set: 'b', ports: 22 },
+      undefined,
+      [
+        "streams.s.filters.f.actions.a.options.ports: expected a list of ports such as [22, '8000-8080'], got the integer 22",
+      ],
+    ],
+    [
+      'an empty list of ports',
+      { set: 'b', ports: [] },
+      undefined,
+      [
+        'streams.s.filters.f.actions.a.options.ports: must not be empty (leave "ports" out for every port)',
+      ],
+    ],
+  ];
+  for (const [name, options, patterns, expected] of errors) {
+    test(`refuses ${name}`, async () => {
+      const w = {
+        action: { type: 'nftables', options },
+        ...(patterns === undefined ? {} : { patterns }),
+      };
+      assert.deepEqual(await refused(w), expected);
+    });
+  }
+});
+
+describe('buildAction(): virtual and cluster', () => {
+  const SINK = {
+    sink: {
+      type: 'virtual',
+      filters: { g: { regex: ['^x <ip>$'], actions: { n: { cmd: ['true'] } } } },
+    },
+  };
+
+  test('a virtual action keeps its text and target', async () => {
+    const a = await built({
+      action: { type: 'virtual', options: { send: 'x <ip>', to: 'sink' } },
+      streams: SINK,
+    });
+    assert.ok(a.type === 'virtual');
+    assert.deepEqual([a.sendText, a.to], ['x <ip>', 'sink']);
+  });
+
+  test('a virtual action without send or to, or to a stream that is not virtual', async () => {
+    const path = 'streams.s.filters.f.actions.a.options';
+    const of = (options: object) =>
+      refused({ action: { type: 'virtual', options }, streams: SINK });
+    assert.deepEqual(await of({ to: 'sink' }), [`${path}: missing key "send"`]);
+    assert.deepEqual(await of({ send: 'x' }), [`${path}: missing key "to"`]);
+    assert.deepEqual(await of({ send: 'x', to: 'sinc' }), [
+      `${path}.to: "sinc" is not a stream of type "virtual", did you mean "sink"?`,
+    ]);
+    assert.deepEqual(await of({ send: 'x', to: 'zzzzzzzz' }), [
+      `${path}.to: "zzzzzzzz" is not a stream of type "virtual"`,
+    ]);
+  });
+});
+
+describe('buildAction(): cluster', () => {
+  const CLUSTER = { cluster: { node: 'web1', nats: { servers: ['nats://127.0.0.1:4222'] } } };
+
+  test('a share keeps its line', async () => {
+    const a = await built({
+      action: { type: 'cluster', options: { send: 'ban <ip>' } },
+      top: CLUSTER,
+    });
+    assert.ok(a.type === 'cluster');
+    assert.equal(a.sendText, 'ban <ip>');
+  });
+
+  test('a share without a line, or with a line break in it', async () => {
+    const path = 'streams.s.filters.f.actions.a.options';
+    const of = (options: object) => refused({ action: { type: 'cluster', options }, top: CLUSTER });
+    assert.deepEqual(await of({}), [`${path}: missing key "send"`]);
+    assert.deepEqual(await of({ send: 'ban <ip>\nban 10.0.0.1' }), [
+      `${path}.send: a line cannot hold a line break`,
+    ]);
+    assert.deepEqual(await of({ send: 'ban <ip>\r' }), [
+      `${path}.send: a line cannot hold a line break`,
+    ]);
+  });
+});
