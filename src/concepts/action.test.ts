@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Action } from './action.js';
 import { loadConfig } from './config.js';
+import { renderTemplate } from './template.js';
 
 let dir = '';
 let files = 0;
@@ -128,7 +129,46 @@ describe('buildAction(): the fields every action has', () => {
     assert.equal(a.familyPattern, 1);
   });
 
+  test('the command renders the values of the match, by pattern name', async () => {
+    const patterns = { user: { regex: '\\w+' }, ip: { type: 'ip' } };
+    const a = await built({ action: { cmd: ['ban', '<ip>', 'for <user>'] }, patterns });
+    assert.ok(a.type === 'cmd');
+    // The match's values come in the filter's pattern order: user, then ip.
+    assert.deepEqual(
+      a.argv.map((t) => renderTemplate(t, ['bob', '192.0.2.1'])),
+      ['ban', '192.0.2.1', 'for bob'],
+    );
+  });
+
   const errors: readonly [string, Written, string[]][] = [
+    [
+      'an action that is not a map',
+      { action: 5 },
+      ['streams.s.filters.f.actions.a: expected a map, got the integer 5'],
+    ],
+    [
+      'an unknown type',
+      { action: { type: 'iptables', cmd: ['x'] } },
+      [
+        'streams.s.filters.f.actions.a.type: expected one of "cmd", "virtual", "cluster", "ipset", "nftables", got the string "iptables"',
+      ],
+    ],
+    [
+      'a flag that is not a boolean, and nothing more',
+      { action: { cmd: ['x'], onexit: 'yes' } },
+      ['streams.s.filters.f.actions.a.onexit: expected true or false, got the string "yes"'],
+    ],
+    [
+      'a slot of a pattern the regexes do not capture',
+      {
+        action: { cmd: ['x', '<user>'] },
+        patterns: { ip: { type: 'ip' } },
+        top: { patterns: { ip: { type: 'ip' }, user: { regex: '\\w+' } } },
+      },
+      [
+        "streams.s.filters.f.actions.a.cmd[1]: <user> is a pattern that this filter's regexes do not capture",
+      ],
+    ],
     [
       'onexit without after',
       { action: { cmd: ['x'], onexit: true } },
