@@ -414,3 +414,143 @@ describe('buildAction(): cluster', () => {
     ]);
   });
 });
+
+describe('buildAction(): a value of the wrong kind, named at its key', () => {
+  const SINK = {
+    sink: {
+      type: 'virtual',
+      filters: { g: { regex: ['^x <ip>$'], actions: { n: { cmd: ['true'] } } } },
+    },
+  };
+  const CLUSTER = { cluster: { node: 'web1', nats: { servers: ['nats://127.0.0.1:4222'] } } };
+  const at = 'streams.s.filters.f.actions.a';
+  const set = (options: object) => ({
+    action: { type: 'nftables', options: { set: 'b', ...options } },
+  });
+  const rows: readonly [Written, string][] = [
+    [{ action: { cmd: 5 } }, `${at}.cmd: expected a list of strings, got the integer 5`],
+    [
+      { action: { cmd: ['x'], after: 'soon' } },
+      `${at}.after: cannot parse duration "soon": expected an integer followed by a unit, such as "48h" or "30 min"`,
+    ],
+    [
+      { action: { cmd: ['x'], ipv4only: 'yes' } },
+      `${at}.ipv4only: expected true or false, got the string "yes"`,
+    ],
+    [
+      { action: { type: 'virtual', options: 5 }, streams: SINK },
+      `${at}.options: expected a map, got the integer 5`,
+    ],
+    [
+      { action: { type: 'virtual', options: { send: 5, to: 'sink' } }, streams: SINK },
+      `${at}.options.send: expected a string, got the integer 5`,
+    ],
+    [
+      { action: { type: 'virtual', options: { send: 'x', to: 5 } }, streams: SINK },
+      `${at}.options.to: expected a string, got the integer 5`,
+    ],
+    [
+      { action: { type: 'cluster', options: 5 }, top: CLUSTER },
+      `${at}.options: expected a map, got the integer 5`,
+    ],
+    [
+      { action: { type: 'cluster', options: { send: 5 } }, top: CLUSTER },
+      `${at}.options.send: expected a string, got the integer 5`,
+    ],
+    [
+      { action: { type: 'nftables', options: 5 } },
+      `${at}.options: expected a map, got the integer 5`,
+    ],
+    [set({ set: 5 }), `${at}.options.set: expected a string, got the integer 5`],
+    [
+      set({ set: 'bad name!' }),
+      `${at}.options.set: a set name is 1 to 28 letters, digits, "_" or "-"`,
+    ],
+    [
+      set({ action: 'drop' }),
+      `${at}.options.action: expected one of "add", "del", "delete", got the string "drop"`,
+    ],
+    [set({ pattern: 5 }), `${at}.options.pattern: expected a string, got the integer 5`],
+    [
+      set({ version: 'ipv5' }),
+      `${at}.options.version: expected one of "ip", "ipv4", "ipv6", got the string "ipv5"`,
+    ],
+    [set({ target: 5 }), `${at}.options.target: expected a string, got the integer 5`],
+    [
+      set({ target: 'accept; flush ruleset' }),
+      `${at}.options.target: "accept; flush ruleset" is not a verdict riposte writes: expected one of drop, reject, accept`,
+    ],
+    [
+      set({ hooks: ['input; drop'] }),
+      `${at}.options.hooks[0]: "input; drop" is not a hook of an nftables inet table: expected one of prerouting, input, forward, output, postrouting`,
+    ],
+    [
+      set({ chains: ['input', 'INPUT'] }),
+      `${at}.options.chains[1]: "INPUT" is not a hook of an nftables inet table: expected one of prerouting, input, forward, output, postrouting`,
+    ],
+    [
+      set({ hooks: 'input' }),
+      `${at}.options.hooks: expected a list of strings, got the string "input"`,
+    ],
+    [
+      set({ ports: [22, 'x'] }),
+      `${at}.options.ports[1]: expected a port from 1 to 65535 or a range such as "8000-8080", got "x"`,
+    ],
+    [
+      set({ protocol: 'icmp' }),
+      `${at}.options.protocol: expected one of "tcp", "udp", "both", got the string "icmp"`,
+    ],
+    [
+      { action: { type: 'ipset', options: { set: 'b', hooks: ['INPUT'] } } },
+      `${at}.options.hooks: unknown key`,
+    ],
+  ];
+  for (const [w, message] of rows) {
+    test(`refuses ${JSON.stringify(w.action)}`, async () => {
+      assert.deepEqual(await refused(w), [message]);
+    });
+  }
+
+  test('a set action naming a pattern that is broken says only what breaks the pattern', async () => {
+    const patterns = { ip: { type: 'ip' }, bad: { regex: '(' } };
+    const w = { action: { type: 'nftables', options: { set: 'b', pattern: 'bad' } }, patterns };
+    // The regex captures <ip> then <bad>: the broken pattern is reported where it is declared.
+    assert.deepEqual(await refused(w), [
+      'patterns.bad.regex: invalid regex: unclosed group (at character 1)',
+    ]);
+  });
+});
+
+describe('buildAction(): every option of the set types', () => {
+  test('ipset with each of its options', async () => {
+    const options = {
+      set: 'b',
+      action: 'del',
+      version: 'ipv4',
+      chains: ['INPUT'],
+      target: 'REJECT',
+      ports: [22],
+      protocol: 'tcp',
+    };
+    const f = setFields(await built({ action: { type: 'ipset', options } }));
+    assert.deepEqual(f, {
+      type: 'ipset',
+      set: 'b',
+      add: false,
+      pattern: 0,
+      families: ['ipv4'],
+      chains: ['INPUT'],
+      target: 'REJECT',
+      ports: [[22, 22]],
+      protocols: ['tcp'],
+      options,
+    });
+  });
+
+  test('nftables with no hook: a set with no rule', async () => {
+    const f = setFields(
+      await built({ action: { type: 'nftables', options: { set: 'b', hooks: [] } } }),
+    );
+    assert.deepEqual(f.chains, []);
+  });
+});

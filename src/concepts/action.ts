@@ -272,9 +272,10 @@ function buildSetAction(
       ? SET_DEFAULTS[type].target
       : c.string(o['target'], [...path, 'target']);
   // Written into the firewall's scripts and commands: a closed grammar, not free text.
+  const chainsKey = o['hooks'] === undefined ? 'chains' : 'hooks';
   chains?.forEach((chain, i) => {
     const why = chainError(type, chain);
-    if (why !== undefined) c.fail([...path, 'chains', i], why);
+    if (why !== undefined) c.fail([...path, chainsKey, i], why);
   });
   const badTarget = target === undefined ? undefined : targetError(type, target);
   if (badTarget !== undefined) c.fail([...path, 'target'], badTarget);
