@@ -4,7 +4,7 @@
 // scripts: each is checked here, not only that the configuration loads.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -32,6 +32,14 @@ interface Written {
 
 /** The action `a` of filter s.f built from `w`, or the messages of the errors. */
 async function build(w: Written): Promise<Action | string[]> {
+  const { file, loaded } = await load(w);
+  if (!loaded.ok)
+    return loaded.errors.map((e) => e.message.slice(file.length + 1).replace(/^\d+:\d+: /, ''));
+  return loaded.config.streams[0]!.filters[0]!.actions[0]!;
+}
+
+/** The configuration of `w` written (indented) and loaded. */
+async function load(w: Written) {
   const patterns = w.patterns ?? IP;
   const regex = Object.keys(patterns)
     .map((name) => `<${name}>`)
@@ -45,10 +53,8 @@ async function build(w: Written): Promise<Action | string[]> {
     ...w.top,
   };
   const file = join(dir, `c${files++}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const loaded = await loadConfig(file);
-  if (!loaded.ok) return loaded.errors.map((e) => e.message.replace(/^[^ ]+: /, ''));
-  return loaded.config.streams[0]!.filters[0]!.actions[0]!;
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { file, loaded: await loadConfig(file) };
 }
 
 async function built(w: Written): Promise<Action> {
@@ -526,6 +532,7 @@ describe('buildAction(): every option of the set types', () => {
     const options = {
       set: 'b',
       action: 'del',
+      pattern: 'ip',
       version: 'ipv4',
       chains: ['INPUT'],
       target: 'REJECT',
@@ -552,5 +559,69 @@ describe('buildAction(): every option of the set types', () => {
       await built({ action: { type: 'nftables', options: { set: 'b', hooks: [] } } }),
     );
     assert.deepEqual(f.chains, []);
+  });
+});
+
+describe('buildAction(): what the regexes capture, and where an error points', () => {
+  const USER = { ip: { type: 'ip' }, user: { regex: '\\w+' } };
+  const at = 'streams.s.filters.f.actions.a';
+  const notCaptured = "<user> is a pattern that this filter's regexes do not capture";
+
+  test('a virtual or a cluster line with a slot the regexes do not capture', async () => {
+    const sink = {
+      v: {
+        type: 'virtual',
+        filters: { g: { regex: ['^<ip>$'], actions: { n: { cmd: ['true'] } } } },
+      },
+    };
+    const cluster = { cluster: { node: 'web1', nats: { servers: ['nats://127.0.0.1:4222'] } } };
+    const virtual = { type: 'virtual', options: { send: 'x <user>', to: 'v' } };
+    assert.deepEqual(
+      await refused({ action: virtual, patterns: IP, streams: sink, top: { patterns: USER } }),
+      [`${at}.options.send: ${notCaptured}`],
+    );
+    const share = { type: 'cluster', options: { send: 'ban <user>' } };
+    assert.deepEqual(
+      await refused({ action: share, patterns: IP, top: { ...cluster, patterns: USER } }),
+      [`${at}.options.send: ${notCaptured}`],
+    );
+  });
+
+  test('a set action naming a broken pattern its regexes do not use says only what breaks it', async () => {
+    const patterns = { ip: { type: 'ip' }, bad: { regex: '(' } };
+    const action = { type: 'nftables', options: { set: 'b', pattern: 'bad' } };
+    assert.deepEqual(await refused({ action, patterns: IP, top: { patterns } }), [
+      'patterns.bad.regex: invalid regex: unclosed group (at character 1)',
+    ]);
+  });
+
+  test('a filter without regex and an action with a slot: the missing regex only', async () => {
+    const config = {
+      patterns: IP,
+      streams: { s: { cmd: ['true'], filters: { f: { actions: { a: { cmd: ['x', '<ip>'] } } } } } },
+    };
+    const file = join(dir, `c${files++}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    const loaded = await loadConfig(file);
+    assert.ok(!loaded.ok);
+    assert.deepEqual(
+      loaded.errors.map((e) => e.message.replace(/^[^ ]+ /, '')),
+      ['streams.s.filters.f: missing key "regex"'],
+    );
+  });
+
+  test('"hooks" and "chains" both: the error points at the key "chains"', async () => {
+    const options = { set: 'b', hooks: ['input'], chains: ['input'] };
+    const { file, loaded } = await load({ action: { type: 'nftables', options } });
+    assert.ok(!loaded.ok);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes('"chains"'));
+    const column = lines[line]!.indexOf('"chains"') + 1;
+    assert.deepEqual(
+      loaded.errors.map((e) => e.message),
+      [
+        `${file}:${line + 1}:${column}: ${at}.options.chains: write either "hooks" or "chains", not both`,
+      ],
+    );
   });
 });
