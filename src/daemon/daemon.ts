@@ -9,7 +9,7 @@ import { journalWarnings } from '../concepts/lint-sources.js';
 import { ConfigError, StateError } from '../lib/errors.js';
 import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
-import { ClusterRuntime } from './cluster/cluster.js';
+import type { ClusterRuntime } from './cluster/cluster.js';
 import { Control } from './control.js';
 import { Executor } from './executor.js';
 import { renderMetrics } from './metrics.js';
@@ -215,6 +215,8 @@ export class Daemon {
     );
     if (config === undefined || !used) return;
     const receives = this.#config.streams.some((s) => s.type === 'cluster');
+    // Loaded only here: most configurations share no ban, and need not hold its code.
+    const { ClusterRuntime } = await import('./cluster/cluster.js');
     this.#cluster = new ClusterRuntime(config, {
       records: this.#store.loadCluster(),
       store: this.#store.cluster,
