@@ -1,15 +1,17 @@
 // Benchmark 4, restart: how long riposte takes from `start` to a control socket that answers
 // with the whole state restored, with 0, 10k and 100k pending actions stored, and its RSS
-// then. The state is built once per size by a daemon whose stream prints N distinct
-// addresses to a filter with retry 1 and one action `after: 1h` (no immediate action, so
-// restoring re-runs nothing), stopped with SIGTERM (the action has no onexit: it stays
-// pending). Each restart uses a stream that prints nothing, so the state is unchanged.
+// then; and first, start-up with the demo configuration and the client commands (ready.ts).
+// The state is built once per size by a daemon whose stream prints N distinct addresses to a
+// filter with retry 1 and one action `after: 1h` (no immediate action, so restoring re-runs
+// nothing), stopped with SIGTERM (the action has no onexit: it stays pending). Each restart
+// uses a stream that prints nothing, so the state is unchanged.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import { remove, repeat, scratch, sleep, spread } from './measure.js';
 import { number, type Row } from './report.js';
+import { demoStart } from './ready.js';
 import { Daemon } from './riposte.js';
 import { seedRegexes, writeConfig } from './seed.js';
 
@@ -117,7 +119,7 @@ function rowsOf(n: number, runs: readonly Restarted[]): Row[] {
 export async function restart(ctx: Context): Promise<Row[]> {
   const regex = await seedRegexes();
   const sizes = ctx.quick ? [0, 1000, 10_000] : [0, 10_000, 100_000];
-  const rows: Row[] = [];
+  const rows: Row[] = await demoStart(ctx.runs.short);
   for (const n of sizes) {
     const dir = scratch('restart');
     try {

@@ -34,12 +34,17 @@ export class Daemon {
   readonly started = performance.now();
   #closed = false;
 
-  constructor(config: string, dir: string, options: { cwd?: string } = {}) {
+  constructor(
+    config: string,
+    dir: string,
+    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
     this.socket = join(dir, 'riposte.sock');
     this.log = join(dir, `riposte-${Date.now()}.log`);
     const out = openSync(this.log, 'w');
     this.#child = spawn(process.execPath, [MAIN, 'start', '-c', config, '-s', this.socket], {
       cwd: options.cwd ?? dir,
+      env: options.env ?? process.env,
       stdio: ['ignore', out, out],
     });
     closeSync(out);

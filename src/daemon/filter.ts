@@ -28,10 +28,14 @@ export type OnTrigger = (
   lines: readonly string[],
 ) => void;
 
-/** The recent matches of one match, as the filter keeps them. */
+/**
+ * The recent matches of one match, as the filter keeps them. Each array is replaced by one of
+ * the exact length when a match is added: a pushed array grows by 16 slots at once, which for
+ * a million addresses seen once each is 270 MB of empty slots.
+ */
 interface Entry extends Recent {
-  readonly times: number[];
-  readonly lines: string[];
+  times: number[];
+  lines: string[];
 }
 
 export class FilterRuntime {
@@ -129,11 +133,12 @@ export class FilterRuntime {
     const key = keyOf(values);
     let entry = this.#counts.get(key);
     if (entry === undefined) {
-      entry = { times: [], lines: [] };
+      entry = { times: [now], lines: [kept] };
       this.#counts.set(key, entry);
+    } else {
+      // A line from another host carries its own time, which may be older than a count's last.
+      insertInOrder(entry, now, kept);
     }
-    // A line from another host carries its own time, which may be older than a count's last.
-    insertInOrder(entry, now, kept);
     const latest = entry.times[entry.times.length - 1]!;
     dropExpired(entry, latest - this.#filter.retryperiod);
     if (entry.times.length >= retry) {
@@ -240,16 +245,11 @@ export function keepLine(line: string): string {
 }
 
 function insertInOrder(entry: Entry, time: number, line: string): void {
-  const { times, lines } = entry;
+  const times = entry.times;
   let i = times.length;
   while (i > 0 && times[i - 1]! > time) i--;
-  if (i === times.length) {
-    times.push(time);
-    lines.push(line);
-  } else {
-    times.splice(i, 0, time);
-    lines.splice(i, 0, line);
-  }
+  entry.times = times.toSpliced(i, 0, time);
+  entry.lines = entry.lines.toSpliced(i, 0, line);
 }
 
 /** Two matches' recent matches as one, oldest first (a reload made them the same match). */

@@ -11,7 +11,7 @@ import type { MetricsConfig } from '../concepts/metrics.js';
 import { log } from '../lib/log.js';
 import type { ReloadReport } from '../protocol.js';
 import type { MetricsSnapshot } from './metrics.js';
-import { MetricsServer } from './metrics-server.js';
+import type { MetricsServer } from './metrics-server.js';
 import type { Notifier } from './notify.js';
 import type { Pipeline } from './pipeline.js';
 import { planReload } from './reload.js';
@@ -64,7 +64,11 @@ export class Reloader {
 
   /** Start-up: serves the metrics if asked; rejects with a one-line reason. */
   async serveMetrics(config: MetricsConfig | null): Promise<void> {
-    if (config !== null) this.#metrics = await MetricsServer.listen(config, this.#d.scrape);
+    // Loaded only here: the HTTP server's code stays out of a daemon that serves no metrics.
+    if (config !== null) {
+      const { MetricsServer } = await import('./metrics-server.js');
+      this.#metrics = await MetricsServer.listen(config, this.#d.scrape);
+    }
   }
 
   /** Start-up is over (well or not): reloads may run. */
@@ -164,7 +168,14 @@ export class Reloader {
    */
   async #prepare(next: Config): Promise<{ changes: string[]; old: MetricsServer | undefined }> {
     const old = this.#metrics;
-    const metrics = await MetricsServer.follow(old, next.metrics, this.#d.scrape);
+    const metrics =
+      next.metrics === null
+        ? undefined
+        : await (await import('./metrics-server.js')).MetricsServer.follow(
+            old,
+            next.metrics,
+            this.#d.scrape,
+          );
     let sets: string[];
     try {
       sets = await this.#d.sets.reconcile(next);
