@@ -1,7 +1,7 @@
-// Full garbage collections once the heap has grown and then gone quiet, and after start-up. V8
-// collects when it allocates: after a burst (a flood of lines, a large restore) followed by
-// quiet, it leaves the burst's garbage in place, and the RSS with it. Receives a tick from its
-// owner's timer; sends whether it collected.
+// A full garbage collection once the heap has grown and then gone quiet. V8 collects when it
+// allocates: after a burst (a flood of lines, a large restore) followed by quiet, it leaves the
+// burst's garbage in place, and the RSS with it. Receives a tick from its owner's timer; sends
+// whether it collected.
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,19 +27,11 @@ function collector(): () => void {
 
 const heapUsed = () => process.memoryUsage().heapUsed;
 
-/**
- * Collections come in pairs: the first gives back the garbage, the second, at a tick where V8
- * sees little allocation, also shrinks its young generation (which grows in a burst and stays
- * grown, up to 32 MB). A pair is owed at start, for the garbage of start-up, and after each
- * burst.
- */
 export class HeapQuiet {
   /** Heap in use after the last collection asked for (at first: when made). */
   #live: number;
   /** Heap in use at the last tick. */
   #last: number;
-  /** Collections still owed at the next quiet ticks. */
-  #owed = 2;
   readonly #used: () => number;
   readonly #collect: () => void;
 
@@ -50,13 +42,12 @@ export class HeapQuiet {
     this.#last = this.#live;
   }
 
-  /** Collects at a quiet tick when one is owed, or when the heap grew by GROWTH since the last. */
+  /** Collects when the heap grew by GROWTH since the last collection and was quiet since the last tick. */
   tick(): boolean {
     const used = this.#used();
     const quiet = used - this.#last < QUIET;
     this.#last = used;
-    if (!quiet || (this.#owed === 0 && used - this.#live < GROWTH)) return false;
-    this.#owed = this.#owed === 0 ? 1 : this.#owed - 1;
+    if (!quiet || used - this.#live < GROWTH) return false;
     this.#collect();
     this.#live = this.#used();
     this.#last = this.#live;
