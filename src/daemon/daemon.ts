@@ -1,13 +1,12 @@
 // The running daemon: builds the runtime from the configuration and drives its life: kernel
 // sets, `start` commands, restored state, streams, then the orderly shutdown of §2.7; and in
 // between, reloads of the configuration (`riposte reload`, SIGHUP). Owns the wiring between
-// the parts, the configuration in use and the timers that sweep, compact and collect; receives
+// the parts, the configuration in use and the timers that sweep and compact; receives
 // signals and requests; sends the exit status, and its life to systemd.
 
 import type { Config } from '../concepts/config.js';
 import { journalWarnings } from '../concepts/lint-sources.js';
 import { ConfigError, StateError } from '../lib/errors.js';
-import { HeapQuiet } from '../lib/heap-quiet.js';
 import { log } from '../lib/log.js';
 import type { Request, Response } from '../protocol.js';
 import type { ClusterRuntime } from './cluster/cluster.js';
@@ -44,8 +43,6 @@ interface Deps {
 }
 
 const SWEEP_EVERY = 60_000;
-/** How often the heap is looked at for a burst's garbage left in place (see HeapQuiet). */
-const HEAP_EVERY = 10_000;
 /** Most triggers the history keeps, whatever its window: its size stays bounded. */
 export const HISTORY_MOST = 100_000;
 
@@ -68,7 +65,6 @@ export class Daemon {
   #control: Control;
   #sweepTimer: NodeJS.Timeout | undefined;
   #compactTimer: NodeJS.Timeout | undefined;
-  #heapTimer: NodeJS.Timeout | undefined;
   readonly #startTime = Date.now();
   #stopping: Promise<number> | undefined;
   #finish: (code: number) => void = () => undefined;
@@ -202,10 +198,6 @@ export class Daemon {
     }
     if (this.#stopping !== undefined) return false;
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_EVERY);
-    const heap = new HeapQuiet();
-    this.#heapTimer = setInterval(() => {
-      if (heap.tick()) log('DEBUG', 'heap: collected after a burst');
-    }, HEAP_EVERY);
     this.#armCompaction();
     return true;
   }
@@ -358,7 +350,6 @@ export class Daemon {
     void this.#notifier?.stopping();
     clearInterval(this.#sweepTimer);
     clearInterval(this.#compactTimer);
-    clearInterval(this.#heapTimer);
     // A reload under way finishes first: it may be starting streams.
     await this.#reloader.idle();
     // The cluster is a source of lines too; lines shared from now on wait in the outbox.
