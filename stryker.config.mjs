@@ -28,6 +28,7 @@ const STORE = [
   'src/daemon/state/sqlite.test.ts',
   'src/daemon/state/store.history.test.ts',
   'src/daemon/state/store.full.test.ts',
+  'src/daemon/state/store.commit.test.ts',
 ];
 
 export const TARGETS = {

@@ -3,10 +3,11 @@
 // and the writes kept, then written whole once there is room, with a line that says so.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { StateError } from '../../lib/errors.js';
 import { configureLog } from '../../lib/log.js';
 import type { StoredTrigger } from './records.js';
 import { RESERVE_FILE, Reserve } from './reserve.js';
@@ -19,6 +20,7 @@ type StoreConstructor = new (path: string, db: Db, reserve: Reserve, history: bo
 
 interface Full {
   readonly dir: string;
+  readonly db: Db;
   readonly store: Store;
   readonly logged: string[];
   /** The file may not grow past its pages now (the disk is full), or may again. */
@@ -39,6 +41,7 @@ function fullStore(t: TestContext): Full {
   const store = new (Store as unknown as StoreConstructor)(path, db, new Reserve(dir, 4096), true);
   const full: Full = {
     dir,
+    db,
     store,
     logged,
     full: (on) =>
@@ -123,12 +126,14 @@ test('a full disk: what failed is kept and written once there is room, and writi
   f.store.addTrigger(trigger(2));
   f.store.addTrigger(trigger(3));
   f.store.forgetTrigger(3, { time: 8, how: 'flushed' });
-  f.store.pruneHistory(0, 100);
+  f.store.pruneHistory(8, 100);
   assert.equal(commit(f.store), false);
   f.full(false);
   f.logged.length = 0;
   assert.equal(commit(f.store), true);
   assert.deepEqual(f.logged, [`INFO  state: writing to ${join(f.dir, STATE_FILE)} works again\n`]);
+  f.store.addTrigger(trigger(4));
+  f.store.forgetTrigger(4);
   assert.equal(commit(f.store), true);
   assert.equal(f.logged.length, 1);
   const after = restart(t, f);
@@ -142,10 +147,7 @@ test('a full disk: what failed is kept and written once there is room, and writi
   assert.deepEqual(after.positions, new Map([['files', { offset: 42 }]]));
   assert.deepEqual(
     after.history.map((p) => [p.time, p.ended]),
-    [
-      [1, { time: 7, how: 'done' }],
-      [3, { time: 8, how: 'flushed' }],
-    ],
+    [[3, { time: 8, how: 'flushed' }]],
   );
 });
 
@@ -176,4 +178,87 @@ test('a full disk: a failed commit is tried again within a second, with nothing 
   assert.equal(f.logged.filter((l) => l.includes('works again')).length, 0);
   t.mock.timers.tick(1);
   assert.equal(f.logged.filter((l) => l.includes('works again')).length, 1);
+});
+
+test('a full disk: the reserve is made again once writes work and 5 s have passed since it was spent', (t) => {
+  const clock = { now: 50_000 };
+  t.mock.method(performance, 'now', () => clock.now);
+  const f = fullStore(t);
+  const reserve = join(f.dir, RESERVE_FILE);
+  f.full(true);
+  f.store.addTrigger(trigger(1));
+  assert.equal(commit(f.store), false);
+  f.full(false);
+  clock.now += 4999;
+  f.store.addTrigger(trigger(2));
+  assert.equal(commit(f.store), true);
+  assert.equal(existsSync(reserve), false);
+  clock.now += 1;
+  f.store.addTrigger(trigger(3));
+  assert.equal(commit(f.store), true);
+  assert.equal(statSync(reserve).size, 4096);
+  assert.equal(
+    f.logged.at(-1),
+    `INFO  state: the file system of ${f.dir} has room again: reserve made again\n`,
+  );
+});
+
+test('a full disk: a commit that holds none of the failed writes does not say that writing works again', (t) => {
+  const f = fullStore(t);
+  f.full(true);
+  const big = { times: [1], lines: ['l'.repeat(5000)] };
+  f.store.countsOf('s', 'f', () => big).changed('k', ['192.0.2.1']);
+  assert.equal(commit(f.store), false);
+  assert.equal(commit(f.store, false), true);
+  assert.equal(f.logged.filter((l) => l.includes('works again')).length, 0);
+  f.full(false);
+  assert.equal(commit(f.store), true);
+  assert.equal(f.logged.filter((l) => l.includes('works again')).length, 1);
+});
+
+test('a write refused for another reason than room keeps the reserve and says why', (t) => {
+  const f = fullStore(t);
+  f.db.pragma('query_only = 1');
+  f.store.addTrigger(trigger(1));
+  assert.equal(commit(f.store), false);
+  assert.equal(existsSync(join(f.dir, RESERVE_FILE)), true);
+  assert.deepEqual(f.logged, [
+    `ERROR state: cannot write ${join(f.dir, STATE_FILE)}: attempt to write a readonly database; new triggers with pending actions are refused until it can, and the other writes are kept to retry\n`,
+  ]);
+  f.db.pragma('query_only = 0');
+  assert.equal(commit(f.store), true);
+  assert.deepEqual(
+    restart(t, f).triggers.map((s) => s.id),
+    [1],
+  );
+});
+
+test('Store.dropFilters() names the file and the cause when the rows cannot be deleted', (t) => {
+  const f = fullStore(t);
+  f.store.addTrigger({ ...trigger(1), filter: 'gone' });
+  f.store.commit();
+  f.db.pragma('query_only = 1');
+  assert.throws(
+    () => f.store.dropFilters(() => false),
+    (error: Error) =>
+      error instanceof StateError &&
+      error.message ===
+        `cannot drop the state of removed filters in ${join(f.dir, STATE_FILE)}: attempt to write a readonly database` &&
+      error.cause instanceof Error,
+  );
+  f.db.pragma('query_only = 0');
+});
+
+test('Store.compact() without its reserve keeps the room of forgotten rows in the file', (t) => {
+  const f = fullStore(t);
+  for (let id = 1; id <= 20; id++) f.store.addTrigger(trigger(id));
+  f.store.commit();
+  f.full(true);
+  f.store.addTrigger(trigger(21));
+  assert.equal(commit(f.store), false);
+  f.full(false);
+  for (let id = 1; id <= 21; id++) f.store.forgetTrigger(id);
+  f.store.compact();
+  assert.equal(existsSync(join(f.dir, RESERVE_FILE)), false);
+  assert.ok(Number(f.db.pragma('freelist_count')) > 10, 'the pages of 20 rows are kept');
 });
