@@ -25,6 +25,10 @@ const STORE = [
   'src/daemon/state/schema.test.ts',
   'src/daemon/state/positions.test.ts',
   'src/daemon/state/cluster.test.ts',
+  'src/daemon/state/sqlite.test.ts',
+  'src/daemon/state/store.history.test.ts',
+  'src/daemon/state/store.full.test.ts',
+  'src/daemon/state/store.commit.test.ts',
 ];
 
 export const TARGETS = {
@@ -58,7 +62,11 @@ export const TARGETS = {
   'src/daemon/state/rows.ts': STORE,
   'src/daemon/state/schema.ts': STORE,
   'src/daemon/state/sqlite.ts': STORE,
-  'src/daemon/state/memory.ts': [...SCHEDULER, 'src/daemon/filter.test.ts'],
+  'src/daemon/state/memory.ts': [
+    ...SCHEDULER,
+    'src/daemon/filter.test.ts',
+    'src/daemon/state/memory.test.ts',
+  ],
   'src/lib/lines.ts': ['src/lib/lines.test.ts'],
   'src/lib/ip.ts': ['src/lib/ip.test.ts'],
   'src/lib/duration.ts': ['src/lib/duration.test.ts'],

@@ -337,6 +337,14 @@ test('Store.load() refuses a row that was damaged or edited, naming the column',
       'triggers.actions holds "{\\"ban\\":[\\"1\\",0]}", not a map of actions',
     ],
     ['triggers', "actions = 'null'", 'triggers.actions holds "null", not a map of actions'],
+    ['triggers', "actions = '5'", 'triggers.actions holds "5", not a map of actions'],
+    [
+      'triggers',
+      'actions = \'{"ban":[1,0],"unban":[1,2]}\'',
+      'triggers.actions holds "{\\"ban\\":[1,0],\\"unban\\":[1,2]}", not a map of actions',
+    ],
+    ['triggers', "lines = '[1]'", 'triggers.lines holds "[1]", not a list of lines'],
+    ['counts', "lines = '{}'", 'counts.lines holds "{}", not a list'],
     ['counts', "times = '7'", 'counts.times holds "7", not a list'],
     ['counts', "match = 'nope'", 'counts.match holds "nope", not a list'],
   ];
@@ -356,7 +364,8 @@ test('Store.load() refuses a row that was damaged or edited, naming the column',
       (error: Error) =>
         error instanceof StateError &&
         error.message ===
-          `cannot read state file ${path}: ${why}; riposte will not overwrite it: move it away`,
+          `cannot read state file ${path}: ${why}; riposte will not overwrite it: move it away` &&
+        error.cause instanceof Error,
       `${table} ${set}`,
     );
     again.close();
