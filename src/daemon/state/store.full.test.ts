@@ -278,3 +278,42 @@ test('a full disk: while the reserve is spent, each commit is moved into the fil
   const last = statSync(wal).size;
   assert.ok(last <= 2 * first, `the log grew from ${first} to ${last} bytes over 19 commits`);
 });
+
+/** The timers set and neither run nor cleared yet, from now until the test ends; unref'd. */
+function liveTimers(t: TestContext): Set<unknown> {
+  const live = new Set<unknown>();
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  globalThis.setTimeout = ((run: () => void, ms?: number) => {
+    const id = set(() => {
+      live.delete(id);
+      run();
+    }, ms);
+    // A timer left behind must not keep the test's process alive: it is what the test looks for.
+    id.unref();
+    live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: NodeJS.Timeout) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clearTimeout;
+  t.after(() => {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+  });
+  return live;
+}
+
+test('a full disk at close: the failure is logged and no retry is left to run on the closed file', (t) => {
+  const f = fullStore(t);
+  const live = liveTimers(t);
+  f.full(true);
+  f.store.addTrigger(trigger(1));
+  f.store.close();
+  f.closed = true;
+  assert.ok(
+    f.logged.some((l) => l.startsWith('ERROR state: cannot write ')),
+    f.logged.join(''),
+  );
+  assert.equal(live.size, 0);
+});

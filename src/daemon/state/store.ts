@@ -291,9 +291,15 @@ export class Store implements StateWrites, StateReads {
     }
   }
 
-  /** A clean stop: everything committed, the pages of forgotten rows given back (compact). */
+  /**
+   * A clean stop: everything committed, the pages of forgotten rows given back (compact).
+   * A commit that failed here has been logged; its retry would find the file closed, so
+   * none is left behind to run.
+   */
   close(): void {
     this.compact();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
   }
