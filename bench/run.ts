@@ -14,6 +14,7 @@ import { type Context, makeContext } from './context.js';
 import { daemon } from './daemon.js';
 import { hostile } from './hostile.js';
 import { install } from './install.js';
+import { kernel } from './kernel.js';
 import { matching } from './matching.js';
 import { BENCH_SRC, cleanRuns, ROOT, versionOf } from './measure.js';
 import { memory } from './memory.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   hostile,
   'replay-library': replayLibrary,
   cluster,
+  kernel,
   install,
 };
 
