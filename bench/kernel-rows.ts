@@ -59,6 +59,7 @@ function nftSetLine(v6: boolean): string {
     type: 'nftables' as const,
     set: 'bans',
     families: ['ipv4', 'ipv6'] as const,
+    networks: [],
     chains: ['input'],
     target: 'drop',
     ports: [],
