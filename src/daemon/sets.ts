@@ -81,6 +81,8 @@ export class KernelSets {
   #specs: readonly SetSpec[];
   readonly #queues = { nftables: [] as Operation[], ipset: [] as Operation[] };
   readonly #busy = { nftables: false, ipset: false };
+  /** A flush is due at the next turn of the event loop: one for a burst of changes, not one each. */
+  readonly #due = { nftables: false, ipset: false };
   /** The batch being sent, of each type; a reload waits for it. */
   readonly #sending = { nftables: Promise.resolve(), ipset: Promise.resolve() };
   /** While a reload changes the sets, batches wait. */
@@ -187,7 +189,7 @@ export class KernelSets {
     const { add, set } = action;
     const op = { add, set, family, kernelSet: '', value: kernel.text, done };
     this.#queues[action.type].push(op);
-    if (!this.#busy[action.type]) setImmediate(() => void this.#flush(action.type));
+    this.#flushSoon(action.type);
   }
 
   /** Whether the set of an action holds networks of a family (as its spec says). */
@@ -217,6 +219,15 @@ export class KernelSets {
       this.#paused = false;
       for (const type of ['nftables', 'ipset'] as const) void this.#flush(type);
     }
+  }
+
+  #flushSoon(type: SetType): void {
+    if (this.#busy[type] || this.#due[type]) return;
+    this.#due[type] = true;
+    setImmediate(() => {
+      this.#due[type] = false;
+      void this.#flush(type);
+    });
   }
 
   async #flush(type: SetType): Promise<void> {
