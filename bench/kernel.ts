@@ -1,8 +1,9 @@
 // Benchmark: bans into the kernel. 100,000 seeded random addresses (half IPv4, half IPv6) fed
 // as sshd failure lines to a daemon with retry 1 and the built-in `nftables` (then `ipset`)
-// type, in a network namespace of its own: bans/s to the set holding them all, the last
-// 10,000 against the first, the restore at start-up into empty sets, the unban of them all;
-// `nft -f` and `ipset restore` of the same addresses as references. Sends rows; as root only.
+// type, in a network namespace of its own, in 10 steps of 10,000 lines (each once the one
+// before is in the set): bans/s, the last step against the first, the restore at start-up
+// into empty sets, the unban of them all; `nft -f` and `ipset restore` of the same addresses
+// as references. Sends rows; as root only.
 
 import { writeFileSync } from 'node:fs';
 import { request as http } from 'node:http';
@@ -10,7 +11,14 @@ import { join } from 'node:path';
 import { request } from '../src/client/request.js';
 import type { Context } from './context.js';
 import { type Kind, kernelMembers, Netns, randomAddresses } from './kernel-ns.js';
-import { type KindRuns, references, rowsOf, type Run, virtualRow } from './kernel-rows.js';
+import {
+  type KindRuns,
+  type Point,
+  references,
+  rowsOf,
+  type Run,
+  virtualRow,
+} from './kernel-rows.js';
 import { remove, repeatWithin, scratch, sleep } from './measure.js';
 import type { Row } from './report.js';
 import { Daemon } from './riposte.js';
@@ -18,38 +26,46 @@ import { seedRegexes } from './seed.js';
 
 const POLL_MS = 20;
 const TIMEOUT_S = 600;
+/** The lines go in this many steps, so that the cost of the last can be set against the first. */
+const STEPS = 10;
 
 interface Setup {
   readonly dir: string;
   readonly regex: readonly string[];
-  readonly lines: string;
+  /** The files of the steps' lines, in order. */
+  readonly parts: readonly string[];
   readonly addresses: readonly string[];
 }
 
-/** A point of a timeline: seconds since its start, and the count then. */
-export interface Point {
-  readonly t: number;
-  readonly n: number;
-}
-
-function writeLines(dir: string, addresses: readonly string[]): string {
-  const file = join(dir, 'failures.log');
+/** The sshd failure lines of the addresses, a file per step. */
+function writeParts(dir: string, addresses: readonly string[]): string[] {
   const line = (ip: string) =>
     `Nov  1 00:00:00 host sshd[1000]: Failed password for root from ${ip} port 22 ssh2\n`;
-  writeFileSync(file, addresses.map(line).join(''));
-  return file;
+  const size = Math.ceil(addresses.length / STEPS);
+  return Array.from({ length: STEPS }, (_, i) => {
+    const file = join(dir, `failures-${i}.log`);
+    writeFileSync(
+      file,
+      addresses
+        .slice(i * size, (i + 1) * size)
+        .map(line)
+        .join(''),
+    );
+    return file;
+  });
 }
 
-/** The daemon's configuration: the stream waits for `go` to print the lines (or prints none). */
+/** The file whose creation lets the stream print the lines of step `i`. */
+function go(s: Setup, i: number): string {
+  return join(s.dir, `go-${i}`);
+}
+
+/** The daemon's configuration: the stream prints each step's lines once told (or prints none). */
 function configFile(s: Setup, kind: Kind | 'virtual', feed: boolean): string {
-  const go = join(s.dir, 'go');
-  const cmd = feed
-    ? [
-        'sh',
-        '-c',
-        `while [ ! -e '${go}' ]; do sleep 0.01; done; cat '${s.lines}'; exec sleep 1000000`,
-      ]
-    : ['sleep', '1000000'];
+  const steps = s.parts.map(
+    (part, i) => `while [ ! -e '${go(s, i)}' ]; do sleep 0.01; done; cat '${part}'`,
+  );
+  const cmd = feed ? ['sh', '-c', `${steps.join('; ')}; exec sleep 1000000`] : ['sleep', '1000000'];
   const actions =
     kind === 'virtual'
       ? { ban: { type: 'virtual', options: { send: '<ip>', to: 'sink' } } }
@@ -115,25 +131,37 @@ async function ready(d: Daemon): Promise<void> {
     throw new Error(`kernel: the daemon did not answer; see ${d.log}`);
 }
 
+/** Seconds of each step, from letting its lines out to `count` reaching its last address. */
+async function feed(s: Setup, count: () => Promise<number>): Promise<number[]> {
+  const seconds: number[] = [];
+  const size = Math.ceil(s.addresses.length / STEPS);
+  for (let i = 0; i < STEPS; i++) {
+    const start = performance.now();
+    writeFileSync(go(s, i), '');
+    const want = Math.min(s.addresses.length, (i + 1) * size);
+    const points = await timeline(start, count, (x) => x >= want);
+    seconds.push(points[points.length - 1]!.t);
+  }
+  return seconds;
+}
+
+/** A clean start: no state, no step let out yet. */
+function reset(s: Setup): void {
+  remove(join(s.dir, 'state'));
+  for (let i = 0; i < STEPS; i++) remove(go(s, i));
+}
+
 /** Bans, verified in the kernel; restore after a restart, verified; unban of all, verified. */
 async function runOnce(s: Setup, kind: Kind, i: number): Promise<Run> {
   const ns = Netns.create(`${kind}-${i}`);
   if (ns === undefined) throw new Error('kernel: ip netns add failed');
-  const state = join(s.dir, 'state');
   const metrics = join(s.dir, 'metrics.sock');
   const n = s.addresses.length;
-  remove(state);
-  remove(join(s.dir, 'go'));
+  reset(s);
   try {
     let d = new Daemon(configFile(s, kind, true), s.dir, { netns: ns.name });
     await ready(d);
-    const start = performance.now();
-    writeFileSync(join(s.dir, 'go'), '');
-    const bans = await timeline(
-      start,
-      () => inSets(metrics),
-      (x) => x >= n,
-    );
+    const bans = await feed(s, () => inSets(metrics));
     const banned = kernelMembers(ns, kind);
     await d.stop();
     const afterStop = kernelMembers(ns, kind).length;
@@ -160,17 +188,13 @@ async function runOnce(s: Setup, kind: Kind, i: number): Promise<Run> {
   }
 }
 
-/** The pipeline's own ceiling: the same lines with a virtual action, to its 100,000th send. */
-async function virtualOnce(s: Setup): Promise<Point[]> {
-  remove(join(s.dir, 'state'));
-  remove(join(s.dir, 'go'));
+/** The pipeline's own ceiling: the same steps with a virtual action, to each step's last send. */
+async function virtualOnce(s: Setup): Promise<number[]> {
+  reset(s);
   const d = new Daemon(configFile(s, 'virtual', true), s.dir);
   try {
     await ready(d);
-    const start = performance.now();
-    writeFileSync(join(s.dir, 'go'), '');
-    const sent = async () => (await d.status())?.actions.byType.virtual ?? -1;
-    return await timeline(start, sent, (x) => x >= s.addresses.length);
+    return await feed(s, async () => (await d.status())?.actions.byType.virtual ?? -1);
   } finally {
     await d.stop();
   }
@@ -198,7 +222,7 @@ export async function kernel(ctx: Context): Promise<Row[]> {
     const s: Setup = {
       dir,
       regex: await seedRegexes(),
-      lines: writeLines(dir, addresses),
+      parts: writeParts(dir, addresses),
       addresses,
     };
     const runs = { max: ctx.runs.long, budget: ctx.budget };
