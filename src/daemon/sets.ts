@@ -250,11 +250,12 @@ export class KernelSets {
     } finally {
       batch.forEach((op, i) => {
         if (applied[i] === true || !op.add) this.#remember(type, op);
-        op.done(applied[i]!);
       });
       this.#busy[type] = false;
       sent();
+      // The next batch is in the kernel's hands while this one's actions end.
       if (this.#queues[type].length > 0) void this.#flush(type);
+      batch.forEach((op, i) => op.done(applied[i]!));
     }
   }
 
