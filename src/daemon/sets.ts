@@ -255,7 +255,9 @@ export class KernelSets {
       sent();
       // The next batch is in the kernel's hands while this one's actions end.
       if (this.#queues[type].length > 0) void this.#flush(type);
-      batch.forEach((op, i) => op.done(applied[i]!));
+      batch.forEach((op, i) => {
+        op.done(applied[i]!);
+      });
     }
   }
 
