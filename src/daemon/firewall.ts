@@ -170,19 +170,49 @@ export async function createIpset(
 ): Promise<void> {
   const name = kernelSetName(spec, family);
   const inet = family === 'ipv4' ? 'inet' : 'inet6';
-  await run(
-    ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet],
-    '',
-    `create ipset ${name}`,
-  );
-  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  const create = ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet];
+  const sized = [...create, 'maxelem', String(MAXELEM)];
+  const refused = await run(sized, '', `create ipset ${name}`).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  if (refused !== undefined && !o.empty) throw refused;
+  if (refused !== undefined) await remake(name, { spec, iptables, create, sized });
+  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   for (const chain of spec.chains) {
     for (const rule of xtRules(spec, name)) {
       await run([iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
       await run([iptables, '-w', '-I', chain, ...rule], '', `hook ipset ${name} into ${chain}`);
     }
   }
+}
+
+/** The most members an ipset takes: ipset's default, 65,536, is fewer than a busy host bans. */
+const MAXELEM = 1_000_000;
+
+/**
+ * At start-up, a set of the name that refused riposte's options (left by an older riposte,
+ * of ipset's default size) is made again once riposte's rules no longer name it: it is
+ * emptied anyway. If something else still holds it, it is kept as it is, and said so.
+ */
+async function remake(
+  name: string,
+  o: { spec: SetSpec; iptables: string; create: string[]; sized: string[] },
+): Promise<void> {
+  for (const chain of o.spec.chains) {
+    for (const rule of xtRules(o.spec, name)) {
+      await run([o.iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
+    }
+  }
+  const gone = await run(['ipset', 'destroy', name], '', `make ipset ${name} again`).then(
+    () => true,
+    (error: Error) => {
+      log('WARN', `${error.message}: it keeps its options (maxelem included)`);
+      return false;
+    },
+  );
+  await run(gone ? o.sized : o.create, '', `create ipset ${name}`);
 }
 
 /** Unhooks and destroys an ipset; what `keep` (its new definition) also has stays. */
