@@ -34,15 +34,19 @@ export class Daemon {
   readonly started = performance.now();
   #closed = false;
 
+  /** `netns`: run it in that network namespace (`ip netns exec`, which execs: same pid). */
   constructor(
     config: string,
     dir: string,
-    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; netns?: string } = {},
   ) {
     this.socket = join(dir, 'riposte.sock');
     this.log = join(dir, `riposte-${Date.now()}.log`);
     const out = openSync(this.log, 'w');
-    this.#child = spawn(process.execPath, [MAIN, 'start', '-c', config, '-s', this.socket], {
+    const argv = [process.execPath, MAIN, 'start', '-c', config, '-s', this.socket];
+    const wrap = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns];
+    const [program, ...args] = [...wrap, ...argv];
+    this.#child = spawn(program!, args, {
       cwd: options.cwd ?? dir,
       env: options.env ?? process.env,
       stdio: ['ignore', out, out],

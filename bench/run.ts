@@ -15,6 +15,7 @@ import { type Context, makeContext } from './context.js';
 import { daemon } from './daemon.js';
 import { hostile } from './hostile.js';
 import { install } from './install.js';
+import { kernel } from './kernel.js';
 import { latency } from './latency.js';
 import { matching } from './matching.js';
 import { BENCH_SRC, cleanRuns, ROOT, versionOf } from './measure.js';
@@ -36,6 +37,7 @@ const BENCHMARKS: Readonly<Record<string, (ctx: Context) => Promise<Row[]>>> = {
   hostile,
   'replay-library': replayLibrary,
   cluster,
+  kernel,
   install,
 };
 

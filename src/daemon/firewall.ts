@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { PortRange } from '../concepts/kernel-names.js';
 import type { IpFamily } from '../lib/ip.js';
 import { log } from '../lib/log.js';
-import { ipsetMembers, nftAddLines, nftMembers } from './set-members.js';
+import { ipsetMembers, nftElementLines, nftMembers } from './set-members.js';
 
 export const TABLE = 'riposte';
 
@@ -16,6 +16,11 @@ export interface SetSpec {
   readonly type: 'nftables' | 'ipset';
   readonly set: string;
   readonly families: readonly IpFamily[];
+  /**
+   * The families whose set may hold networks (a pattern of its actions masks them): only
+   * those nftables sets are made with `flags interval`, which costs every batch a listing.
+   */
+  readonly networks: readonly IpFamily[];
   readonly chains: readonly string[];
   readonly target: string;
   readonly ports: readonly PortRange[];
@@ -41,12 +46,7 @@ export function kernelSetName(
 
 export function applyBatch(type: 'nftables' | 'ipset', batch: readonly SetChange[]): Promise<void> {
   if (type === 'nftables') {
-    const script = batch
-      .map(
-        (op) =>
-          `${op.add ? 'add' : 'delete'} element inet ${TABLE} ${op.kernelSet} { ${op.value} }\n`,
-      )
-      .join('');
+    const script = nftStatements(batch);
     return run(['nft', '-f', '-'], script, `update nftables sets (${batch.length} addresses)`);
   }
   const script = batch
@@ -55,14 +55,43 @@ export function applyBatch(type: 'nftables' | 'ipset', batch: readonly SetChange
   return run(['ipset', 'restore', '-exist'], script, `update ipsets (${batch.length} addresses)`);
 }
 
-export function nftRuleset(specs: readonly SetSpec[]): string {
+/**
+ * The batch as nft statements in its order: each run of changes of one kind to one set is a
+ * statement listing its values (a thousand at most), which nft reads many times faster than
+ * a statement per value.
+ */
+export function nftStatements(batch: readonly SetChange[]): string {
+  const lines: string[] = [];
+  let from = 0;
+  for (let i = 1; i <= batch.length; i++) {
+    const head = batch[from]!;
+    const next = batch[i];
+    if (next !== undefined && next.add === head.add && next.kernelSet === head.kernelSet) continue;
+    const values = batch.slice(from, i).map((op) => op.value);
+    lines.push(
+      ...nftElementLines(head.add ? 'add' : 'delete', `inet ${TABLE} ${head.kernelSet}`, values),
+    );
+    from = i;
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * The table, its sets and their rules. A set holds single addresses unless its spec says it
+ * may hold networks, or `intervals` names it (a rebuild carrying networks into it).
+ */
+export function nftRuleset(
+  specs: readonly SetSpec[],
+  intervals: ReadonlySet<string> = new Set(),
+): string {
   const lines = [`table inet ${TABLE}`, `delete table inet ${TABLE}`, `table inet ${TABLE} {`];
   const rules = new Map<string, string[]>();
   for (const spec of specs) {
     for (const family of spec.families) {
       const name = kernelSetName(spec, family);
+      const flags = spec.networks.includes(family) || intervals.has(name) ? ' flags interval;' : '';
       lines.push(
-        `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; }`,
+        `  set ${name} { type ${family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr'};${flags} }`,
       );
       for (const hook of spec.chains) {
         const rule = [`${family === 'ipv4' ? 'ip' : 'ip6'} saddr @${name}`, ...nftPorts(spec)];
@@ -141,19 +170,49 @@ export async function createIpset(
 ): Promise<void> {
   const name = kernelSetName(spec, family);
   const inet = family === 'ipv4' ? 'inet' : 'inet6';
-  await run(
-    ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet],
-    '',
-    `create ipset ${name}`,
-  );
-  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   const iptables = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  const create = ['ipset', '-exist', 'create', name, 'hash:net', 'family', inet];
+  const sized = [...create, 'maxelem', String(MAXELEM)];
+  const refused = await run(sized, '', `create ipset ${name}`).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  if (refused !== undefined && !o.empty) throw refused;
+  if (refused !== undefined) await remake(name, { spec, iptables, create, sized });
+  if (o.empty) await run(['ipset', 'flush', name], '', `empty ipset ${name}`);
   for (const chain of spec.chains) {
     for (const rule of xtRules(spec, name)) {
       await run([iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
       await run([iptables, '-w', '-I', chain, ...rule], '', `hook ipset ${name} into ${chain}`);
     }
   }
+}
+
+/** The most members an ipset takes: ipset's default, 65,536, is fewer than a busy host bans. */
+const MAXELEM = 1_000_000;
+
+/**
+ * At start-up, a set of the name that refused riposte's options (left by an older riposte,
+ * of ipset's default size) is made again once riposte's rules no longer name it: it is
+ * emptied anyway. If something else still holds it, it is kept as it is, and said so.
+ */
+async function remake(
+  name: string,
+  o: { spec: SetSpec; iptables: string; create: string[]; sized: string[] },
+): Promise<void> {
+  for (const chain of o.spec.chains) {
+    for (const rule of xtRules(o.spec, name)) {
+      await run([o.iptables, '-w', '-D', chain, ...rule], '', '').catch(() => undefined);
+    }
+  }
+  const gone = await run(['ipset', 'destroy', name], '', `make ipset ${name} again`).then(
+    () => true,
+    (error: Error) => {
+      log('WARN', `${error.message}: it keeps its options (maxelem included)`);
+      return false;
+    },
+  );
+  await run(gone ? o.sized : o.create, '', `create ipset ${name}`);
 }
 
 /** Unhooks and destroys an ipset; what `keep` (its new definition) also has stays. */
@@ -180,8 +239,8 @@ export async function destroyIpset(spec: SetSpec, family: IpFamily, keep?: SetSp
 
 export function sameSpec(a: SetSpec, b: SetSpec): boolean {
   return (
-    JSON.stringify([a.families, a.chains, a.target, a.ports, a.protocols]) ===
-    JSON.stringify([b.families, b.chains, b.target, b.ports, b.protocols])
+    JSON.stringify([a.families, a.networks, a.chains, a.target, a.ports, a.protocols]) ===
+    JSON.stringify([b.families, b.networks, b.chains, b.target, b.ports, b.protocols])
   );
 }
 
@@ -197,7 +256,7 @@ export function specChanges(
     if (old === undefined) lines.push(`${type} set ${spec.set} created`);
     else if (!sameSpec(old, spec))
       lines.push(
-        `${type} set ${spec.set} made again with its members (version, chains, target, ports or protocol changed)`,
+        `${type} set ${spec.set} made again with its members (version, masks, chains, target, ports or protocol changed)`,
       );
   }
   for (const old of before)
@@ -262,14 +321,18 @@ export async function rebuildNft(
   const listed =
     before.length === 0 ? undefined : await output(['nft', '-j', 'list', 'table', 'inet', TABLE]);
   const members = listed === undefined ? new Map<string, string[]>() : nftMembers(listed);
+  // A set that held networks keeps them (and its intervals) until a restart restores the bans.
+  const intervals = new Set<string>();
   const carried = after.flatMap((spec) =>
     spec.families.flatMap((family) => {
       const old = before.find((b) => b.set === spec.set && b.families.includes(family));
       const elements = old === undefined ? [] : (members.get(kernelSetName(old, family)) ?? []);
-      return nftAddLines(TABLE, kernelSetName(spec, family), elements);
+      const name = kernelSetName(spec, family);
+      if (elements.some((e) => /[/-]/.test(e))) intervals.add(name);
+      return nftElementLines('add', `inet ${TABLE} ${name}`, elements);
     }),
   );
-  const script = `${nftRuleset(after)}${carried.map((l) => `${l}\n`).join('')}`;
+  const script = `${nftRuleset(after, intervals)}${carried.map((l) => `${l}\n`).join('')}`;
   await run(['nft', '-f', '-'], script, 'make the nftables sets again');
   return lines;
 }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ipsetMembers, nftAddLines, nftMembers } from './set-members.js';
+import { ipsetMembers, nftElementLines, nftMembers } from './set-members.js';
 
 const NFT = JSON.stringify({
   nftables: [
@@ -49,13 +49,13 @@ test('nftMembers() reads addresses, prefixes and ranges of each set of the listi
   );
 });
 
-test('nftAddLines() writes a thousand elements per line', () => {
+test('nftElementLines() writes a thousand elements per line', () => {
   const elements = Array.from({ length: 2001 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
-  const lines = nftAddLines('riposte', 'bans', elements);
+  const lines = nftElementLines('add', 'inet riposte bans', elements);
   assert.equal(lines.length, 3);
   assert.ok(lines[0]!.startsWith('add element inet riposte bans { 10.0.0.0, 10.0.0.1,'));
   assert.equal(lines[2], 'add element inet riposte bans { 10.0.7.208 }');
-  assert.deepEqual(nftAddLines('riposte', 'bans', []), []);
+  assert.deepEqual(nftElementLines('delete', 'inet riposte bans', []), []);
 });
 
 test('ipsetMembers() reads the members of the named set from ipset save', () => {

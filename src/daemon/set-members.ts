@@ -30,11 +30,15 @@ function nftElement(e: unknown): string[] {
   return [];
 }
 
-/** `add` lines of an nft script for `elements` of a set, a thousand per line. */
-export function nftAddLines(table: string, set: string, elements: readonly string[]): string[] {
+/** `add` (or `delete`) lines of an nft script for `elements` of a set (`inet TABLE NAME`), a thousand per line. */
+export function nftElementLines(
+  verb: 'add' | 'delete',
+  set: string,
+  elements: readonly string[],
+): string[] {
   const lines: string[] = [];
   for (let i = 0; i < elements.length; i += 1000) {
-    lines.push(`add element inet ${table} ${set} { ${elements.slice(i, i + 1000).join(', ')} }`);
+    lines.push(`${verb} element ${set} { ${elements.slice(i, i + 1000).join(', ')} }`);
   }
   return lines;
 }

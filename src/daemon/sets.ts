@@ -1,7 +1,8 @@
 // The built-in "nftables" and "ipset" action types: owns the kernel sets they write to and
 // the firewall rules that make those sets drop traffic. Receives add/delete requests from
 // actions; sends them to the kernel in batches, one `nft -f -` or `ipset restore` process
-// per batch rather than one process per ban (the commands are in firewall.ts). Creates the
+// per batch rather than one process per ban (the commands are in firewall.ts); a batch the
+// kernel refuses is halved until the values it refuses are found. Creates the
 // sets at start-up (empty: a restart applies again the bans still in effect), makes them
 // follow a reloaded configuration, removes them at shutdown. Nothing reaches a script that
 // is not a canonical address or network, or a name or number of the closed grammar of
@@ -9,6 +10,7 @@
 
 import type { SetAction } from '../concepts/action.js';
 import type { Config } from '../concepts/config.js';
+import type { Pattern } from '../concepts/pattern.js';
 import {
   chainError,
   portRangeError,
@@ -42,6 +44,9 @@ interface Operation extends SetChange {
   readonly done: (ok: boolean) => void;
 }
 
+/** The most changes one process is given: bounds a script, and the wait for its answer. */
+export const BATCH = 10_000;
+
 /** Every set the configuration's actions use, once; options must agree between actions of a set. */
 export function setSpecs(config: Config): SetSpec[] {
   const specs = new Map<string, SetSpec>();
@@ -50,19 +55,34 @@ export function setSpecs(config: Config): SetSpec[] {
       for (const a of filter.actions) {
         if (a.type !== 'nftables' && a.type !== 'ipset') continue;
         const key = `${a.type}:${a.set}`;
-        const families = [...new Set([...(specs.get(key)?.families ?? []), ...a.families])].sort();
+        const known = specs.get(key);
+        const families = [...new Set([...(known?.families ?? []), ...a.families])].sort();
+        const masked = maskedFamilies(filter.patterns[a.pattern]);
+        const networks = [...new Set([...(known?.networks ?? []), ...masked])]
+          .filter((f) => families.includes(f))
+          .sort();
         const { type, set, chains, target, ports, protocols } = a;
-        specs.set(key, { type, set, families, chains, target, ports, protocols });
+        specs.set(key, { type, set, families, networks, chains, target, ports, protocols });
       }
     }
   }
   return [...specs.values()];
 }
 
+/** The families in which a pattern's values are networks: those it masks to a shorter prefix. */
+function maskedFamilies(pattern: Pattern | undefined): IpFamily[] {
+  const families: IpFamily[] = [];
+  if (pattern?.ipv4mask !== undefined && pattern.ipv4mask < 32) families.push('ipv4');
+  if (pattern?.ipv6mask !== undefined && pattern.ipv6mask < 128) families.push('ipv6');
+  return families;
+}
+
 export class KernelSets {
   #specs: readonly SetSpec[];
   readonly #queues = { nftables: [] as Operation[], ipset: [] as Operation[] };
   readonly #busy = { nftables: false, ipset: false };
+  /** A flush is due at the next turn of the event loop: one for a burst of changes, not one each. */
+  readonly #due = { nftables: false, ipset: false };
   /** The batch being sent, of each type; a reload waits for it. */
   readonly #sending = { nftables: Promise.resolve(), ipset: Promise.resolve() };
   /** While a reload changes the sets, batches wait. */
@@ -75,8 +95,12 @@ export class KernelSets {
     ipset: new Map<string, Set<string>>(),
   };
 
-  constructor(config: Config) {
+  /** Sends a batch to the kernel: `applyBatch`, or a stand-in in tests. */
+  readonly #apply: typeof applyBatch;
+
+  constructor(config: Config, o: { apply?: typeof applyBatch } = {}) {
     this.#specs = setSpecs(config);
+    this.#apply = o.apply ?? applyBatch;
   }
 
   /** Why a set of the configuration cannot be written into a script, if one cannot. */
@@ -152,11 +176,27 @@ export class KernelSets {
       done(true);
       return;
     }
+    if (kernel.text.includes('/') && !this.#holdsNetworks(action, family)) {
+      log(
+        'ERROR',
+        `cannot ${action.add ? 'add' : 'delete'} ${quote(value)} ${action.add ? 'to' : 'from'} ${action.type} set ${action.set}: the set holds addresses, not networks (no pattern of its actions is masked)`,
+      );
+      this.stats[action.type].failed++;
+      done(false);
+      return;
+    }
     this.stats[action.type].started++;
     const { add, set } = action;
     const op = { add, set, family, kernelSet: '', value: kernel.text, done };
     this.#queues[action.type].push(op);
-    if (!this.#busy[action.type]) setImmediate(() => void this.#flush(action.type));
+    this.#flushSoon(action.type);
+  }
+
+  /** Whether the set of an action holds networks of a family (as its spec says). */
+  #holdsNetworks(action: SetAction, family: IpFamily): boolean {
+    const spec = this.#specs.find((s) => s.type === action.type && s.set === action.set);
+    // A set the configuration does not know (yet): #flush decides once it is sent.
+    return spec === undefined || spec.networks.includes(family);
   }
 
   /**
@@ -181,6 +221,15 @@ export class KernelSets {
     }
   }
 
+  #flushSoon(type: SetType): void {
+    if (this.#busy[type] || this.#due[type]) return;
+    this.#due[type] = true;
+    setImmediate(() => {
+      this.#due[type] = false;
+      void this.#flush(type);
+    });
+  }
+
   async #flush(type: SetType): Promise<void> {
     if (this.#busy[type] || this.#paused || this.#queues[type].length === 0) return;
     this.#busy[type] = true;
@@ -189,7 +238,7 @@ export class KernelSets {
       sent = resolve;
     });
     const batch: Operation[] = [];
-    for (const op of this.#queues[type].splice(0)) {
+    for (const op of this.#queues[type].splice(0, BATCH)) {
       const spec = this.#specs.find((s) => s.type === type && s.set === op.set);
       // Its set was removed by a reload: the address is in no set, as asked or not.
       if (spec === undefined || !spec.families.includes(op.family)) op.done(true);
@@ -197,34 +246,42 @@ export class KernelSets {
     }
     let applied: boolean[] = batch.map(() => false);
     try {
-      applied = await applyBatch(type, batch).then(
-        () => batch.map(() => true),
-        // One at a time: the one the kernel refuses is told, the others still apply.
-        async () => {
-          const each: boolean[] = [];
-          for (const op of batch) {
-            const ok = await applyBatch(type, [op]).then(
-              () => true,
-              (error: Error) => {
-                this.stats[type].failed++;
-                logFailure(error);
-                return false;
-              },
-            );
-            each.push(ok);
-          }
-          return each;
-        },
-      );
+      applied = await this.#send(type, batch);
     } finally {
       batch.forEach((op, i) => {
         if (applied[i] === true || !op.add) this.#remember(type, op);
-        op.done(applied[i]!);
       });
       this.#busy[type] = false;
       sent();
+      // The next batch is in the kernel's hands while this one's actions end.
       if (this.#queues[type].length > 0) void this.#flush(type);
+      batch.forEach((op, i) => {
+        op.done(applied[i]!);
+      });
     }
+  }
+
+  /**
+   * Sends a batch; if the kernel refuses it, each half again, down to the single values it
+   * refuses (told and logged), while the others still apply: a few refused values cost a
+   * few processes each, not one process per value of the batch. An nft script is one
+   * transaction; an ipset restore stops at its first error, and what it applied before is
+   * applied again harmlessly (`-exist`).
+   */
+  async #send(type: SetType, batch: readonly Operation[]): Promise<boolean[]> {
+    const sent = await this.#apply(type, batch).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    if (sent === undefined) return batch.map(() => true);
+    if (batch.length === 1) {
+      this.stats[type].failed++;
+      logFailure(sent);
+      return [false];
+    }
+    const half = Math.ceil(batch.length / 2);
+    const first = await this.#send(type, batch.slice(0, half));
+    return [...first, ...(await this.#send(type, batch.slice(half)))];
   }
 
   /** A delete the kernel refused was of an address that was not there: either way it is not. */
@@ -242,8 +299,9 @@ export class KernelSets {
 
 /**
  * The text a script may hold for a value: a canonical address, or a network written as
- * its first address and prefix length. Anything else is refused (undefined). A network
- * keeps the family it is written in: `::ffff:10.0.0.0/104` is no IPv4 network.
+ * its first address and prefix length (a whole-length prefix is its address, which a set
+ * without intervals takes). Anything else is refused (undefined). A network keeps the
+ * family it is written in: `::ffff:10.0.0.0/104` is no IPv4 network.
  */
 export function kernelValue(value: string): { text: string; family: IpFamily } | undefined {
   const slash = value.indexOf('/');
@@ -253,5 +311,7 @@ export function kernelValue(value: string): { text: string; family: IpFamily } |
   const family = familyOf(address);
   if (slash < 0) return { text: address, family };
   if (cidrError(value) !== undefined || familyOf(written) !== family) return undefined;
-  return { text: maskIp(address, Number(value.slice(slash + 1))), family };
+  const prefix = Number(value.slice(slash + 1));
+  if (prefix === (family === 'ipv4' ? 32 : 128)) return { text: address, family };
+  return { text: maskIp(address, prefix), family };
 }

@@ -164,7 +164,7 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
   assert.equal(applied.code, 0, applied.stderr);
   for (const line of [
     `  ${kind} set new created`,
-    `  ${kind} set bans made again with its members (version, chains, target, ports or protocol changed)`,
+    `  ${kind} set bans made again with its members (version, masks, chains, target, ports or protocol changed)`,
     `  ${kind} set old removed`,
   ])
     assert.ok(applied.stdout.split('\n').includes(line), `${line}\n${applied.stdout}`);
