@@ -22,9 +22,6 @@ import { canonicalIp, cidrError, familyOf, type IpFamily, maskIp } from '../lib/
 import { log, quote } from '../lib/log.js';
 import {
   applyBatch,
-  changeIpsets,
-  createIpset,
-  destroyIpset,
   kernelSetName,
   logFailure,
   nftRuleset,
@@ -35,6 +32,7 @@ import {
   type SetType,
   TABLE,
 } from './firewall.js';
+import { changeIpsets, createIpset, destroyIpset } from './ipsets.js';
 
 interface Operation extends SetChange {
   /** The set and family it goes to: its kernel name is that of the set when it is sent. */
