@@ -25,6 +25,17 @@ function sqliteError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** A trigger with nothing pending: enough to give the file a row. */
+const A_TRIGGER = {
+  id: 1,
+  stream: 's',
+  filter: 'f',
+  values: ['v'],
+  time: 1,
+  actions: [],
+  lines: [],
+};
+
 test('openError() says in riposte’s words why each kind of SQLite failure stops an open', () => {
   const rows: readonly [string, string][] = [
     ['SQLITE_CANTOPEN', 'the directory does not exist or is not writable'],
@@ -71,15 +82,7 @@ test('openDatabase() refuses a directory in the file’s place, naming it', (t) 
 test('Store.open() refuses a file with damaged pages as corrupt, and leaves it as it is', (t) => {
   const dir = directory(t);
   const store = Store.open(dir);
-  store.addTrigger({
-    id: 1,
-    stream: 's',
-    filter: 'f',
-    values: ['v'],
-    time: 1,
-    actions: [],
-    lines: [],
-  });
+  store.addTrigger(A_TRIGGER);
   store.close();
   const path = join(dir, STATE_FILE);
   const bytes = readFileSync(path);
@@ -100,15 +103,7 @@ test('Store.open() refuses at once a file that another Store holds: it does not 
   const dir = directory(t);
   const first = Store.open(dir);
   t.after(() => first.close());
-  first.addTrigger({
-    id: 1,
-    stream: 's',
-    filter: 'f',
-    values: ['v'],
-    time: 1,
-    actions: [],
-    lines: [],
-  });
+  first.addTrigger(A_TRIGGER);
   first.commit();
   const started = performance.now();
   assert.throws(
