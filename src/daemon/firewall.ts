@@ -197,6 +197,45 @@ export function run(argv: readonly string[], input: string, what: string): Promi
   });
 }
 
+/** How many listings of the sets are read at most before their members are taken as they are. */
+const LISTINGS = 5;
+
+/**
+ * The members of the table's sets, listed until two listings agree: a listing taken while
+ * the kernel resizes a hash set can repeat some elements and skip others. If none agree,
+ * every element of the last two: a ban listed once is carried rather than lost.
+ */
+export async function agreedMembers(list: () => Promise<string>): Promise<Map<string, string[]>> {
+  let last = nftMembers(await list());
+  for (let i = 1; i < LISTINGS; i++) {
+    const now = nftMembers(await list());
+    if (sameMembers(now, last)) return now;
+    last = union(now, last);
+  }
+  return last;
+}
+
+function sorted(members: ReadonlyMap<string, readonly string[]>): string {
+  return JSON.stringify([...members].map(([set, elements]) => [set, [...elements].sort()]).sort());
+}
+
+function sameMembers(
+  a: ReadonlyMap<string, readonly string[]>,
+  b: ReadonlyMap<string, readonly string[]>,
+): boolean {
+  return sorted(a) === sorted(b);
+}
+
+function union(
+  a: ReadonlyMap<string, readonly string[]>,
+  b: ReadonlyMap<string, readonly string[]>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const set of new Set([...a.keys(), ...b.keys()]))
+    out.set(set, [...new Set([...(a.get(set) ?? []), ...(b.get(set) ?? [])])]);
+  return out;
+}
+
 export async function rebuildNft(
   current: readonly SetSpec[],
   next: readonly SetSpec[],
@@ -209,9 +248,10 @@ export async function rebuildNft(
     await run(['nft', 'delete', 'table', 'inet', TABLE], '', 'remove the nftables table');
     return lines;
   }
-  const listed =
-    before.length === 0 ? undefined : await output(['nft', '-j', 'list', 'table', 'inet', TABLE]);
-  const members = listed === undefined ? new Map<string, string[]>() : nftMembers(listed);
+  const members =
+    before.length === 0
+      ? new Map<string, string[]>()
+      : await agreedMembers(() => output(['nft', '-j', 'list', 'table', 'inet', TABLE]));
   // A set that held networks keeps them (and its intervals) until a restart restores the bans.
   const intervals = new Set<string>();
   const carried = after.flatMap((spec) =>

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SetAction } from '../concepts/action.js';
 import { type Config, loadConfig } from '../concepts/config.js';
-import { nftPorts, nftRuleset, nftStatements, type SetChange, type SetSpec } from './firewall.js';
+import {
+  agreedMembers,
+  nftPorts,
+  nftRuleset,
+  nftStatements,
+  type SetChange,
+  type SetSpec,
+} from './firewall.js';
 import { xtRules } from './ipsets.js';
 import { BATCH, KernelSets, kernelValue, setSpecs } from './sets.js';
 
@@ -201,4 +208,41 @@ test('a batch the kernel refuses is halved until the refused values are found; t
   // Two batches; each refused value costs about 2 × log2(BATCH) processes, not one per value.
   assert.ok(processes <= 2 + 2 * 2 * Math.ceil(Math.log2(BATCH)), `${processes} processes`);
   assert.equal(sets.addresses()[0]?.addresses, n - bad.size);
+});
+
+/** An `nft -j list table` answer whose set bansv4 lists `elements`. */
+function listing(elements: readonly string[]): string {
+  const set = {
+    family: 'inet',
+    name: 'bansv4',
+    table: 'riposte',
+    type: 'ipv4_addr',
+    elem: elements,
+  };
+  return JSON.stringify({ nftables: [{ table: { family: 'inet', name: 'riposte' } }, { set }] });
+}
+
+test('agreedMembers() lists again until two listings agree: one taken during a resize repeats and skips', async () => {
+  const answers = [
+    listing(['192.0.2.1', '192.0.2.1', '192.0.2.3']),
+    listing(['192.0.2.1', '192.0.2.2', '192.0.2.3']),
+    listing(['192.0.2.3', '192.0.2.2', '192.0.2.1']),
+  ];
+  let calls = 0;
+  const members = await agreedMembers(async () => answers[calls++]!);
+  assert.deepEqual([...members.get('bansv4')!].sort(), ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+  assert.equal(calls, 3);
+});
+
+test('agreedMembers() carries every element listed when no two listings agree', async () => {
+  let calls = 0;
+  const members = await agreedMembers(async () => listing([`192.0.2.${++calls}`]));
+  assert.deepEqual([...members.get('bansv4')!].sort(), [
+    '192.0.2.1',
+    '192.0.2.2',
+    '192.0.2.3',
+    '192.0.2.4',
+    '192.0.2.5',
+  ]);
+  assert.equal(calls, 5);
 });
