@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { canonicalIp, familyOf } from '../src/lib/ip.js';
-import { ipsetMembers, nftMembers } from '../src/daemon/set-members.js';
+import { agreedMembers, ipsetMembers } from '../src/daemon/set-members.js';
 
 export type Kind = 'nftables' | 'ipset';
 
@@ -83,13 +83,17 @@ export function randomAddresses(n: number, seed = 20_261_202): string[] {
   return out;
 }
 
-/** Every address the kernel sets of a kind hold now, canonical (none when there is no set). */
-export function kernelMembers(ns: Netns, kind: Kind): string[] {
+/**
+ * Every address the kernel sets of a kind hold now, canonical (none when there is no set).
+ * nftables is listed as riposte lists it, until two listings agree: one taken while the
+ * kernel resizes a hash set repeats some elements and skips others.
+ */
+export async function kernelMembers(ns: Netns, kind: Kind): Promise<string[]> {
   let members: string[];
   try {
     if (kind === 'nftables') {
-      const listed = nftMembers(ns.exec(['nft', '-j', 'list', 'table', 'inet', 'riposte']));
-      members = [...listed.values()].flat();
+      const list = async () => ns.exec(['nft', '-j', 'list', 'table', 'inet', 'riposte']);
+      members = [...(await agreedMembers(list)).values()].flat();
     } else {
       const saved = ns.exec(['ipset', 'save']);
       const names = [...saved.matchAll(/^create (\S+) /gm)].map((m) => m[1]!);

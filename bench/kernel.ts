@@ -162,16 +162,16 @@ async function runOnce(s: Setup, kind: Kind, i: number): Promise<Run> {
     let d = new Daemon(configFile(s, kind, true), s.dir, { netns: ns.name });
     await ready(d);
     const bans = await feed(s, () => inSets(metrics));
-    const banned = kernelMembers(ns, kind);
+    const banned = await kernelMembers(ns, kind);
     await d.stop();
-    const afterStop = kernelMembers(ns, kind).length;
+    const afterStop = (await kernelMembers(ns, kind)).length;
     d = new Daemon(configFile(s, kind, false), s.dir, { netns: ns.name });
     const restore = await timeline(
       d.started,
       () => inSets(metrics),
       (x) => x >= n,
     );
-    const restored = kernelMembers(ns, kind);
+    const restored = await kernelMembers(ns, kind);
     const flushed = performance.now();
     const flush = request(d.socket, { v: 1, type: 'flush', selectors: [] });
     const unban = await timeline(
@@ -180,7 +180,7 @@ async function runOnce(s: Setup, kind: Kind, i: number): Promise<Run> {
       (x) => x === 0,
     );
     await flush;
-    const left = kernelMembers(ns, kind).length;
+    const left = (await kernelMembers(ns, kind)).length;
     await d.stop();
     return { bans, banned, afterStop, restore, restored, unban, left };
   } finally {

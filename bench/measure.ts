@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 
 /** The repository's root, from dist/bench/ where the compiled suite runs. */
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const MAIN = join(ROOT, 'dist/src/main.js');
+export const MAIN = join(ROOT, 'dist/bundle/main.js');
 export const BENCH_SRC = join(ROOT, 'bench');
 /** Inputs are cached here between runs of the suite; results go to bench/results/. */
 export const CACHE = '/tmp/riposte-bench';

@@ -3,9 +3,11 @@
 // Receives the command line; sends the exit status. The only process.exit of riposte.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from './lib/duration.js';
 import { UsageError } from './lib/errors.js';
+import { HOME } from './lib/home.js';
 import { configureLog, LEVELS, type Level } from './lib/log.js';
 import { defaultSocket } from './protocol.js';
 
@@ -39,7 +41,7 @@ const runDaemon = async (...a: Parameters<typeof import('./daemon/start.js').run
   (await import('./daemon/start.js')).runDaemon(...a);
 
 function version(): string {
-  const manifest = new URL('../../package.json', import.meta.url);
+  const manifest = join(HOME, 'package.json');
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 

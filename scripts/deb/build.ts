@@ -205,7 +205,7 @@ function build(options: Options, say: (line: string) => void): string {
     for (const helper of HELPERS) strip(join(root, LIB, 'build', helper));
     // main.js keeps its #! line, for whoever runs it directly, so it is a program too.
     const helpers = HELPERS.map((h) => `${LIB}/build/${h}`);
-    fixModes(root, ['usr/bin/riposte', ...helpers, `${LIB}/dist/src/main.js`]);
+    fixModes(root, ['usr/bin/riposte', ...helpers, `${LIB}/dist/bundle/main.js`]);
     const depends = [...nodeDepends(), ...shlibDepends(work, elfFiles(root)).split(', ')];
     layDebian(b, who, depends);
     mkdirSync(options.out, { recursive: true });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { bashCompletion, type CommandHelp, commandsOf, optionsOf } from './completion.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
+const MAIN = join(ROOT, 'dist/bundle/main.js');
 
 function help(...command: string[]): string {
   return spawnSync(process.execPath, [MAIN, 'help', ...command], { encoding: 'utf8' }).stdout;

@@ -44,18 +44,16 @@ describe('gzip()', () => {
 });
 
 describe('layCode()', () => {
-  test('layCode() ships what src/ compiles to: no test, no map, no output of a deleted source', () => {
+  test('layCode() ships the bundle as built, and a manifest of the shipped keys', () => {
     const repo = mkdtempSync(join(tmpdir(), 'riposte-layout-'));
     try {
       const files: Record<string, string> = {
         'package.json': '{"name":"riposte","version":"1.0.0","type":"module","scripts":{}}',
-        'src/main.ts': '',
-        'src/lib/x.ts': '',
         'dist/src/main.js': '',
-        'dist/src/main.test.js': '',
         'dist/src/lib/x.js': '',
-        'dist/src/lib/x.js.map': '',
-        'dist/src/lib/gone.js': '',
+        'dist/bundle/main.js': '',
+        'dist/bundle/jsonnet.js': '',
+        'dist/bundle/chunk-A.js': '',
       };
       for (const [path, text] of Object.entries(files)) {
         mkdirSync(dirname(join(repo, path)), { recursive: true });
@@ -64,10 +62,11 @@ describe('layCode()', () => {
       const root = join(repo, 'tree');
       layCode({ repo, root, version: '1.0.0+1', date: '2026-01-01' });
       const lib = join(root, LIB);
-      assert.deepEqual(readdirSync(join(lib, 'dist/src'), { recursive: true }).sort(), [
-        'lib',
-        'lib/x.js',
-        'main.js',
+      assert.deepEqual(readdirSync(join(lib, 'dist'), { recursive: true }).sort(), [
+        'bundle',
+        'bundle/chunk-A.js',
+        'bundle/jsonnet.js',
+        'bundle/main.js',
       ]);
       assert.deepEqual(JSON.parse(readFileSync(join(lib, 'package.json'), 'utf8')), {
         name: 'riposte',

@@ -43,20 +43,15 @@ export function gzip(text: string): Buffer {
   return gzipSync(Buffer.from(text), { level: 9 });
 }
 
-/** The compiled sources without their tests, and a manifest that says version and module type. */
+/** The bundled code (dist/bundle/, made whole by each build), and a manifest that says version and module type. */
 export function layCode(b: Build): void {
-  const from = join(b.repo, 'dist', 'src');
+  const from = join(b.repo, 'dist', 'bundle');
   if (!existsSync(join(from, 'main.js'))) {
-    throw new Error('cannot build the package: dist/src/main.js is missing (run `npm run build`)');
+    throw new Error(
+      'cannot build the package: dist/bundle/main.js is missing (run `npm run build`)',
+    );
   }
-  // Only what src/ compiles to: tsc never deletes the output of a source that is gone.
-  const compiled = (path: string) =>
-    !path.endsWith('.js') ||
-    existsSync(join(b.repo, 'src', relative(from, path)).replace(/\.js$/, '.ts'));
-  cpSync(from, join(b.root, LIB, 'dist', 'src'), {
-    recursive: true,
-    filter: (path) => !path.endsWith('.test.js') && !path.endsWith('.map') && compiled(path),
-  });
+  cpSync(from, join(b.root, LIB, 'dist', 'bundle'), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(b.repo, 'package.json'), 'utf8')) as Record<
     string,
     unknown
@@ -104,7 +99,7 @@ export function layHelpers(b: Build): void {
 const WRAPPER = `#!/bin/sh
 # riposte, as installed by its Debian package: run by the node the package depends on
 # (/usr/bin/node), whatever PATH holds, since its native modules were built for it.
-exec /usr/bin/node /${LIB}/dist/src/main.js "$@"
+exec /usr/bin/node /${LIB}/dist/bundle/main.js "$@"
 `;
 
 /**
@@ -175,7 +170,7 @@ export function layManPages(b: Build): void {
 
 /** The staged riposte's help, read to write the completion. */
 function help(b: Build, command?: string): string {
-  const main = join(b.root, LIB, 'dist', 'src', 'main.js');
+  const main = join(b.root, LIB, 'dist', 'bundle', 'main.js');
   return must([process.execPath, main, 'help', ...(command === undefined ? [] : [command])]);
 }
 

@@ -4,14 +4,15 @@
 // the library file (the library ships with riposte: a mistake there is riposte's own).
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError } from '../lib/errors.js';
+import { HOME } from '../lib/home.js';
 import { TIME_FORMATS, type TimeFormat } from '../lib/timestamp.js';
 import { Checker, isPlainObject, type Path } from './check.js';
 import { readYaml } from './yaml.js';
 
 /** Where the library lives: beside dist/ in a clone and in the installed package. */
-export const LIBRARY_DIR = fileURLToPath(new URL('../../../library/', import.meta.url));
+export const LIBRARY_DIR = join(HOME, 'library/');
 
 /** The patterns library regexes capture; `use:` declares them when a configuration does not. */
 export const LIBRARY_PATTERNS = ['ip'] as const;

@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { PortRange } from '../concepts/kernel-names.js';
 import type { IpFamily } from '../lib/ip.js';
 import { log } from '../lib/log.js';
-import { nftElementLines, nftMembers } from './set-members.js';
+import { agreedMembers, nftElementLines } from './set-members.js';
 
 export const TABLE = 'riposte';
 
@@ -195,45 +195,6 @@ export function run(argv: readonly string[], input: string, what: string): Promi
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
-}
-
-/** How many listings of the sets are read at most before their members are taken as they are. */
-const LISTINGS = 5;
-
-/**
- * The members of the table's sets, listed until two listings agree: a listing taken while
- * the kernel resizes a hash set can repeat some elements and skip others. If none agree,
- * every element of the last two: a ban listed once is carried rather than lost.
- */
-export async function agreedMembers(list: () => Promise<string>): Promise<Map<string, string[]>> {
-  let last = nftMembers(await list());
-  for (let i = 1; i < LISTINGS; i++) {
-    const now = nftMembers(await list());
-    if (sameMembers(now, last)) return now;
-    last = union(now, last);
-  }
-  return last;
-}
-
-function sorted(members: ReadonlyMap<string, readonly string[]>): string {
-  return JSON.stringify([...members].map(([set, elements]) => [set, [...elements].sort()]).sort());
-}
-
-function sameMembers(
-  a: ReadonlyMap<string, readonly string[]>,
-  b: ReadonlyMap<string, readonly string[]>,
-): boolean {
-  return sorted(a) === sorted(b);
-}
-
-function union(
-  a: ReadonlyMap<string, readonly string[]>,
-  b: ReadonlyMap<string, readonly string[]>,
-): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const set of new Set([...a.keys(), ...b.keys()]))
-    out.set(set, [...new Set([...(a.get(set) ?? []), ...(b.get(set) ?? [])])]);
-  return out;
 }
 
 export async function rebuildNft(

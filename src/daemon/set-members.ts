@@ -1,7 +1,7 @@
 // The members of the kernel sets as the kernel lists them, for a set that a reload makes
-// again with other options: read from `nft -j list table` or `ipset save`, and written back
-// as the lines of one `nft -f -` or `ipset restore` script. Owns nothing; receives the
-// listings' text; sends member lists and script lines.
+// again with other options: read from `nft -j list table` (listed until two listings agree)
+// or `ipset save`, and written back as the lines of one `nft -f -` or `ipset restore` script.
+// Owns nothing; receives the listings' text; sends member lists and script lines.
 
 /** nftables' JSON listing of a table: each set's name and elements (addresses, prefixes, ranges). */
 export function nftMembers(json: string): Map<string, string[]> {
@@ -51,4 +51,43 @@ export function ipsetMembers(saved: string, name: string): string[] {
     .filter((line) => line.startsWith(prefix))
     .map((line) => line.slice(prefix.length).split(' ')[0]!)
     .filter((member) => member !== '');
+}
+
+/** How many listings of the sets are read at most before their members are taken as they are. */
+const LISTINGS = 5;
+
+/**
+ * The members of the table's sets, listed until two listings agree: a listing taken while
+ * the kernel resizes a hash set can repeat some elements and skip others. If none agree,
+ * every element of the last two: a ban listed once is carried rather than lost.
+ */
+export async function agreedMembers(list: () => Promise<string>): Promise<Map<string, string[]>> {
+  let last = nftMembers(await list());
+  for (let i = 1; i < LISTINGS; i++) {
+    const now = nftMembers(await list());
+    if (sameMembers(now, last)) return now;
+    last = union(now, last);
+  }
+  return last;
+}
+
+function sorted(members: ReadonlyMap<string, readonly string[]>): string {
+  return JSON.stringify([...members].map(([set, elements]) => [set, [...elements].sort()]).sort());
+}
+
+function sameMembers(
+  a: ReadonlyMap<string, readonly string[]>,
+  b: ReadonlyMap<string, readonly string[]>,
+): boolean {
+  return sorted(a) === sorted(b);
+}
+
+function union(
+  a: ReadonlyMap<string, readonly string[]>,
+  b: ReadonlyMap<string, readonly string[]>,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const set of new Set([...a.keys(), ...b.keys()]))
+    out.set(set, [...new Set([...(a.get(set) ?? []), ...(b.get(set) ?? [])])]);
+  return out;
 }

@@ -10,15 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SetAction } from '../concepts/action.js';
 import { type Config, loadConfig } from '../concepts/config.js';
-import {
-  agreedMembers,
-  nftPorts,
-  nftRuleset,
-  nftStatements,
-  type SetChange,
-  type SetSpec,
-} from './firewall.js';
+import { nftPorts, nftRuleset, nftStatements, type SetChange, type SetSpec } from './firewall.js';
 import { xtRules } from './ipsets.js';
+import { agreedMembers } from './set-members.js';
 import { BATCH, KernelSets, kernelValue, setSpecs } from './sets.js';
 
 const rows: readonly [value: string, written: string | undefined][] = [

@@ -6,7 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { constants as os } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { HOME } from '../lib/home.js';
 
 export interface SpawnResult {
   /** The exit code, when the action exited. */
@@ -21,7 +22,7 @@ export interface SpawnResult {
 
 export type OnExit = (result: SpawnResult) => void;
 
-const HELPER = fileURLToPath(new URL('../../../build/riposte-spawner', import.meta.url));
+const HELPER = join(HOME, 'build', 'riposte-spawner');
 const EXITED: SpawnResult = failure('spawner exited');
 const CLOSED: SpawnResult = failure('spawner closed');
 const SIGNAL_BASE = 1000;

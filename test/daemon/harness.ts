@@ -1,4 +1,4 @@
-// The black-box harness: runs the real daemon (`node dist/src/main.js start`) in a fresh
+// The black-box harness: runs the real daemon (`node dist/bundle/main.js start`) in a fresh
 // temporary directory, feeds it lines through fifos, reads what its actions wrote to files,
 // drives it with the real CLI, kills and restarts it. Owns the temporary directories and
 // every process they started; cleans both up after each test, whether it passed or not.
@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository: this file runs from dist/test/daemon/. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MAIN = join(ROOT, 'dist/src/main.js');
+export const MAIN = join(ROOT, 'dist/bundle/main.js');
 
 /** How long a condition may take to come true: generous, slow machines must not fail tests. */
 export const DEADLINE = 20_000;

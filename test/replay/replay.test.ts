@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { readYaml } from '../../src/concepts/yaml.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
+const MAIN = join(ROOT, 'dist/bundle/main.js');
 
 const CONFIG = `patterns:
   ip: {type: ip, ignorecidr: [10.0.0.0/8]}

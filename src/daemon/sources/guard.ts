@@ -5,12 +5,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { HOME } from '../../lib/home.js';
 import { log } from '../../lib/log.js';
 import { which } from '../../lib/which.js';
 
 /** native/stream-guard.c: kills the command's process group when riposte dies, even by SIGKILL. */
-const GUARD = fileURLToPath(new URL('../../../../build/riposte-stream-guard', import.meta.url));
+const GUARD = join(HOME, 'build', 'riposte-stream-guard');
 
 let guard: boolean | undefined;
 
