@@ -241,9 +241,9 @@ export class Scheduler {
    * as it was. A pending action whose action was removed, or whose new family restriction
    * excludes the match, is dropped, as revive.ts drops it at a restart. A trigger of a removed
    * filter, or whose values `reorder` cannot give in the new patterns' order, is refused:
-   * nothing more of it runs, but a lift already on its way. Actions added to a filter are for later triggers. A ban with no
-   * end follows its filter while the new definition still holds it, else it is lifted
-   * (held.ts). Returns the pending actions dropped.
+   * nothing more of it runs, but a lift already on its way. Actions added to a filter are for
+   * later triggers. A ban with no end follows its filter while the new definition still holds
+   * it, else it is lifted (held.ts). Returns the pending actions dropped.
    */
   reconfigure(
     next: ReadonlyMap<Filter, Filter>,
