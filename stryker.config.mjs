@@ -52,7 +52,11 @@ export const TARGETS = {
     'src/concepts/stream-source.test.ts',
   ],
   'src/daemon/filter.ts': FILTER,
-  'src/daemon/scheduler.ts': SCHEDULER,
+  'src/daemon/scheduler.ts': [
+    ...SCHEDULER,
+    'src/daemon/scheduler.outcome.test.ts',
+    'src/daemon/scheduler.commit.test.ts',
+  ],
   'src/daemon/triggers.ts': SCHEDULER,
   'src/daemon/lanes.ts': SCHEDULER,
   'src/daemon/revive.ts': SCHEDULER,

@@ -241,9 +241,9 @@ export class Scheduler {
    * as it was. A pending action whose action was removed, or whose new family restriction
    * excludes the match, is dropped, as revive.ts drops it at a restart. A trigger of a removed
    * filter, or whose values `reorder` cannot give in the new patterns' order, is refused:
-   * nothing more of it runs. Actions added to a filter are for later triggers. A ban with no
-   * end follows its filter while the new definition still holds it, else it is lifted
-   * (held.ts). Returns the pending actions dropped.
+   * nothing more of it runs, but a lift already on its way. Actions added to a filter are for
+   * later triggers. A ban with no end follows its filter while the new definition still holds
+   * it, else it is lifted (held.ts). Returns the pending actions dropped.
    */
   reconfigure(
     next: ReadonlyMap<Filter, Filter>,
@@ -261,8 +261,11 @@ export class Scheduler {
       const pending = pendingActions(live);
       for (let i = 0; i < live.due.length; i++) this.#take(live, i);
       if (to === undefined || values === undefined) {
+        // Over already (lifted by a flush, or replaced under `rerun`), it is forgotten, and
+        // what it handed over runs as made: a removed filter's ban is still lifted.
+        if (live.phase === 'over') continue;
         // Nothing more of it runs: what waits in its lane is dropped with what was pending.
-        if (live.phase !== 'over') this.#store.forgetTrigger(live.id);
+        this.#store.forgetTrigger(live.id);
         live.phase = 'refused';
         continue;
       }
