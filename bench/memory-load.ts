@@ -21,6 +21,8 @@ export interface Held {
   readonly hwm: number;
   /** Bytes of the JavaScript heap in use once quiet (`status`). */
   readonly heap: number;
+  /** Bytes V8 holds for its heap then, used or not (`heapTotal`). */
+  readonly heapTotal: number;
   readonly reached: boolean;
   readonly killed: boolean;
 }
@@ -75,8 +77,9 @@ function writeConfig(dir: string, shell: string, retryperiod: string): string {
 }
 
 async function quietFigures(d: Daemon): Promise<Omit<Held, 'reached' | 'killed'>> {
-  const heap = (await d.status())?.memory.heapUsed ?? Number.NaN;
-  return { ...d.memory(), heap: heap * 1e6 };
+  const memory = (await d.status())?.memory;
+  const heap = memory?.heapUsed ?? Number.NaN;
+  return { ...d.memory(), heap: heap * 1e6, heapTotal: (memory?.heapTotal ?? Number.NaN) * 1e6 };
 }
 
 /** One daemon holding `load` for `n` addresses, read once it has been quiet SETTLE_MS. */
@@ -128,6 +131,8 @@ export interface Flood {
   /** Bytes of heap in use before and after. */
   readonly heapBefore: number;
   readonly heapAfter: number;
+  /** Bytes V8 holds for its heap after, used or not. */
+  readonly heapTotalAfter: number;
   /** Seconds from the last line read to the last count gone. */
   readonly expiry: number;
   readonly ok: boolean;
@@ -167,6 +172,7 @@ export async function floodOnce(n: number): Promise<Flood> {
       after: after.rss,
       heapBefore: before.heap,
       heapAfter: after.heap,
+      heapTotalAfter: after.heapTotal,
       expiry,
       ok: read !== undefined && gone !== undefined,
       killed,

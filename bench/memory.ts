@@ -11,6 +11,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from './context.js';
 import { type Flood, floodOnce, type Held, loadedOnce, perItem, SETTLE_MS } from './memory-load.js';
+import { nodeFloor } from './node-floor.js';
 import { memoryOf, ROOT, remove, repeatWithin, scratch, sleep, spread } from './measure.js';
 import { number, type Row } from './report.js';
 import { Daemon } from './riposte.js';
@@ -28,6 +29,8 @@ interface Idle {
   readonly early: number;
   readonly rss: number;
   readonly node: number;
+  /** Node with riposte's dependencies loaded and a state file open (node-floor.ts). */
+  readonly floor: number;
   readonly bytes: number;
   readonly killed: boolean;
 }
@@ -40,6 +43,8 @@ async function idleOnce(): Promise<Idle> {
   const dir = scratch('memory-idle');
   cpSync(join(ROOT, 'examples/demo'), join(dir, 'examples/demo'), { recursive: true });
   const node = idleNode();
+  const f = nodeFloor(dir, true);
+  const floor = spawn(f.argv[0]!, f.argv.slice(1), { cwd: f.cwd, stdio: 'ignore' });
   try {
     const d = new Daemon(join(dir, 'examples/demo/riposte.yml'), dir, { cwd: dir });
     await sleep(EARLY_MS);
@@ -47,11 +52,13 @@ async function idleOnce(): Promise<Idle> {
     await sleep(IDLE_AFTER_MS - EARLY_MS);
     const rss = d.memory().rss;
     const nodeRss = memoryOf(node.pid!).rss;
+    const floorRss = memoryOf(floor.pid!).rss;
     const bytes = (await d.status())?.streams['ssh']?.bytes ?? Number.NaN;
     const { killed } = await d.stop();
-    return { early, rss, node: nodeRss, bytes, killed };
+    return { early, rss, node: nodeRss, floor: floorRss, bytes, killed };
   } finally {
     node.kill();
+    floor.kill();
     remove(dir);
   }
 }
@@ -65,6 +72,7 @@ function idleRows(idle: readonly Idle[]): Row[] {
   const early = spread(idle.map((x) => x.early));
   const rss = spread(idle.map((x) => x.rss));
   const node = spread(idle.map((x) => x.node));
+  const floor = spread(idle.map((x) => x.floor));
   const own = spread(idle.map((x) => x.rss - x.node));
   const at = `${IDLE_AFTER_MS / 1000} s after start`;
   return [
@@ -81,6 +89,14 @@ function idleRows(idle: readonly Idle[]): Row[] {
       metric: 'MB RSS',
       value: node,
       note: `started with each riposte run below, read at the same moment (${at})`,
+    },
+    {
+      benchmark: NAME,
+      tool: "node + riposte's dependencies, idle (reference)",
+      metric: 'MB RSS',
+      value: floor,
+      digits: 1,
+      note: `yaml, commander and better-sqlite3 loaded, a state file open in WAL mode, nothing of riposte: the floor of this design; read at the same moment (${at})`,
     },
     {
       benchmark: NAME,
@@ -183,7 +199,7 @@ function floodRows(n: number, f: Flood): Row[] {
       value: one(f.after),
       target: `≤ ${BACK_WITHIN} × before`,
       met: f.ok && f.after <= BACK_WITHIN * f.before,
-      note: `${f.ok ? `counts gone ${f.expiry.toFixed(0)} s after the last line` : 'the flood was NOT read, or its counts did NOT expire, in time'}, read ${SETTLE_MS / 1000} s later; heap ${mb(f.heapAfter)} MB${stop}`,
+      note: `${f.ok ? `counts gone ${f.expiry.toFixed(0)} s after the last line` : 'the flood was NOT read, or its counts did NOT expire, in time'}, read ${SETTLE_MS / 1000} s later; heap ${mb(f.heapAfter)} MB used of ${mb(f.heapTotalAfter)} MB V8 holds: the rest of the RSS is outside the JavaScript heap${stop}`,
     },
   ];
 }

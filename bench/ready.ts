@@ -8,6 +8,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MAIN, ROOT, remove, repeat, scratch, sleep, spread, timed } from './measure.js';
+import { nodeFloor } from './node-floor.js';
 import { number, type Row } from './report.js';
 import { Daemon } from './riposte.js';
 
@@ -31,6 +32,8 @@ interface Started {
   readonly version: number;
   readonly show: number;
   readonly node: number;
+  /** Node loading riposte's dependencies and opening a state file (node-floor.ts). */
+  readonly deps: number;
   readonly showOk: boolean;
 }
 
@@ -59,6 +62,8 @@ async function startOnce(): Promise<Started> {
     const version = await timed([process.execPath, MAIN, '--version']);
     const show = await timed([process.execPath, MAIN, 'show', '-s', d.socket]);
     const node = await timed([process.execPath, '-e', '0']);
+    const floor = nodeFloor(dir, false);
+    const deps = await timed(floor.argv, { cwd: floor.cwd });
     await d.stop();
     return {
       ready: readyMs,
@@ -66,6 +71,7 @@ async function startOnce(): Promise<Started> {
       version: version.wall * 1000,
       show: show.wall * 1000,
       node: node.wall * 1000,
+      deps: deps.wall * 1000,
       showOk: show.status === 0,
     };
   } finally {
@@ -90,13 +96,15 @@ function msRow(tool: string, values: readonly number[], target: number, note: st
 export async function demoStart(runs: number): Promise<Row[]> {
   const s = await repeat(runs, () => startOnce());
   const node = spread(s.map((x) => x.node)).median;
+  const deps = spread(s.map((x) => x.deps)).median;
   const reference = `node -e 0 in the same runs: ${number(node)} ms`;
+  const floor = `${reference}; node loading yaml, commander and better-sqlite3 and opening a state file: ${number(deps)} ms`;
   return [
     msRow(
       'riposte start, demo config, to READY=1',
       s.map((x) => x.ready),
       READY_TARGET_MS,
-      `first status answer after ${number(spread(s.map((x) => x.answer)).median)} ms; ${reference}`,
+      `first status answer after ${number(spread(s.map((x) => x.answer)).median)} ms; ${floor}`,
     ),
     msRow(
       'riposte --version',
