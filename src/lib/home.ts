@@ -1,6 +1,7 @@
 // Where riposte is installed: the nearest directory above this file that holds riposte's
 // package.json. The compiled file sits in dist/src/lib/, the bundle's chunks in dist/bundle/;
-// the native helpers (build/), the filter library (library/) and the manifest are found from it.
+// the native helpers (build/), the filter library (library/) and the manifest (its version)
+// are found from it.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,12 @@ export function homeFrom(dir: string): string {
     if (dirname(at) === at)
       throw new Error(`riposte's package.json is in no directory above ${dir}`);
   }
+}
+
+/** The version riposte's package.json gives. */
+export function version(): string {
+  const manifest = join(HOME, 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
 function isRiposte(manifest: string): boolean {
