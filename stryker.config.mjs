@@ -46,6 +46,7 @@ export const TARGETS = {
   ],
   'src/concepts/config.ts': [
     'src/concepts/config.test.ts',
+    'src/concepts/config.checks.test.ts',
     'src/concepts/plugin.test.ts',
     'src/concepts/cluster.test.ts',
     'src/concepts/metrics.test.ts',

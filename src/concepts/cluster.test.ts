@@ -155,3 +155,64 @@ for (const [name, config, error] of BROKEN) {
     assert.deepEqual(await errors(config), [error]);
   });
 }
+
+/** The warnings about the `cluster` key of a configuration that loads. */
+async function warnings(config: object): Promise<string[]> {
+  const loaded = await load(config);
+  assert.deepEqual(loaded.ok ? [] : loaded.errors.map((e) => e.message), []);
+  return loaded.warnings.map((w) => w.message).filter((m) => m.startsWith('cluster'));
+}
+
+const CLUSTER = { node: 'web1', nats: NATS };
+const LOG = {
+  cmd: ['tail'],
+  filters: { f: { regex: ['x <ip>'], actions: { a: { cmd: ['true'] } } } },
+};
+
+test('loadConfig() warns of a cluster key that no stream or action uses', async () => {
+  assert.deepEqual(await warnings({ cluster: CLUSTER, streams: { log: LOG } }), [
+    'cluster: no stream or action of type "cluster" uses it: riposte will not connect',
+  ]);
+});
+
+test('loadConfig() does not warn of a cluster that only receives, or only sends', async () => {
+  assert.deepEqual(await warnings({ cluster: CLUSTER, streams: { peers: PEERS } }), []);
+  // The one cluster action among other streams, filters and actions.
+  const ssh = {
+    ...SSH,
+    filters: {
+      e: LOG.filters.f,
+      f: { ...SSH.filters.f, actions: { log: { cmd: ['true'] }, ...SSH.filters.f.actions } },
+    },
+  };
+  assert.deepEqual(await warnings({ cluster: CLUSTER, streams: { log: LOG, ssh } }), []);
+});
+
+/** The max_age of a cluster whose cluster stream's filter `banned` has `filter`'s keys. */
+async function maxAge(filter: object, nats: object = {}, streams: object = {}) {
+  const banned = { ...PEERS.filters.banned, ...filter };
+  const peers = { ...PEERS, filters: { banned } };
+  const loaded = await load({
+    cluster: { node: 'web1', nats: { ...NATS, ...nats } },
+    streams: { peers, ...streams },
+  });
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
+  return loaded.config.cluster!.nats.maxAge;
+}
+
+test('loadConfig() keeps a max_age written, even one shorter than the bans', async () => {
+  assert.equal(await maxAge({}, { max_age: '2h' }), 2 * 3_600_000);
+});
+
+test('loadConfig() makes max_age a day at least, else the longest retryperiod plus delay', async () => {
+  const unban = (after: string) => ({
+    ban: { cmd: ['true'] },
+    unban: { cmd: ['true'], after },
+  });
+  assert.equal(await maxAge({ actions: unban('1h') }), 86_400_000);
+  const counted = { retry: 3, retryperiod: '2d', actions: unban('1d') };
+  assert.equal(await maxAge(counted), 3 * 86_400_000);
+  // Only the cluster stream's filters count: the others read no message.
+  const long = { ...LOG, filters: { f: { ...LOG.filters.f, retry: 2, retryperiod: '30d' } } };
+  assert.equal(await maxAge({ actions: unban('1h') }, {}, { log: long }), 86_400_000);
+});
