@@ -3,11 +3,8 @@
 // and that counting goes on under the new definition.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { configureLog } from '../lib/log.js';
 import { FilterRuntime } from './filter.js';
@@ -22,20 +19,8 @@ const NOW = 100 * HOUR;
 
 /** The only filter of a configuration with these patterns and filter keys. */
 async function filterOf(patterns: object, filter: object): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const actions = { ban: { cmd: ['ban', '<ip>'] } };
-    const streams = {
-      s: { cmd: ['true'], filters: { f: { regex: ['<ip>'], actions, ...filter } } },
-    };
-    writeFileSync(file, JSON.stringify({ patterns, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const actions = { ban: { cmd: ['ban', '<ip>'] } };
+  return (await streamFilters({ f: { regex: ['<ip>'], actions, ...filter } }, patterns))[0]!;
 }
 
 const IP = { ip: { type: 'ip' } };

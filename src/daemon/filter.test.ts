@@ -3,11 +3,8 @@
 // a trigger, restore and sweep at the same boundary, forget, and what reaches the state.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { configureLog } from '../lib/log.js';
 import { FilterRuntime, keepLine, keyOf, LINE_KEPT } from './filter.js';
@@ -33,21 +30,9 @@ function filterOf(filter: object, regex = ['fail <ip>']): Promise<Filter> {
 }
 
 async function load(filter: object, regex: string[]): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const patterns = { ip: { type: 'ip' }, user: { regex: '[a-z]+' } };
-    const f = { regex, actions: { ban: { cmd: ['ban', '<ip>'] } }, ...filter };
-    writeFileSync(
-      file,
-      JSON.stringify({ patterns, streams: { s: { cmd: ['true'], filters: { f } } } }),
-    );
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const patterns = { ip: { type: 'ip' }, user: { regex: '[a-z]+' } };
+  const f = { regex, actions: { ban: { cmd: ['ban', '<ip>'] } }, ...filter };
+  return (await streamFilters({ f }, patterns))[0]!;
 }
 
 /** A runtime of `filter` whose triggers are recorded as "values@time". */

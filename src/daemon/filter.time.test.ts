@@ -2,11 +2,8 @@
 // hosts (the cluster stream) may be older than the count's last.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { configureLog } from '../lib/log.js';
 import { FilterRuntime } from './filter.js';
@@ -15,18 +12,8 @@ import { MemoryState } from './state/memory.js';
 configureLog({ level: 'ERROR' });
 
 async function filterOf(keys: object): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const f = { regex: ['<ip>'], actions: { ban: { cmd: ['ban', '<ip>'] } }, ...keys };
-    const streams = { s: { cmd: ['true'], filters: { f } } };
-    writeFileSync(file, JSON.stringify({ patterns: { ip: { type: 'ip' } }, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok);
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const f = { regex: ['<ip>'], actions: { ban: { cmd: ['ban', '<ip>'] } }, ...keys };
+  return (await streamFilters({ f }))[0]!;
 }
 
 function runtime(filter: Filter) {

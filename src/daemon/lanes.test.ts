@@ -3,11 +3,8 @@
 // keeps its lane when a reload reorders its filter's patterns. Steps end when the test says so.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { Lanes, type Step, type StepOwner } from './lanes.js';
 
@@ -16,23 +13,11 @@ const ACTIONS = { a: { cmd: ['a'] }, b: { cmd: ['b'] }, c: { cmd: ['c'] } };
 
 /** The filters of one stream `s`, by name, each with these filter keys and the actions a, b, c. */
 async function filtersOf(filters: Record<string, object>): Promise<Filter[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const defs = Object.fromEntries(
-      Object.entries(filters).map(([name, f]) => [
-        name,
-        { regex: ['<ip>'], actions: ACTIONS, ...f },
-      ]),
-    );
-    const streams = { s: { cmd: ['true'], filters: defs } };
-    writeFileSync(file, JSON.stringify({ patterns: PATTERNS, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return [...loaded.config.streams[0]!.filters];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const defs = Object.entries(filters).map(([name, f]) => [
+    name,
+    { regex: ['<ip>'], actions: ACTIONS, ...f },
+  ]);
+  return streamFilters(Object.fromEntries(defs), PATTERNS);
 }
 
 /** Lanes whose steps are recorded as "action values…" and end when `end()` names them. */

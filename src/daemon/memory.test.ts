@@ -4,13 +4,10 @@
 // whose arrays grow by push (600), or pending triggers with a hidden class each (915), pass them.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
 import { configureLog } from '../lib/log.js';
@@ -37,18 +34,7 @@ const nothingKept: StateWrites = {
 };
 
 async function filterOf(filter: object): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const f = { regex: ['fail <ip>'], ...filter };
-    const streams = { s: { cmd: ['true'], filters: { f } } };
-    writeFileSync(file, JSON.stringify({ patterns: { ip: { type: 'ip' } }, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return (await streamFilters({ f: { regex: ['fail <ip>'], ...filter } }))[0]!;
 }
 
 const address = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;

@@ -2,37 +2,25 @@
 // file (done, or due before or after the restart), and what revive() makes of them.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { IP_PATTERN, streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { revive } from './revive.js';
 
 /** ban and mail (oneshot) at once, warn after 1h, unban after 2h, send (virtual) at once. */
 async function filter(): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const actions = {
-      ban: { cmd: ['ban'] },
-      mail: { cmd: ['mail'], oneshot: true },
-      send: { type: 'virtual', options: { send: '<ip>', to: 'v' } },
-      warn: { cmd: ['warn'], after: '1h' },
-      unban: { cmd: ['unban'], after: '2h' },
-    };
-    const streams = {
-      s: { cmd: ['true'], filters: { f: { regex: ['<ip>'], actions } } },
-      v: { type: 'virtual', filters: { g: { regex: ['<ip>'], actions: { x: { cmd: ['x'] } } } } },
-    };
-    writeFileSync(file, JSON.stringify({ patterns: { ip: { type: 'ip' } }, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const actions = {
+    ban: { cmd: ['ban'] },
+    mail: { cmd: ['mail'], oneshot: true },
+    send: { type: 'virtual', options: { send: '<ip>', to: 'v' } },
+    warn: { cmd: ['warn'], after: '1h' },
+    unban: { cmd: ['unban'], after: '2h' },
+  };
+  const v = {
+    type: 'virtual',
+    filters: { g: { regex: ['<ip>'], actions: { x: { cmd: ['x'] } } } },
+  };
+  return (await streamFilters({ f: { regex: ['<ip>'], actions } }, IP_PATTERN, { v }))[0]!;
 }
 
 /** An action's state in the file: done, or due before (overdue) or after the restart. */

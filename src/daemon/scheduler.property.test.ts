@@ -8,12 +8,12 @@
 // files are copied at the crash. Each case comes from a seed, printed with its events.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Action } from '../concepts/action.js';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
 import { configureLog } from '../lib/log.js';
@@ -66,20 +66,8 @@ const FILTERS = {
 
 /** The filters of one configuration, by name. */
 async function loadFilters(): Promise<Map<string, Filter>> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const filters = Object.fromEntries(
-      Object.entries(FILTERS).map(([name, f]) => [name, { regex: ['<ip>'], ...f }]),
-    );
-    const streams = { s: { cmd: ['true'], filters } };
-    writeFileSync(file, JSON.stringify({ patterns: { ip: { type: 'ip' } }, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return new Map(loaded.config.streams[0]!.filters.map((f) => [f.name, f]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const defs = Object.entries(FILTERS).map(([name, f]) => [name, { regex: ['<ip>'], ...f }]);
+  return new Map((await streamFilters(Object.fromEntries(defs))).map((f) => [f.name, f]));
 }
 
 /** mulberry32: small, seeded, good enough to pick events. */

@@ -3,11 +3,8 @@
 // says so, which makes every interleaving explicit.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { ManualClock } from '../lib/clock.js';
 import { configureLog } from '../lib/log.js';
@@ -19,17 +16,7 @@ configureLog({ level: 'ERROR', sink: () => undefined });
 
 /** The only filter of a configuration with these filter keys and actions. */
 async function filterOf(filter: object): Promise<Filter> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const streams = { s: { cmd: ['true'], filters: { f: { regex: ['<ip>'], ...filter } } } };
-    writeFileSync(file, JSON.stringify({ patterns: { ip: { type: 'ip' } }, streams }));
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return loaded.config.streams[0]!.filters[0]!;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return (await streamFilters({ f: { regex: ['<ip>'], ...filter } }))[0]!;
 }
 
 const BAN_UNBAN = {

@@ -3,35 +3,15 @@
 // triggers by match (one, or several under `rerun`).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../concepts/config.js';
+import { streamFilters } from '../concepts/config.fixture.js';
 import type { Filter } from '../concepts/filter.js';
 import { ByMatch, bansForGood, dueOrder, earliest, liftsOf, newLive } from './triggers.js';
 
 /** The filters of one stream `s`, by name, with these filter keys. */
 async function filtersOf(filters: Record<string, object>): Promise<Filter[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'riposte-'));
-  try {
-    const file = join(dir, 'c.json');
-    const defs = Object.fromEntries(
-      Object.entries(filters).map(([name, f]) => [name, { regex: ['<ip>'], ...f }]),
-    );
-    writeFileSync(
-      file,
-      JSON.stringify({
-        patterns: { ip: { type: 'ip' } },
-        streams: { s: { cmd: ['true'], filters: defs } },
-      }),
-    );
-    const loaded = await loadConfig(file);
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('\n'));
-    return [...loaded.config.streams[0]!.filters];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const defs = Object.entries(filters).map(([name, f]) => [name, { regex: ['<ip>'], ...f }]);
+  return streamFilters(Object.fromEntries(defs));
 }
 
 /** The actions of a filter with these actions. */
