@@ -23,32 +23,12 @@ const BAN = { cmd: ['ban', '<ip>'] };
 const UNBAN = { cmd: ['unban', '<ip>'], after: '10s' };
 const SET_BAN = { type: 'nftables', options: { set: 'bans' } };
 
-/** A manual clock that says how many of its timers are armed: a scheduler at rest holds none. */
-class CountingClock extends ManualClock {
-  armed = 0;
-
-  override timer(callback: () => void, delay: number): () => void {
-    this.armed++;
-    let live = true;
-    const cancel = super.timer(() => {
-      live = false;
-      this.armed--;
-      callback();
-    }, delay);
-    return () => {
-      if (live) this.armed--;
-      live = false;
-      cancel();
-    };
-  }
-}
-
 /**
  * A scheduler whose actions are recorded as "ms-since-start argv…" (a set action as "add SET"
  * or "delete SET") and end only when `end()` says; `held`: the state commits only when told.
  */
 function harness(held = true, start = 1_000_000) {
-  const clock = new CountingClock(start);
+  const clock = new ManualClock(start);
   const state = new MemoryState({ held });
   const ran: string[] = [];
   const running: (() => void)[] = [];

@@ -184,29 +184,9 @@ describe('Scheduler: due times, extend across a restart, onexit', () => {
   });
 });
 
-/** A manual clock that says how many of its timers are armed: a scheduler at rest holds none. */
-class CountingClock extends ManualClock {
-  armed = 0;
-
-  override timer(callback: () => void, delay: number): () => void {
-    this.armed++;
-    let live = true;
-    const cancel = super.timer(() => {
-      live = false;
-      this.armed--;
-      callback();
-    }, delay);
-    return () => {
-      if (live) this.armed--;
-      live = false;
-      cancel();
-    };
-  }
-}
-
-/** A scheduler like harness()'s, on a CountingClock, whose actions can be ended one at a time. */
+/** A scheduler like harness()'s, on a ManualClock that counts its timers, whose actions can be ended one at a time. */
 function detailed(start = 1_000_000) {
-  const clock = new CountingClock(start);
+  const clock = new ManualClock(start);
   const state = new MemoryState();
   const ran: string[] = [];
   const running: (() => void)[] = [];

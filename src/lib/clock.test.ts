@@ -25,3 +25,16 @@ test('ManualClock.advance() never moves time back', () => {
   clock.advance(10);
   assert.equal(clock.now(), 50);
 });
+
+test('ManualClock.armed counts the timers neither run nor cancelled', () => {
+  const clock = new ManualClock(0);
+  const cancel = clock.timer(() => undefined, 10);
+  clock.timer(() => undefined, 20);
+  assert.equal(clock.armed, 2);
+  cancel();
+  assert.equal(clock.armed, 1);
+  cancel();
+  assert.equal(clock.armed, 1);
+  clock.advance(20);
+  assert.equal(clock.armed, 0);
+});

@@ -31,6 +31,11 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  /** The timers set and neither run nor cancelled yet: a scheduler at rest holds none. */
+  get armed(): number {
+    return this.#timers.length;
+  }
+
   timer(callback: () => void, delay: number): () => void {
     const entry = { at: this.#now + Math.max(0, delay), seq: this.#seq++, callback };
     this.#timers.push(entry);
