@@ -27,22 +27,36 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
     actions: parseActions(r.actions),
     lines: parseLines(r.lines, 'triggers.lines'),
   }));
-  const counts = (
-    db.prepare('SELECT stream, filter, match, times, lines FROM counts').all() as {
-      stream: string;
-      filter: string;
-      match: string;
-      times: string;
-      lines: string;
-    }[]
-  ).map((r) => ({
-    stream: r.stream,
-    filter: r.filter,
-    values: parseList(r.match, 'counts.match') as string[],
-    times: parseList(r.times, 'counts.times') as number[],
-    lines: parseLines(r.lines, 'counts.lines'),
-  }));
-  return { triggers, counts };
+  return { triggers, counts: readCounts(db) };
+}
+
+/** Each match's entries (state/count-entries.ts) as one count, its times in order. */
+function readCounts(db: Db): StoredCount[] {
+  const rows = db
+    .prepare(
+      'SELECT stream, filter, match, time, line FROM count_entries ORDER BY stream, filter, match, time, id',
+    )
+    .all() as { stream: string; filter: string; match: string; time: unknown; line: unknown }[];
+  const counts: (StoredCount & { match: string; times: number[]; lines: string[] })[] = [];
+  for (const r of rows) {
+    if (typeof r.time !== 'number')
+      throw new Error(`count_entries.time holds ${JSON.stringify(r.time)}, not a time`);
+    if (typeof r.line !== 'string')
+      throw new Error(`count_entries.line holds ${JSON.stringify(r.line)}, not a line`);
+    let last = counts[counts.length - 1];
+    if (last?.match !== r.match || last.filter !== r.filter || last.stream !== r.stream) {
+      const values = parseList(r.match, 'count_entries.match');
+      if (!values.every((v) => typeof v === 'string'))
+        throw new Error(
+          `count_entries.match holds ${JSON.stringify(r.match)}, not a list of values`,
+        );
+      last = { stream: r.stream, filter: r.filter, match: r.match, values, times: [], lines: [] };
+      counts.push(last);
+    }
+    last.times.push(r.time);
+    last.lines.push(r.line);
+  }
+  return counts.map(({ match: _, ...count }) => count);
 }
 
 const HOWS: readonly string[] = ['done', 'flushed', 'replaced'] satisfies EndHow[];
@@ -109,7 +123,7 @@ function parseActions(text: string): StoredAction[] {
 }
 
 /** A list of lines: only strings, shown to the admin as they are. */
-function parseLines(text: string, column: string): string[] {
+export function parseLines(text: string, column: string): string[] {
   const list = parseList(text, column);
   if (!list.every((l) => typeof l === 'string'))
     throw new Error(`${column} holds ${JSON.stringify(text)}, not a list of lines`);
@@ -117,7 +131,7 @@ function parseLines(text: string, column: string): string[] {
 }
 
 /** A JSON list stored in a column; anything else means the file was damaged or edited. */
-function parseList(text: string, column: string): unknown[] {
+export function parseList(text: string, column: string): unknown[] {
   const value = parseJson(text);
   if (!Array.isArray(value)) throw new Error(`${column} holds ${JSON.stringify(text)}, not a list`);
   return value;

@@ -308,7 +308,7 @@ export class Store implements StateWrites, StateReads {
     return (
       this.#db
         .prepare(
-          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts',
+          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM count_entries',
         )
         .all() as StoredFilter[]
     ).filter((f) => !isLive(f.stream, f.filter));
@@ -318,7 +318,7 @@ export class Store implements StateWrites, StateReads {
     const gone = this.#goneFilters(isLive);
     if (gone.length === 0) return gone;
     const triggers = this.#db.prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?');
-    const counts = this.#db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ?');
+    const counts = this.#db.prepare('DELETE FROM count_entries WHERE stream = ? AND filter = ?');
     this.#db.transaction(() => {
       for (const f of gone) {
         triggers.run(f.stream, f.filter);
