@@ -29,12 +29,25 @@ function directory(t: TestContext): string {
 
 /** The rows of one match as the file holds them: [id, time, line], in the order read back. */
 function rows(dir: string, match = '["192.0.2.1"]'): [number, number, string][] {
-  const db = openDatabase(join(dir, `${STATE_FILE}`));
+  const db = openDatabase(join(dir, STATE_FILE));
   try {
     const all = db
-      .prepare('SELECT id, time, line FROM count_entries WHERE match = ? ORDER BY time, id')
+      .prepare(
+        'SELECT e.id, time, line FROM count_entries e JOIN count_matches m ON m.id = match_id WHERE match = ? ORDER BY time, e.id',
+      )
       .all(match) as { id: number; time: number; line: string }[];
     return all.map((r) => [r.id, r.time, r.line]);
+  } finally {
+    db.close();
+  }
+}
+
+/** The matches the file holds a count of. */
+function matches(dir: string): string[] {
+  const db = openDatabase(join(dir, STATE_FILE));
+  try {
+    const all = db.prepare('SELECT match FROM count_matches ORDER BY id').all();
+    return (all as { match: string }[]).map((r) => r.match);
   } finally {
     db.close();
   }
@@ -136,6 +149,7 @@ test('a count forgotten is gone from the file; one changed whole is written agai
   append('192.0.2.2', 6);
   store.close();
   assert.deepEqual(rows(dir), []);
+  assert.deepEqual(matches(dir), ['["192.0.2.2"]']);
   assert.deepEqual(
     rows(dir, '["192.0.2.2"]').map(([, time, line]) => [time, line]),
     [

@@ -1,5 +1,5 @@
-// The counts in `riposte.db`, one row per recent match of a match (its time and line): owns
-// the table's layout, the changes the filters report between two commits, and how a commit
+// The counts in `riposte.db`, a row per match and one per recent match of it (time, line):
+// owns the tables' layout, the changes the filters report between two commits, and how a commit
 // writes them: the entries added since the last one and the delete of those dropped at the
 // front, so that a commit costs what changed, not the size of the count. Receives the
 // filters' changes through FilterCounts; sends the rows of a commit, applied in its transaction.
@@ -9,14 +9,19 @@ import { parseLines, parseList } from './rows.js';
 import type { Db, Statement } from './sqlite.js';
 
 /**
- * The rows of a match are its recent matches, in the order of (time, id): a row's id grows
- * with each insert, so that equal times keep the order they were counted in.
+ * A match is a row of `count_matches`; its recent matches are rows of `count_entries`, in
+ * the order of (time, id): an entry's id grows with each insert, so that equal times keep
+ * the order they were counted in. Entries name their match by its integer id: the index a
+ * commit inserts into is then small, and so are the pages it rewrites.
  */
-export const COUNT_TABLE = `
-  CREATE TABLE count_entries (
+export const COUNT_TABLES = `
+  CREATE TABLE count_matches (
     id INTEGER PRIMARY KEY, stream TEXT NOT NULL, filter TEXT NOT NULL, match TEXT NOT NULL,
-    time INTEGER NOT NULL, line TEXT NOT NULL);
-  CREATE INDEX count_entries_match ON count_entries (stream, filter, match, time);
+    UNIQUE (stream, filter, match));
+  CREATE TABLE count_entries (
+    id INTEGER PRIMARY KEY, match_id INTEGER NOT NULL, time INTEGER NOT NULL,
+    line TEXT NOT NULL);
+  CREATE INDEX count_entries_match ON count_entries (match_id, time);
 `;
 
 /** What happened to one match since the last commit. */
@@ -142,37 +147,61 @@ function countWrite(counts: FilterCounts, key: string, change: MatchChange): Cou
 
 export function countStatements(db: Db) {
   return {
-    insert: db.prepare(
-      'INSERT INTO count_entries (stream, filter, match, time, line) VALUES (?, ?, ?, ?, ?)',
+    idOf: db.prepare('SELECT id FROM count_matches WHERE stream = ? AND filter = ? AND match = ?'),
+    addMatch: db.prepare(
+      'INSERT INTO count_matches (stream, filter, match) VALUES (?, ?, ?) RETURNING id',
     ),
-    deleteAll: db.prepare(
-      'DELETE FROM count_entries WHERE stream = ? AND filter = ? AND match = ?',
-    ),
-    deleteBefore: db.prepare(
-      'DELETE FROM count_entries WHERE stream = ? AND filter = ? AND match = ? AND time < ?',
-    ),
+    forgetMatch: db.prepare('DELETE FROM count_matches WHERE id = ?'),
+    insert: db.prepare('INSERT INTO count_entries (match_id, time, line) VALUES (?, ?, ?)'),
+    deleteAll: db.prepare('DELETE FROM count_entries WHERE match_id = ?'),
+    deleteBefore: db.prepare('DELETE FROM count_entries WHERE match_id = ? AND time < ?'),
   } satisfies Record<string, Statement>;
 }
 
+type CountStatements = ReturnType<typeof countStatements>;
+
 /** Writes a commit's counts; the caller runs it inside the commit's transaction. */
-export function applyCounts(s: ReturnType<typeof countStatements>, rows: CountRows): void {
+export function applyCounts(s: CountStatements, rows: CountRows): void {
   for (const [{ stream, filter }, writes] of rows) {
     for (const { match, from, times, lines } of writes) {
-      if (from === undefined) s.deleteAll.run(stream, filter, match);
-      else s.deleteBefore.run(stream, filter, match, from);
-      for (let i = 0; i < times.length; i++)
-        s.insert.run(stream, filter, match, times[i], lines[i] ?? '');
+      const known = (s.idOf.all(stream, filter, match)[0] as { id: number } | undefined)?.id;
+      if (times.length === 0) {
+        if (known === undefined) continue;
+        s.deleteAll.run(known);
+        s.forgetMatch.run(known);
+        continue;
+      }
+      const id = known ?? addMatch(s, [stream, filter, match]);
+      if (known !== undefined && from === undefined) s.deleteAll.run(id);
+      else if (known !== undefined) s.deleteBefore.run(id, from);
+      for (let i = 0; i < times.length; i++) s.insert.run(id, times[i], lines[i] ?? '');
     }
   }
 }
 
+function addMatch(s: CountStatements, match: [string, string, string]): number {
+  return (s.addMatch.all(...match)[0] as { id: number }).id;
+}
+
+/** Deletes the counts of a filter (one no longer in the configuration). */
+export function countDrops(db: Db): (stream: string, filter: string) => void {
+  const entries = db.prepare(
+    'DELETE FROM count_entries WHERE match_id IN (SELECT id FROM count_matches WHERE stream = ? AND filter = ?)',
+  );
+  const matches = db.prepare('DELETE FROM count_matches WHERE stream = ? AND filter = ?');
+  return (stream, filter) => {
+    entries.run(stream, filter);
+    matches.run(stream, filter);
+  };
+}
+
 /**
  * Schema step 4 → 5: each row of the `counts` table of earlier versions (a match's times and
- * lines, as JSON lists) becomes its entries, in the order they were stored.
+ * lines, as JSON lists) becomes a match and its entries, in the order they were stored.
  */
 export function entriesFromCountRows(db: Db): void {
-  db.exec(COUNT_TABLE);
-  const insert = countStatements(db).insert;
+  db.exec(COUNT_TABLES);
+  const s = countStatements(db);
   const rows = db
     .prepare(
       'SELECT stream, filter, match, times, lines FROM counts ORDER BY stream, filter, match',
@@ -184,8 +213,9 @@ export function entriesFromCountRows(db: Db): void {
     if (!times.every((t) => typeof t === 'number'))
       throw new Error(`counts.times holds ${JSON.stringify(r.times)}, not a list of times`);
     const lines = parseLines(r.lines, 'counts.lines');
-    for (let i = 0; i < times.length; i++)
-      insert.run(r.stream, r.filter, r.match, times[i], lines[i] ?? '');
+    if (times.length === 0) continue;
+    const id = addMatch(s, [r.stream, r.filter, r.match]);
+    for (let i = 0; i < times.length; i++) s.insert.run(id, times[i], lines[i] ?? '');
   }
   db.exec('DROP TABLE counts');
 }

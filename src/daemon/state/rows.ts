@@ -34,29 +34,36 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
 function readCounts(db: Db): StoredCount[] {
   const rows = db
     .prepare(
-      'SELECT stream, filter, match, time, line FROM count_entries ORDER BY stream, filter, match, time, id',
+      'SELECT m.id, m.stream, m.filter, m.match, e.time, e.line FROM count_entries e JOIN count_matches m ON m.id = e.match_id ORDER BY e.match_id, e.time, e.id',
     )
-    .all() as { stream: string; filter: string; match: string; time: unknown; line: unknown }[];
-  const counts: (StoredCount & { match: string; times: number[]; lines: string[] })[] = [];
+    .all() as {
+    id: number;
+    stream: string;
+    filter: string;
+    match: string;
+    time: unknown;
+    line: unknown;
+  }[];
+  const counts: (StoredCount & { id: number; times: number[]; lines: string[] })[] = [];
   for (const r of rows) {
     if (typeof r.time !== 'number')
       throw new Error(`count_entries.time holds ${JSON.stringify(r.time)}, not a time`);
     if (typeof r.line !== 'string')
       throw new Error(`count_entries.line holds ${JSON.stringify(r.line)}, not a line`);
     let last = counts[counts.length - 1];
-    if (last?.match !== r.match || last.filter !== r.filter || last.stream !== r.stream) {
-      const values = parseList(r.match, 'count_entries.match');
+    if (last?.id !== r.id) {
+      const values = parseList(r.match, 'count_matches.match');
       if (!values.every((v) => typeof v === 'string'))
         throw new Error(
-          `count_entries.match holds ${JSON.stringify(r.match)}, not a list of values`,
+          `count_matches.match holds ${JSON.stringify(r.match)}, not a list of values`,
         );
-      last = { stream: r.stream, filter: r.filter, match: r.match, values, times: [], lines: [] };
+      last = { id: r.id, stream: r.stream, filter: r.filter, values, times: [], lines: [] };
       counts.push(last);
     }
     last.times.push(r.time);
     last.lines.push(r.line);
   }
-  return counts.map(({ match: _, ...count }) => count);
+  return counts.map(({ id: _, ...count }) => count);
 }
 
 const HOWS: readonly string[] = ['done', 'flushed', 'replaced'] satisfies EndHow[];

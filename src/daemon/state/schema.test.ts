@@ -1,6 +1,7 @@
 // The schema's steps from one version to the next, on real files: a version-1 file taken to
 // the last version in one transaction, a failing step leaving the file as it was, a file of
-// a newer version refused, a new file laid out through every step.
+// a newer version refused, a new file laid out through every step, and the step that turns a
+// version-4 file's counts into entries.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

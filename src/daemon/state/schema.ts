@@ -43,8 +43,8 @@ export const MIGRATIONS: readonly Migration[] = [
     `),
   // 3 → 4: where the file and journal streams resume (state/positions.ts).
   (db) => db.exec(POSITION_TABLE),
-  // 4 → 5: a count's times and lines as one row per entry (state/count-entries.ts), so that a
-  // commit writes what was added to a count, not the whole count again.
+  // 4 → 5: a count as a row of its match and a row per entry (state/count-entries.ts), so
+  // that a commit writes what was added to a count, not the whole count again.
   entriesFromCountRows,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;

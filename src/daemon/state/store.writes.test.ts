@@ -350,8 +350,8 @@ test('Store.load() refuses a row that was damaged or edited, naming the column',
       'count_entries.line holds {"type":"Buffer","data":[65]}, not a line',
     ],
     ['count_entries', "time = 'soon'", 'count_entries.time holds "soon", not a time'],
-    ['count_entries', "match = 'nope'", 'count_entries.match holds "nope", not a list'],
-    ['count_entries', "match = '[1]'", 'count_entries.match holds "[1]", not a list of values'],
+    ['count_matches', "match = 'nope'", 'count_matches.match holds "nope", not a list'],
+    ['count_matches', "match = '[1]'", 'count_matches.match holds "[1]", not a list of values'],
   ];
   for (const [table, set, why] of rows) {
     const dir = directory(t);
