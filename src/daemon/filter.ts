@@ -132,7 +132,7 @@ export class FilterRuntime {
     }
     const key = keyOf(values);
     let entry = this.#counts.get(key);
-    // Whether the state may write only this match (see FilterCounts.changed).
+    // Whether the state may write only the time added (see FilterCounts.changed).
     let appended = true;
     if (entry === undefined) {
       entry = { times: [now], lines: [kept] };

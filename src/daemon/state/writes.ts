@@ -1,8 +1,8 @@
 // The writes not yet committed, merged as they arrive: a trigger forgotten before its row was
 // written never reaches the triggers table (only the history, if it ended), updates to one
-// row go in one statement each, and the counts are queued in state/count-entries.ts, a
-// match's changes written once per commit. Receives the writes of the StateWrites interface; sends
-// batches, applied in one transaction by `apply`.
+// row go in one statement each, and the counts are queued in state/count-entries.ts, the
+// changes of a match written once per commit. Receives the writes of the StateWrites
+// interface; sends batches, applied in one transaction by `apply`.
 
 import { applyCounts, type CountRows, CountsPending, countStatements } from './count-entries.js';
 import type { Ended, FilterCounts, StoredTrigger, TimesOf } from './records.js';
