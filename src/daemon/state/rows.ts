@@ -30,40 +30,35 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
   return { triggers, counts: readCounts(db) };
 }
 
-/** Each match's entries (state/count-entries.ts) as one count, its times in order. */
+/**
+ * Each match's entries (state/count-entries.ts) as one count, its times in order. SQLite
+ * gathers them into one JSON list each: a million entries read as rows would cost seconds
+ * of start-up, as a few thousand lists they cost a fraction of one.
+ */
 function readCounts(db: Db): StoredCount[] {
   const rows = db
     .prepare(
-      'SELECT m.id, m.stream, m.filter, m.match, e.time, e.line FROM count_entries e JOIN count_matches m ON m.id = e.match_id ORDER BY e.match_id, e.time, e.id',
+      `SELECT m.stream, m.filter, m.match,
+         json_group_array(e.time ORDER BY e.time, e.id) AS times,
+         json_group_array(iif(typeof(e.line) = 'text', e.line, json_object('not text', typeof(e.line))) ORDER BY e.time, e.id) AS lines
+       FROM count_entries e JOIN count_matches m ON m.id = e.match_id
+       GROUP BY e.match_id ORDER BY e.match_id`,
     )
-    .all() as {
-    id: number;
-    stream: string;
-    filter: string;
-    match: string;
-    time: unknown;
-    line: unknown;
-  }[];
-  const counts: (StoredCount & { id: number; times: number[]; lines: string[] })[] = [];
-  for (const r of rows) {
-    if (typeof r.time !== 'number')
-      throw new Error(`count_entries.time holds ${JSON.stringify(r.time)}, not a time`);
-    if (typeof r.line !== 'string')
-      throw new Error(`count_entries.line holds ${JSON.stringify(r.line)}, not a line`);
-    let last = counts[counts.length - 1];
-    if (last?.id !== r.id) {
-      const values = parseList(r.match, 'count_matches.match');
-      if (!values.every((v) => typeof v === 'string'))
-        throw new Error(
-          `count_matches.match holds ${JSON.stringify(r.match)}, not a list of values`,
-        );
-      last = { id: r.id, stream: r.stream, filter: r.filter, values, times: [], lines: [] };
-      counts.push(last);
-    }
-    last.times.push(r.time);
-    last.lines.push(r.line);
-  }
-  return counts.map(({ id: _, ...count }) => count);
+    .all() as { stream: string; filter: string; match: string; times: string; lines: string }[];
+  return rows.map((r) => {
+    const values = parseList(r.match, 'count_matches.match');
+    if (!values.every((v) => typeof v === 'string'))
+      throw new Error(`count_matches.match holds ${JSON.stringify(r.match)}, not a list of values`);
+    const times = parseList(r.times, 'count_entries.time');
+    const odd = times.find((t) => typeof t !== 'number');
+    if (odd !== undefined)
+      throw new Error(`count_entries.time holds ${JSON.stringify(odd)}, not a time`);
+    const lines = parseList(r.lines, 'count_entries.line');
+    const bad = lines.find((l) => typeof l !== 'string');
+    if (bad !== undefined)
+      throw new Error(`count_entries.line holds ${JSON.stringify(bad)}, not a line`);
+    return { stream: r.stream, filter: r.filter, values, times, lines } as StoredCount;
+  });
 }
 
 const HOWS: readonly string[] = ['done', 'flushed', 'replaced'] satisfies EndHow[];
