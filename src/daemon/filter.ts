@@ -132,12 +132,14 @@ export class FilterRuntime {
     }
     const key = keyOf(values);
     let entry = this.#counts.get(key);
+    // Whether the state may write only the time added (see FilterCounts.changed).
+    let appended = true;
     if (entry === undefined) {
       entry = { times: [now], lines: [kept] };
       this.#counts.set(key, entry);
     } else {
       // A line from another host carries its own time, which may be older than a count's last.
-      insertInOrder(entry, now, kept);
+      appended = insertInOrder(entry, now, kept);
     }
     const latest = entry.times[entry.times.length - 1]!;
     dropExpired(entry, latest - this.#filter.retryperiod);
@@ -150,7 +152,7 @@ export class FilterRuntime {
         entry.lines.filter((l) => l !== ''),
       );
     } else {
-      this.#stored.changed(key, values);
+      this.#stored.changed(key, values, appended);
     }
   }
 
@@ -244,12 +246,14 @@ export function keepLine(line: string): string {
   return ` ${cut}`.slice(1);
 }
 
-function insertInOrder(entry: Entry, time: number, line: string): void {
+/** Returns whether the time went after all the others, of which there was at least one. */
+function insertInOrder(entry: Entry, time: number, line: string): boolean {
   const times = entry.times;
   let i = times.length;
   while (i > 0 && times[i - 1]! > time) i--;
   entry.times = times.toSpliced(i, 0, time);
   entry.lines = entry.lines.toSpliced(i, 0, line);
+  return i === times.length && i > 0;
 }
 
 /** Two matches' recent matches as one, oldest first (a reload made them the same match). */

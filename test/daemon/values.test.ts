@@ -38,7 +38,7 @@ test('stored values that are not values of their pattern are dropped at restart,
     `UPDATE triggers SET match = '["192.0.2.1; nft flush ruleset"]'`,
     `INSERT INTO triggers (id, stream, filter, match, time, actions) SELECT id + 100, stream, filter, '["192.0.2.3", "x"]', time, actions FROM triggers`,
     `INSERT INTO triggers (id, stream, filter, match, time, actions) SELECT id + 200, stream, filter, '[7]', time, actions FROM triggers WHERE id < 100`,
-    `UPDATE counts SET match = '["$(id)"]' WHERE filter = 'f'`,
+    `UPDATE count_matches SET match = '["$(id)"]' WHERE filter = 'f'`,
   ]);
   const again = await sb.started(banConfig(sb));
   await sb.mark(input, again);

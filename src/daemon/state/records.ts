@@ -70,7 +70,12 @@ export interface FilterCounts {
   readonly stream: string;
   readonly filter: string;
   readonly timesOf: TimesOf;
-  changed(key: string, values: readonly string[]): void;
+  /**
+   * `appended`: the one change is a match added after all the others (at or after the last
+   * time), some perhaps dropped at the front; the state then writes only what was added.
+   * Without it, the state writes the match's times again whole.
+   */
+  changed(key: string, values: readonly string[], appended?: boolean): void;
 }
 
 /** The writes of the daemon's parts; each is durable before the effect it allows. */

@@ -27,22 +27,38 @@ export function readRows(db: Db): { triggers: StoredTrigger[]; counts: StoredCou
     actions: parseActions(r.actions),
     lines: parseLines(r.lines, 'triggers.lines'),
   }));
-  const counts = (
-    db.prepare('SELECT stream, filter, match, times, lines FROM counts').all() as {
-      stream: string;
-      filter: string;
-      match: string;
-      times: string;
-      lines: string;
-    }[]
-  ).map((r) => ({
-    stream: r.stream,
-    filter: r.filter,
-    values: parseList(r.match, 'counts.match') as string[],
-    times: parseList(r.times, 'counts.times') as number[],
-    lines: parseLines(r.lines, 'counts.lines'),
-  }));
-  return { triggers, counts };
+  return { triggers, counts: readCounts(db) };
+}
+
+/**
+ * Each match's entries (state/count-entries.ts) as one count, its times in order. SQLite
+ * gathers them into one JSON list each: a million entries read as rows would cost seconds
+ * of start-up, as a few thousand lists they cost a fraction of one.
+ */
+function readCounts(db: Db): StoredCount[] {
+  const rows = db
+    .prepare(
+      `SELECT m.stream, m.filter, m.match,
+         json_group_array(e.time ORDER BY e.time, e.id) AS times,
+         json_group_array(iif(typeof(e.line) = 'text', e.line, json_object('not text', typeof(e.line))) ORDER BY e.time, e.id) AS lines
+       FROM count_entries e JOIN count_matches m ON m.id = e.match_id
+       GROUP BY e.match_id ORDER BY e.match_id`,
+    )
+    .all() as { stream: string; filter: string; match: string; times: string; lines: string }[];
+  return rows.map((r) => {
+    const values = parseList(r.match, 'count_matches.match');
+    if (!values.every((v) => typeof v === 'string'))
+      throw new Error(`count_matches.match holds ${JSON.stringify(r.match)}, not a list of values`);
+    const times = parseList(r.times, 'count_entries.time');
+    const odd = times.find((t) => typeof t !== 'number');
+    if (odd !== undefined)
+      throw new Error(`count_entries.time holds ${JSON.stringify(odd)}, not a time`);
+    const lines = parseList(r.lines, 'count_entries.line');
+    const bad = lines.find((l) => typeof l !== 'string');
+    if (bad !== undefined)
+      throw new Error(`count_entries.line holds ${JSON.stringify(bad)}, not a line`);
+    return { stream: r.stream, filter: r.filter, values, times, lines } as StoredCount;
+  });
 }
 
 const HOWS: readonly string[] = ['done', 'flushed', 'replaced'] satisfies EndHow[];
@@ -109,7 +125,7 @@ function parseActions(text: string): StoredAction[] {
 }
 
 /** A list of lines: only strings, shown to the admin as they are. */
-function parseLines(text: string, column: string): string[] {
+export function parseLines(text: string, column: string): string[] {
   const list = parseList(text, column);
   if (!list.every((l) => typeof l === 'string'))
     throw new Error(`${column} holds ${JSON.stringify(text)}, not a list of lines`);
@@ -117,7 +133,7 @@ function parseLines(text: string, column: string): string[] {
 }
 
 /** A JSON list stored in a column; anything else means the file was damaged or edited. */
-function parseList(text: string, column: string): unknown[] {
+export function parseList(text: string, column: string): unknown[] {
   const value = parseJson(text);
   if (!Array.isArray(value)) throw new Error(`${column} holds ${JSON.stringify(text)}, not a list`);
   return value;

@@ -1,6 +1,7 @@
 // The schema's steps from one version to the next, on real files: a version-1 file taken to
 // the last version in one transaction, a failing step leaving the file as it was, a file of
-// a newer version refused, a new file laid out through every step.
+// a newer version refused, a new file laid out through every step, and the step that turns a
+// version-4 file's counts into entries.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +10,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { StateError } from '../../lib/errors.js';
 import { createStateFile } from './file.js';
-import { createSchema, type Migration, migrate, openSchema, SCHEMA_VERSION } from './schema.js';
+import {
+  createSchema,
+  MIGRATIONS,
+  type Migration,
+  migrate,
+  openSchema,
+  SCHEMA_VERSION,
+} from './schema.js';
 import { type Db, openDatabase } from './sqlite.js';
+import { Store } from './store.js';
 
 let dir: string;
 let path: string;
@@ -105,4 +114,61 @@ describe('schema migrations', () => {
     createStateFile(path, (db) => createSchema(db));
     withDb((db) => assert.equal(db.pragma('user_version'), SCHEMA_VERSION));
   });
+
+  test('step 4 → 5 turns each count row of a version-4 file into its entries, read back as they were', () => {
+    versionFour([
+      ['s', 'f', '["192.0.2.1"]', '[30,10,20]', '["c","a","b"]'],
+      ['s', 'f', '["a b","2001:db8::1"]', '[5,6]', '["x"]'],
+      ['s', 'g', '["192.0.2.1"]', '[]', '[]'],
+    ]);
+    const store = Store.open(dir);
+    try {
+      assert.deepEqual(store.load().counts, [
+        {
+          stream: 's',
+          filter: 'f',
+          values: ['192.0.2.1'],
+          times: [10, 20, 30],
+          lines: ['a', 'b', 'c'],
+        },
+        {
+          stream: 's',
+          filter: 'f',
+          values: ['a b', '2001:db8::1'],
+          times: [5, 6],
+          lines: ['x', ''],
+        },
+      ]);
+    } finally {
+      store.close();
+    }
+    withDb((db) => {
+      assert.equal(db.pragma('user_version'), SCHEMA_VERSION);
+      assert.equal(tables(db).includes('counts'), false);
+    });
+  });
+
+  test('step 4 → 5 refuses a damaged count row, and the file stays at version 4', () => {
+    versionFour([['s', 'f', '["192.0.2.1"]', '[1,"two"]', '["a","b"]']]);
+    assert.throws(
+      () => Store.open(dir).close(),
+      (e: Error) =>
+        e instanceof StateError &&
+        e.message ===
+          `cannot open state file ${path}: counts.times holds "[1,\\"two\\"]", not a list of times`,
+    );
+    withDb((db) => assert.equal(db.pragma('user_version'), 4));
+  });
 });
+
+/** A file at version 4, the last whose counts were one row per match, holding these rows. */
+function versionFour(counts: [string, string, string, string, string][]): void {
+  createStateFile(path, (db) => createSchema(db, MIGRATIONS.slice(0, 3)));
+  withDb((db) => {
+    assert.equal(db.pragma('user_version'), 4);
+    const insert = db.prepare(
+      'INSERT INTO counts (stream, filter, match, times, lines) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const row of counts) insert.run(...row);
+  });
+}

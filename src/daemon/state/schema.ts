@@ -5,6 +5,7 @@
 
 import { StateError } from '../../lib/errors.js';
 import { CLUSTER_TABLES } from './cluster.js';
+import { entriesFromCountRows } from './count-entries.js';
 import { POSITION_TABLE } from './positions.js';
 import { corruptError, type Db } from './sqlite.js';
 
@@ -42,6 +43,9 @@ export const MIGRATIONS: readonly Migration[] = [
     `),
   // 3 → 4: where the file and journal streams resume (state/positions.ts).
   (db) => db.exec(POSITION_TABLE),
+  // 4 → 5: a count as a row of its match and a row per entry (state/count-entries.ts), so
+  // that a commit writes what was added to a count, not the whole count again.
+  entriesFromCountRows,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length + 1;
 

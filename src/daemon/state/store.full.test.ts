@@ -150,6 +150,33 @@ test('a full disk: what failed is kept and written once there is room, and writi
   );
 });
 
+test('a full disk: the entries of failed commits are written once, with those dropped at the front gone', (t) => {
+  const f = fullStore(t);
+  const entry = { times: [] as number[], lines: [] as string[] };
+  const counts = f.store.countsOf('s', 'f', (key) => (key === 'k' ? entry : undefined));
+  const append = (time: number): void => {
+    entry.times.push(time);
+    entry.lines.push(`${'l'.repeat(400)}${time}`);
+    counts.changed('k', ['192.0.2.9'], true);
+  };
+  for (let time = 1; time <= 20; time++) append(time);
+  assert.equal(commit(f.store), true);
+  f.full(true);
+  for (let failed = 0; failed < 3; failed++) {
+    for (let i = 0; i < 20; i++) append(21 + failed * 20 + i);
+    entry.times.splice(0, 5);
+    entry.lines.splice(0, 5);
+    assert.equal(commit(f.store), false);
+  }
+  f.full(false);
+  append(81);
+  assert.equal(commit(f.store), true);
+  assert.deepEqual(restart(t, f).counts, [
+    { stream: 's', filter: 'f', values: ['192.0.2.9'], ...entry },
+  ]);
+  assert.equal(entry.times[0], 16);
+});
+
 test('a full disk: the room the reserve gives back lets the same commit go through', (t) => {
   const f = fullStore(t);
   f.full(true);

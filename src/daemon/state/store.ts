@@ -25,6 +25,7 @@ import {
   positionStatements,
   readPositions,
 } from './positions.js';
+import { countDrops } from './count-entries.js';
 import {
   checkDirectory,
   checkStateFile,
@@ -308,7 +309,7 @@ export class Store implements StateWrites, StateReads {
     return (
       this.#db
         .prepare(
-          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM counts',
+          'SELECT DISTINCT stream, filter FROM triggers UNION SELECT DISTINCT stream, filter FROM count_matches',
         )
         .all() as StoredFilter[]
     ).filter((f) => !isLive(f.stream, f.filter));
@@ -318,11 +319,11 @@ export class Store implements StateWrites, StateReads {
     const gone = this.#goneFilters(isLive);
     if (gone.length === 0) return gone;
     const triggers = this.#db.prepare('DELETE FROM triggers WHERE stream = ? AND filter = ?');
-    const counts = this.#db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ?');
+    const counts = countDrops(this.#db);
     this.#db.transaction(() => {
       for (const f of gone) {
         triggers.run(f.stream, f.filter);
-        counts.run(f.stream, f.filter);
+        counts(f.stream, f.filter);
       }
     });
     return gone;

@@ -344,9 +344,10 @@ test('Store.load() refuses a row that was damaged or edited, naming the column',
       'triggers.actions holds "{\\"ban\\":[1,0],\\"unban\\":[1,2]}", not a map of actions',
     ],
     ['triggers', "lines = '[1]'", 'triggers.lines holds "[1]", not a list of lines'],
-    ['counts', "lines = '{}'", 'counts.lines holds "{}", not a list'],
-    ['counts', "times = '7'", 'counts.times holds "7", not a list'],
-    ['counts', "match = 'nope'", 'counts.match holds "nope", not a list'],
+    ['count_entries', "line = x'41'", 'count_entries.line holds {"not text":"blob"}, not a line'],
+    ['count_entries', "time = 'soon'", 'count_entries.time holds "soon", not a time'],
+    ['count_matches', "match = 'nope'", 'count_matches.match holds "nope", not a list'],
+    ['count_matches', "match = '[1]'", 'count_matches.match holds "[1]", not a list of values'],
   ];
   for (const [table, set, why] of rows) {
     const dir = directory(t);

@@ -1,10 +1,11 @@
 // The writes not yet committed, merged as they arrive: a trigger forgotten before its row was
 // written never reaches the triggers table (only the history, if it ended), updates to one
-// row go in one statement each, and a match's counts are written once per commit with its
-// times and lines as they are then. Receives the writes of the StateWrites interface; sends
-// batches, applied in one transaction by `apply`.
+// row go in one statement each, and the counts are queued in state/count-entries.ts, the
+// changes of a match written once per commit. Receives the writes of the StateWrites
+// interface; sends batches, applied in one transaction by `apply`.
 
-import type { Ended, FilterCounts, Recent, StoredTrigger, TimesOf } from './records.js';
+import { applyCounts, type CountRows, CountsPending, countStatements } from './count-entries.js';
+import type { Ended, FilterCounts, StoredTrigger, TimesOf } from './records.js';
 import { actionsJson } from './rows.js';
 import type { Db, Statement } from './sqlite.js';
 
@@ -21,8 +22,6 @@ interface TriggerWrite {
   past: { readonly trigger: StoredTrigger; readonly ended: Ended } | undefined;
 }
 
-type CountRows = [FilterCounts, [string, readonly string[], Recent][]][];
-
 /** Taken out of the queue for one transaction; put back whole if it fails. */
 export interface Batch {
   readonly triggers: readonly [number, TriggerWrite][];
@@ -31,13 +30,9 @@ export interface Batch {
   readonly prune: { readonly oldest: number; readonly most: number } | undefined;
 }
 
-const NO_RECENT: Recent = { times: [], lines: [] };
-
 export class PendingWrites {
   readonly #triggers = new Map<number, TriggerWrite>();
-  /** The matches whose counts changed, per filter: key → values; times are read at commit. */
-  readonly #counts = new Map<FilterCounts, Map<string, readonly string[]>>();
-  #countsQueued = 0;
+  readonly #counts: CountsPending;
   #prune: Batch['prune'];
   /** Called when a write arrives that someone will wait for, or that may wait a while. */
   readonly #soon: () => void;
@@ -46,6 +41,7 @@ export class PendingWrites {
   constructor(wake: { soon: () => void; lazily: () => void }) {
     this.#soon = wake.soon;
     this.#lazily = wake.lazily;
+    this.#counts = new CountsPending(wake.lazily);
   }
 
   get hasTriggers(): boolean {
@@ -53,7 +49,7 @@ export class PendingWrites {
   }
 
   get hasCounts(): boolean {
-    return this.#countsQueued > 0;
+    return this.#counts.size > 0;
   }
 
   /** A new row, or a whole row again: it replaces what was queued for it, an end included. */
@@ -103,18 +99,7 @@ export class PendingWrites {
   }
 
   countsOf(stream: string, filter: string, timesOf: TimesOf): FilterCounts {
-    const queued = new Map<string, readonly string[]>();
-    const counts: FilterCounts = {
-      stream,
-      filter,
-      timesOf,
-      changed: (key, values) => {
-        if (queued.size === 0) this.#counts.set(counts, queued);
-        queued.set(key, values);
-        if (this.#countsQueued++ === 0) this.#lazily();
-      },
-    };
-    return counts;
+    return this.#counts.countsOf(stream, filter, timesOf);
   }
 
   /** The writes to commit now: every trigger write, and the counts too when `counts`. */
@@ -123,7 +108,7 @@ export class PendingWrites {
     this.#triggers.clear();
     const prune = this.#prune;
     this.#prune = undefined;
-    return { triggers, counts: counts ? this.#takeCounts() : [], prune };
+    return { triggers, counts: counts ? this.#counts.take() : [], prune };
   }
 
   /** Puts back what a failed transaction held, with what arrived since applied on top. */
@@ -140,8 +125,7 @@ export class PendingWrites {
       for (const [name, [due, done]] of entry.updates) this.update(id, name, due, done);
       if (entry.forget) this.forget(id, entry.ended);
     }
-    for (const [filter, earlier] of batch.counts)
-      for (const [key, values] of earlier) filter.changed(key, values);
+    this.#counts.requeue(batch.counts);
     this.#prune ??= batch.prune;
   }
 
@@ -159,26 +143,12 @@ export class PendingWrites {
     }
     return entry;
   }
-
-  /** The counts to write, with their times as they are now. */
-  #takeCounts(): CountRows {
-    const taken: CountRows = [];
-    for (const [filter, queued] of this.#counts) {
-      taken.push([
-        filter,
-        [...queued].map(([key, values]) => [key, values, filter.timesOf(key) ?? NO_RECENT]),
-      ]);
-      queued.clear();
-    }
-    this.#counts.clear();
-    this.#countsQueued = 0;
-    return taken;
-  }
 }
 
 /** The statements a batch is written with, prepared once. */
 export function writeStatements(db: Db) {
   return {
+    counts: countStatements(db),
     trigger: db.prepare(
       'INSERT OR REPLACE INTO triggers (id, stream, filter, match, time, actions, lines) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -201,11 +171,7 @@ export function writeStatements(db: Db) {
       "UPDATE triggers SET actions = json_set(actions, '$.' || json_quote(?) || '[1]', 1) WHERE id = ?",
     ),
     forget: db.prepare('DELETE FROM triggers WHERE id = ?'),
-    putCount: db.prepare(
-      'INSERT OR REPLACE INTO counts (stream, filter, match, times, lines) VALUES (?, ?, ?, ?, ?)',
-    ),
-    deleteCount: db.prepare('DELETE FROM counts WHERE stream = ? AND filter = ? AND match = ?'),
-  } satisfies Record<string, Statement>;
+  } satisfies Record<string, Statement | ReturnType<typeof countStatements>>;
 }
 
 /** Writes a batch; the caller runs it inside one transaction. */
@@ -246,13 +212,7 @@ export function applyBatch(s: ReturnType<typeof writeStatements>, batch: Batch):
       if (done) s.done.run(name, id);
     }
   }
-  for (const [{ stream, filter }, queued] of batch.counts) {
-    for (const [, values, { times, lines }] of queued) {
-      const match = JSON.stringify(values);
-      if (times.length === 0) s.deleteCount.run(stream, filter, match);
-      else s.putCount.run(stream, filter, match, JSON.stringify(times), JSON.stringify(lines));
-    }
-  }
+  applyCounts(s.counts, batch.counts);
   if (batch.prune !== undefined) {
     s.pruneOld.run(batch.prune.oldest);
     s.pruneMost.run(batch.prune.most);
