@@ -29,6 +29,7 @@ const STORE = [
   'src/daemon/state/store.history.test.ts',
   'src/daemon/state/store.full.test.ts',
   'src/daemon/state/store.commit.test.ts',
+  'src/daemon/state/count-entries.test.ts',
 ];
 
 export const TARGETS = {
@@ -64,6 +65,7 @@ export const TARGETS = {
   'src/daemon/dues.ts': SCHEDULER,
   'src/daemon/state/store.ts': STORE,
   'src/daemon/state/writes.ts': STORE,
+  'src/daemon/state/count-entries.ts': STORE,
   'src/daemon/state/rows.ts': STORE,
   'src/daemon/state/schema.ts': STORE,
   'src/daemon/state/sqlite.ts': STORE,
